@@ -1,0 +1,110 @@
+"""Demo data for `make demo`: Diskominfo, three OPD, datasets, one user per position, requesters.
+
+Idempotent: what exists already is left as it is, so running it twice duplicates nothing.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import ckantoolkit as tk
+
+log = logging.getLogger(__name__)
+
+PASSWORD = "Demo-Satudata-2026"
+
+ORGANIZATIONS = [
+    ("diskominfo", "Dinas Komunikasi dan Informatika", "Diskominfo: pengelola Portal Satu Data."),
+    ("dinas-kesehatan", "Dinas Kesehatan", "Perangkat daerah urusan kesehatan."),
+    ("dinas-pendidikan", "Dinas Pendidikan dan Kebudayaan", "Perangkat daerah urusan pendidikan."),
+    ("dinas-pertanian", "Dinas Pertanian", "Perangkat daerah urusan pertanian."),
+]
+
+# (user name, full name, position or None, organisation and capacity or None)
+USERS: list[tuple[str, str, str | None, tuple[str, str] | None]] = [
+    ("sekretaris", "Hj. Rahmawati, S.Sos., M.Si.", "sekretaris", ("diskominfo", "editor")),
+    ("kadis", "Drs. H. Syarif Hidayat, M.Si.", "kepala_dinas", ("diskominfo", "admin")),
+    ("kabid", "Andi Pratama, S.Kom., M.T.", "kepala_bidang", ("diskominfo", "editor")),
+    ("kasi", "Maria Ulfa, S.Si.", "kepala_seksi", ("diskominfo", "editor")),
+    ("staf1", "Budi Santoso, A.Md.", "staf", ("diskominfo", "member")),
+    ("staf2", "Siti Aminah, S.Stat.", "staf", ("diskominfo", "member")),
+    ("admin-dinkes", "dr. Yohanes Lim", None, ("dinas-kesehatan", "admin")),
+    ("admin-disdik", "Nurul Hasanah, S.Pd.", None, ("dinas-pendidikan", "admin")),
+    ("admin-distan", "Ir. Agus Salim", None, ("dinas-pertanian", "admin")),
+    ("pemohon1", "Dewi Lestari", None, None),
+    ("pemohon2", "PT Borneo Agro Lestari", None, None),
+]
+
+DATASETS = [
+    ("dinas-kesehatan", "jumlah-puskesmas-2025", "Jumlah Puskesmas per Kecamatan 2025"),
+    ("dinas-kesehatan", "cakupan-imunisasi-dasar-2025", "Cakupan Imunisasi Dasar Lengkap 2025"),
+    ("dinas-pendidikan", "jumlah-sekolah-jenjang-2025", "Jumlah Sekolah Menurut Jenjang 2025"),
+    ("dinas-pendidikan", "angka-partisipasi-sekolah-2024", "Angka Partisipasi Sekolah 2024"),
+    ("dinas-pertanian", "produksi-padi-kecamatan-2025", "Produksi Padi per Kecamatan 2025"),
+    ("dinas-pertanian", "luas-panen-jagung-2025", "Luas Panen Jagung 2025"),
+]
+
+
+def _exists(action: str, ident: str) -> bool:
+    try:
+        tk.get_action(action)({"ignore_auth": True}, {"id": ident})
+        return True
+    except tk.ObjectNotFound:
+        return False
+
+
+def load(site_user: str) -> list[tuple[str, str]]:
+    """Create what is missing; return (user name, role) pairs for the login list."""
+    ctx: dict[str, Any] = {"user": site_user, "ignore_auth": True}
+    logins = [("admin", "sysadmin")]
+    if not _exists("user_show", "admin"):
+        tk.get_action("user_create")(
+            dict(ctx), {"name": "admin", "email": "admin@satudata.test", "password": PASSWORD,
+                        "fullname": "Administrator Portal"},
+        )
+        tk.get_action("user_patch")(dict(ctx), {"id": "admin", "sysadmin": True})
+
+    for name, title, description in ORGANIZATIONS:
+        if not _exists("organization_show", name):
+            tk.get_action("organization_create")(
+                dict(ctx), {"name": name, "title": title, "description": description}
+            )
+
+    for name, fullname, position, membership in USERS:
+        if not _exists("user_show", name):
+            tk.get_action("user_create")(
+                dict(ctx),
+                {"name": name, "fullname": fullname, "email": f"{name}@satudata.test",
+                 "password": PASSWORD},
+            )
+        if membership:
+            org, capacity = membership
+            tk.get_action("organization_member_create")(
+                dict(ctx), {"id": org, "username": name, "role": capacity}
+            )
+        if position:
+            _assign_position(ctx, name, position)
+        logins.append((name, position or (f"admin {membership[0]}" if membership else "pemohon")))
+
+    for org, name, title in DATASETS:
+        if not _exists("package_show", name):
+            tk.get_action("package_create")(
+                dict(ctx),
+                {"name": name, "title": title, "owner_org": org, "license_id": "cc-by",
+                 "notes": f"{title}. Sumber: {org}.",
+                 "resources": [{"name": f"{title} (CSV)", "format": "CSV",
+                                "url": f"http://127.0.0.1:5000/contoh/{name}.csv"}]},
+            )
+    return logins
+
+
+def _assign_position(ctx: dict[str, Any], user: str, position: str) -> None:
+    """Give the user the position unless an assignment is already in force."""
+    try:
+        action = tk.get_action("statrequest_position_list")
+    except KeyError:  # the positions API is not loaded (older config)
+        return
+    current = action(dict(ctx), {"position": position})
+    if any(a["user_name"] == user for a in current):
+        return
+    tk.get_action("statrequest_position_assign")(dict(ctx), {"position": position, "user": user})

@@ -1,0 +1,4 @@
+"""Auth functions, one per action."""
+from __future__ import annotations
+
+__all__: list[str] = []

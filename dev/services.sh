@@ -1,0 +1,205 @@
+#!/usr/bin/env bash
+# The local stack for the demo portal and the tests: PostgreSQL and Redis from Debian, Apache
+# Solr 9 from Maven Central (run embedded by dev/solr). Everything binds to 127.0.0.1 and keeps
+# its data and logs under .run/ (git-ignored). Idempotent: `start` installs what is missing,
+# starts only what is not running, and waits until each service answers.
+#
+#   dev/services.sh install | start | stop | status
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+RUN="$ROOT/.run"
+VENV="$ROOT/.venv"
+PG_PORT=${STATREQUEST_PG_PORT:-5432}
+REDIS_PORT=${STATREQUEST_REDIS_PORT:-6379}
+SOLR_PORT=${STATREQUEST_SOLR_PORT:-8983}
+SOLR_CORES="ckan ckan_test"
+APT_PACKAGES="postgresql redis-server libpq-dev libmagic1 libpango-1.0-0 libpangoft2-1.0-0
+  libharfbuzz-subset0 fonts-liberation2 poppler-utils softhsm2 chromium curl gcc python3-dev"
+
+say() { printf '\033[1m[services]\033[0m %s\n' "$*"; }
+die() { printf '\033[31m[services] ERROR:\033[0m %s\n' "$*" >&2; exit 1; }
+
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+
+install_system() {
+  local missing=()
+  for pkg in $APT_PACKAGES; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  command -v java >/dev/null || missing+=(default-jdk-headless)
+  command -v mvn >/dev/null || missing+=(maven)
+  if ((${#missing[@]})); then
+    say "installing Debian packages: ${missing[*]}"
+    [ "$(id -u)" = 0 ] || die "need root to apt-get install ${missing[*]}"
+    apt-get update -qq || die "apt-get update failed"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+      || die "apt-get install failed for: ${missing[*]}"
+  fi
+  command -v java >/dev/null || die "Java is missing and could not be installed (Solr needs Java 17)"
+  command -v mvn >/dev/null || die "Maven is missing and could not be installed (Solr is fetched with Maven)"
+}
+
+install_python() {
+  if [ ! -x "$VENV/bin/python" ]; then
+    say "creating virtualenv $VENV"
+    python3 -m venv "$VENV" || die "python3 -m venv failed"
+  fi
+  local stamp="$VENV/.installed" want
+  want=$(cat "$ROOT/requirements.txt" "$ROOT/dev-requirements.txt" "$ROOT/setup.cfg" | sha256sum | cut -c1-16)
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    say "installing Python packages into $VENV"
+    "$VENV/bin/pip" install -q --upgrade pip wheel setuptools >/dev/null
+    "$VENV/bin/pip" install -q -r "$ROOT/requirements.txt" -r "$ROOT/dev-requirements.txt" \
+      || die "pip install failed"
+    "$VENV/bin/pip" install -q --no-deps -e "$ROOT" > "$RUN/pip-editable.log" 2>&1 || die "pip install -e . failed; see $RUN/pip-editable.log"
+    echo "$want" > "$stamp"
+  fi
+  # WeasyPrint needs these fonts and libraries at run time.
+  "$VENV/bin/python" -c "import weasyprint" 2>/dev/null || die "WeasyPrint cannot load (pango missing?)"
+}
+
+install_solr() {
+  local cp="$RUN/solr/classpath.txt"
+  mkdir -p "$RUN/solr"
+  if [ ! -s "$cp" ] || [ ! -f "$ROOT/dev/solr/target/classes/statrequest/CkanSolr.class" ] \
+     || [ "$ROOT/dev/solr/pom.xml" -nt "$cp" ]; then
+    say "resolving Apache Solr 9 from Maven Central (first time takes a minute)"
+    (cd "$ROOT/dev/solr" && mvn -q -B compile dependency:build-classpath -Dmdep.outputFile="$cp.tmp" \
+       > "$RUN/solr/maven.log" 2>&1) || die "Maven could not fetch or build Solr; see $RUN/solr/maven.log"
+    mv "$cp.tmp" "$cp"
+  fi
+}
+
+cmd_install() { install_system; install_python; install_solr; }
+
+# --- PostgreSQL ----------------------------------------------------------------------------------
+pg_ready() { "$(pg_bin)/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" 2>/dev/null; }
+
+start_pg() {
+  local data="$RUN/pgdata" bin; bin=$(pg_bin)
+  [ -n "$bin" ] || die "PostgreSQL server binaries not found (apt package postgresql)"
+  if [ -f "$data/postmaster.pid" ] && pg_ready; then say "PostgreSQL already running on :$PG_PORT"; return; fi
+  port_busy "$PG_PORT" && die "PostgreSQL cannot start: port $PG_PORT is taken by another program"
+  if [ ! -f "$data/PG_VERSION" ]; then
+    say "initialising PostgreSQL cluster in $data"
+    rm -rf "$data"; mkdir -p "$data"; chown postgres:postgres "$data"; chmod 700 "$data"
+    # A half-made cluster is removed so that the next run starts clean.
+    su postgres -s /bin/sh -c "'$bin/initdb' -D '$data' -U postgres -A trust -E UTF8 --locale=C.UTF-8" \
+      > "$RUN/pg-init.log" 2>&1 || { rm -rf "$data"; die "PostgreSQL initdb failed; see $RUN/pg-init.log"; }
+  fi
+  chown postgres:postgres "$RUN/pgdata"
+  touch "$RUN/postgresql.log"; chown postgres:postgres "$RUN/postgresql.log"
+  su postgres -s /bin/sh -c "'$bin/pg_ctl' -D '$RUN/pgdata' -l '$RUN/postgresql.log' -w -t 60 \
+     -o \"-p $PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=/tmp -c max_connections=200 -c fsync=off -c synchronous_commit=off\" start" \
+     >/dev/null || die "PostgreSQL did not start; see $RUN/postgresql.log"
+  pg_ready || die "PostgreSQL did not answer on 127.0.0.1:$PG_PORT"
+  local psql=("$bin/psql" -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -v ON_ERROR_STOP=1)
+  "${psql[@]}" -tc "SELECT 1 FROM pg_roles WHERE rolname='ckan'" | grep -q 1 \
+    || "${psql[@]}" -c "CREATE ROLE ckan LOGIN PASSWORD 'ckan'" || die "could not create role ckan"
+  for db in ckan_dev ckan_test ckan_bench; do
+    "${psql[@]}" -tc "SELECT 1 FROM pg_database WHERE datname='$db'" | grep -q 1 \
+      || "${psql[@]}" -c "CREATE DATABASE $db OWNER ckan ENCODING 'UTF8'" || die "could not create database $db"
+  done
+  say "PostgreSQL ready on 127.0.0.1:$PG_PORT (databases ckan_dev, ckan_test, ckan_bench)"
+}
+
+stop_pg() {
+  [ -f "$RUN/pgdata/postmaster.pid" ] || return 0
+  su postgres -s /bin/sh -c "'$(pg_bin)/pg_ctl' -D '$RUN/pgdata' -m fast -w stop" >/dev/null 2>&1 || true
+  say "PostgreSQL stopped"
+}
+
+# --- Redis ---------------------------------------------------------------------------------------
+redis_ready() { redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG; }
+
+start_redis() {
+  if [ -f "$RUN/redis.pid" ] && kill -0 "$(cat "$RUN/redis.pid")" 2>/dev/null && redis_ready; then
+    say "Redis already running on :$REDIS_PORT"; return
+  fi
+  port_busy "$REDIS_PORT" && die "Redis cannot start: port $REDIS_PORT is taken by another program"
+  mkdir -p "$RUN/redis"
+  redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --daemonize yes --dir "$RUN/redis" \
+    --pidfile "$RUN/redis.pid" --logfile "$RUN/redis.log" --save "" --appendonly yes \
+    || die "Redis did not start; see $RUN/redis.log"
+  for _ in $(seq 50); do redis_ready && break; sleep 0.2; done
+  redis_ready || die "Redis did not answer on 127.0.0.1:$REDIS_PORT; see $RUN/redis.log"
+  say "Redis ready on 127.0.0.1:$REDIS_PORT"
+}
+
+stop_redis() {
+  [ -f "$RUN/redis.pid" ] || return 0
+  redis-cli -h 127.0.0.1 -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || kill "$(cat "$RUN/redis.pid")" 2>/dev/null || true
+  rm -f "$RUN/redis.pid"; say "Redis stopped"
+}
+
+# --- Solr ----------------------------------------------------------------------------------------
+solr_ready() {
+  curl -sf "http://127.0.0.1:$SOLR_PORT/solr/$1/select?q=*:*&rows=0&wt=json" >/dev/null 2>&1
+}
+
+solr_home() {
+  # The schema is CKAN's own, copied from the installed package so that versions always match.
+  local home="$RUN/solr/home" schema
+  schema=$("$VENV/bin/python" -c "import ckan, os; print(os.path.join(os.path.dirname(ckan.__file__), 'config/solr/schema.xml'))")
+  [ -f "$schema" ] || die "CKAN's Solr schema not found at $schema"
+  mkdir -p "$home"; echo "<solr></solr>" > "$home/solr.xml"
+  for core in $SOLR_CORES; do
+    mkdir -p "$home/$core/conf"
+    echo "name=$core" > "$home/$core/core.properties"
+    cp "$schema" "$home/$core/conf/schema.xml"
+    cp "$ROOT/dev/solr/conf/solrconfig.xml" "$home/$core/conf/solrconfig.xml"
+    touch "$home/$core/conf/synonyms.txt" "$home/$core/conf/protwords.txt"
+  done
+}
+
+start_solr() {
+  local pidf="$RUN/solr.pid"
+  if [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null && solr_ready ckan; then
+    say "Solr already running on :$SOLR_PORT"; return
+  fi
+  port_busy "$SOLR_PORT" && die "Solr cannot start: port $SOLR_PORT is taken by another program"
+  install_solr; solr_home
+  nohup java -Xms256m -Xmx768m -Dsolr.log.dir="$RUN/solr" -Dsolr.install.dir="$RUN/solr" \
+    -cp "$ROOT/dev/solr/target/classes:$(cat "$RUN/solr/classpath.txt")" statrequest.CkanSolr \
+    "$RUN/solr/home" "$SOLR_PORT" > "$RUN/solr.log" 2>&1 &
+  echo $! > "$pidf"
+  for _ in $(seq 120); do
+    solr_ready ckan && solr_ready ckan_test && break
+    kill -0 "$(cat "$pidf")" 2>/dev/null || die "Solr exited while starting; see $RUN/solr.log"
+    sleep 0.5
+  done
+  solr_ready ckan || die "Solr did not answer on 127.0.0.1:$SOLR_PORT within 60 s; see $RUN/solr.log"
+  say "Solr ready on http://127.0.0.1:$SOLR_PORT/solr (cores: $SOLR_CORES)"
+}
+
+stop_solr() {
+  local pidf="$RUN/solr.pid"
+  [ -f "$pidf" ] || return 0
+  local pid; pid=$(cat "$pidf")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill "$pid"; for _ in $(seq 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$pidf"; say "Solr stopped"
+}
+
+cmd_start() { mkdir -p "$RUN"; cmd_install; start_pg; start_redis; start_solr; }
+cmd_stop() { stop_solr; stop_redis; stop_pg; }
+cmd_status() {
+  pg_ready && echo "postgresql: up (127.0.0.1:$PG_PORT)" || echo "postgresql: down"
+  redis_ready && echo "redis: up (127.0.0.1:$REDIS_PORT)" || echo "redis: down"
+  solr_ready ckan && echo "solr: up (http://127.0.0.1:$SOLR_PORT/solr)" || echo "solr: down"
+}
+
+case "${1:-}" in
+  install) mkdir -p "$RUN"; cmd_install ;;
+  start) cmd_start ;;
+  stop) cmd_stop ;;
+  status) cmd_status ;;
+  restart-solr) stop_solr; start_solr ;;
+  restart-redis) stop_redis; start_redis ;;
+  *) echo "usage: $0 install|start|stop|status" >&2; exit 2 ;;
+esac

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# `make test`: lint, then the whole suite against the services that dev/services.sh started.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+mkdir -p .run/test-storage
+.venv/bin/ruff check ckanext tests bench
+.venv/bin/ckan -c test.ini db upgrade > .run/test-migrate.log 2>&1 || { cat .run/test-migrate.log; exit 1; }
+exec .venv/bin/pytest "$@"
