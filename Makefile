@@ -20,7 +20,7 @@ status:
 	bash dev/services.sh status
 
 lint:
-	.venv/bin/ruff check ckanext tests bench
+	.venv/bin/ruff check .
 
 i18n:
 	bash dev/i18n.sh

@@ -4,6 +4,6 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 mkdir -p .run/test-storage
-.venv/bin/ruff check ckanext tests bench
+.venv/bin/ruff check .
 .venv/bin/ckan -c test.ini db upgrade > .run/test-migrate.log 2>&1 || { cat .run/test-migrate.log; exit 1; }
 exec .venv/bin/pytest "$@"
