@@ -1,0 +1,704 @@
+"""The request workflow, declared in YAML and enforced here.
+
+`Workflow.from_yaml()` reads and validates a workflow file and reports every problem at once
+(`WorkflowError.problems`), so an administrator can fix a custom file in one go. The query
+methods (`available`, `check`, `validate_inputs`, `states_waiting_for`) are what the action
+layer uses; they only see actor names ("sekretaris", "pemohon", "opd", ...) that the caller has
+already computed for the current user on the current request.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import yaml
+
+DEFAULT_PATH = Path(__file__).with_name("workflow.yaml")
+
+# Actors that are not positions: they depend on the request, not on a position table.
+REQUESTER = "pemohon"
+OPD = "opd"
+SPECIAL_ACTORS = (REQUESTER, OPD)
+
+REQUIREMENT_KINDS = ("note", "instruction", "assignee", "opd", "files", "outcome", "signature")
+OUTCOMES = ("dipenuhi", "dipenuhi_sebagian", "ditolak")
+SLA_FLAGS = ("running", "paused", "stopped")
+SLA_EFFECTS = ("pause", "resume", "stop")
+LETTER_EFFECTS = ("draft", "paraf", "sign")
+VISIBILITIES = ("public", "internal")
+LANGUAGES = ("id", "en")
+
+# Reasons carried by TransitionNotAllowed, for callers that react differently (a lost race
+# shows up as WRONG_STATE and becomes an "already handled" message).
+UNKNOWN_TRANSITION = "unknown_transition"
+WRONG_STATE = "wrong_state"
+WRONG_ACTOR = "wrong_actor"
+NOT_ASSIGNEE = "not_assignee"
+
+_NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+_TOP_KEYS = {"initial", "final", "assignee_position", "positions", "superior", "states",
+             "transitions"}
+_STATE_KEYS = {"label", "holder", "sla"}
+_TRANSITION_KEYS = {"name", "from", "to", "actor", "assignee_only", "requires", "visibility",
+                    "sla", "outcome", "letter", "label"}
+
+
+def N_(message: str) -> str:
+    """Mark a message for translation without importing CKAN; the caller translates it."""
+    return message
+
+
+# Field errors from validate_inputs(); English msgids, translated by the action layer.
+INPUT_ERRORS: Mapping[str, str] = MappingProxyType({
+    "note": N_("Please write a note."),
+    "instruction": N_("Please write the instruction (isi disposisi)."),
+    "assignee": N_("Please choose a staff member."),
+    "opd": N_("Please choose at least one agency (OPD)."),
+    "files": N_("Please attach the required files."),
+    "files_or_dataset": N_("Please attach the files or link a dataset."),
+    "outcome": N_("Please choose an outcome."),
+    "signature": N_("Please enter your signing passphrase or PIN."),
+})
+
+
+class WorkflowError(Exception):
+    """A workflow file is inconsistent; `problems` lists every problem found."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("invalid workflow:\n" + "\n".join(f"- {p}" for p in problems))
+
+
+class TransitionNotAllowed(Exception):
+    """A user may not fire a transition now; `reason` is one of the reason constants."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        self.reason = reason
+        self.message = message
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class Label:
+    """A text in Indonesian and English."""
+
+    id: str
+    en: str
+
+    def get(self, lang: str) -> str:
+        # CKAN locales look like "en" or "en_GB"; Indonesian is the fallback.
+        return self.en if lang.split("_")[0].lower() == "en" else self.id
+
+
+@dataclass(frozen=True)
+class Requirement:
+    kind: str
+    file_kinds: tuple[str, ...] = ()
+    or_dataset: bool = False  # files only: a linked dataset satisfies it instead of uploads
+
+
+@dataclass(frozen=True)
+class State:
+    name: str
+    label: Label
+    sla: str  # running | paused | stopped
+    holder: str | None  # actor whose inbox holds the request; None for final states
+    final: bool
+
+
+@dataclass(frozen=True)
+class Transition:
+    name: str
+    sources: tuple[str, ...]
+    target: str
+    actor: str
+    label: Label
+    visibility: str
+    requires: tuple[Requirement, ...] = ()
+    assignee_only: bool = False
+    sla: str | None = None  # pause | resume | stop
+    outcome: str | None = None  # fixed outcome, e.g. "ditolak"
+    letter: str | None = None  # draft | paraf | sign
+
+    def requirement(self, kind: str) -> Requirement | None:
+        return next((r for r in self.requires if r.kind == kind), None)
+
+    def needs(self, kind: str) -> bool:
+        return self.requirement(kind) is not None
+
+    @property
+    def is_public(self) -> bool:
+        return self.visibility == "public"
+
+
+@dataclass(frozen=True)
+class Workflow:
+    initial: str
+    final: frozenset[str]
+    states: Mapping[str, State]
+    transitions: Mapping[str, Transition]  # in file order, which is button order
+    positions: Mapping[str, Label]
+    superior: Mapping[str, str]
+    assignee_position: str
+    _outgoing: Mapping[str, tuple[Transition, ...]] = field(repr=False, compare=False)
+
+    # --- loading ------------------------------------------------------------------------
+
+    @classmethod
+    def from_yaml(cls, source: str | Path) -> Workflow:
+        """Load from a file path, or from YAML text (a str containing a newline)."""
+        if isinstance(source, str) and "\n" in source:
+            text = source
+        else:
+            try:
+                text = Path(source).read_text(encoding="utf-8")
+            except OSError as exc:
+                raise WorkflowError([f"cannot read {source}: {exc.strerror or exc}"]) from exc
+        loader = _StrictLoader(text)
+        try:
+            data = loader.get_single_data()
+        except yaml.YAMLError as exc:
+            raise WorkflowError([f"YAML syntax error: {exc}"]) from exc
+        finally:
+            loader.dispose()
+        return _build(data, loader.problems)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Workflow:
+        return _build(data, [])
+
+    # --- queries ------------------------------------------------------------------------
+
+    @property
+    def actors(self) -> frozenset[str]:
+        return frozenset(self.positions) | frozenset(SPECIAL_ACTORS)
+
+    def state(self, name: str) -> State:
+        return self.states[name]
+
+    def transition(self, name: str) -> Transition:
+        return self.transitions[name]
+
+    def is_final(self, state: str) -> bool:
+        return state in self.final
+
+    def outgoing(self, state: str) -> list[Transition]:
+        return list(self._outgoing.get(state, ()))
+
+    def available(
+        self, state: str, roles: Iterable[str], is_assignee: bool = False
+    ) -> list[Transition]:
+        """Transitions the caller may fire now; an unknown state offers none."""
+        roles = set(roles)
+        return [
+            t for t in self._outgoing.get(state, ())
+            if t.actor in roles and (is_assignee or not t.assignee_only)
+        ]
+
+    def check(
+        self, state: str, name: str, roles: Iterable[str], is_assignee: bool = False
+    ) -> Transition:
+        """Return the transition if the caller may fire it from `state`, else raise."""
+        t = self.transitions.get(name)
+        if t is None:
+            raise TransitionNotAllowed(UNKNOWN_TRANSITION, f"unknown transition {name!r}")
+        if state not in t.sources:
+            raise TransitionNotAllowed(
+                WRONG_STATE, f"transition {name!r} cannot be used in state {state!r}"
+            )
+        if t.actor not in set(roles):
+            raise TransitionNotAllowed(
+                WRONG_ACTOR, f"transition {name!r} is for {t.actor!r} only"
+            )
+        if t.assignee_only and not is_assignee:
+            raise TransitionNotAllowed(
+                NOT_ASSIGNEE, f"transition {name!r} is for the assigned staff member only"
+            )
+        return t
+
+    def validate_inputs(
+        self, transition: Transition | str, inputs: Mapping[str, Any]
+    ) -> dict[str, str]:
+        """Field errors for missing required inputs; empty when all is given.
+
+        Expected inputs: note, instruction, assignee, signature (str); opd (list of ids);
+        files (mapping kind -> list of files); dataset (str, for `or_dataset`); outcome.
+        """
+        t = self.transitions[transition] if isinstance(transition, str) else transition
+        errors: dict[str, str] = {}
+        for req in t.requires:
+            value = inputs.get(req.kind)
+            if req.kind in ("note", "instruction", "assignee", "signature"):
+                ok = _filled(value)
+            elif req.kind == "opd":
+                ok = _filled_list(value)
+            elif req.kind == "outcome":
+                ok = value in OUTCOMES
+            else:  # files
+                files = value if isinstance(value, Mapping) else {}
+                ok = all(_filled_list(files.get(kind)) for kind in req.file_kinds)
+                if not ok and req.or_dataset:
+                    ok = _filled(inputs.get("dataset"))
+                if not ok:
+                    errors["files"] = INPUT_ERRORS[
+                        "files_or_dataset" if req.or_dataset else "files"
+                    ]
+                continue
+            if not ok:
+                errors[req.kind] = INPUT_ERRORS[req.kind]
+        return errors
+
+    def states_waiting_for(self, roles: Iterable[str]) -> list[str]:
+        """States whose holder is one of `roles`: what belongs in that user's inbox."""
+        roles = set(roles)
+        return [s.name for s in self.states.values() if s.holder in roles]
+
+    def sla_effect(self, transition: Transition | str) -> str | None:
+        """pause | resume | stop | None; validated to agree with the states' sla flags."""
+        t = self.transitions[transition] if isinstance(transition, str) else transition
+        return t.sla
+
+    def sla_running(self, state: str) -> bool:
+        return self.states[state].sla == "running"
+
+    def superior_of(self, position: str) -> str | None:
+        return self.superior.get(position)
+
+    def escalation_chain(self, position: str) -> list[str]:
+        """Superiors of `position`, nearest first (cycles are rejected at load time)."""
+        chain: list[str] = []
+        nxt = self.superior.get(position)
+        while nxt is not None:
+            chain.append(nxt)
+            nxt = self.superior.get(nxt)
+        return chain
+
+
+@lru_cache(maxsize=1)
+def load_default() -> Workflow:
+    """The workflow shipped with the extension (cached: it is immutable)."""
+    return Workflow.from_yaml(DEFAULT_PATH)
+
+
+def check_file(path: str | Path) -> list[str]:
+    """Problems in a workflow file, for `ckan statrequest workflow-check`; [] means valid."""
+    try:
+        Workflow.from_yaml(Path(path))
+    except WorkflowError as exc:
+        return exc.problems
+    return []
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def _known(value: Any, names: Mapping[str, Any] | set[str]) -> bool:
+    # YAML can hand us lists or mappings where a name belongs; those are unhashable.
+    return isinstance(value, str) and value in names
+
+
+def _filled(value: Any) -> bool:
+    return isinstance(value, str) and value.strip() != ""
+
+
+def _filled_list(value: Any) -> bool:
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        return False
+    return any(v not in (None, "") for v in value)
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that records duplicate mapping keys, which PyYAML silently merges."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.problems: list[str] = []
+
+
+def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    seen: set[str] = set()
+    for key_node, _ in node.value:
+        if isinstance(key_node, yaml.ScalarNode):
+            if key_node.value in seen:
+                loader.problems.append(
+                    f"duplicate key {key_node.value!r} at line {key_node.start_mark.line + 1}"
+                )
+            seen.add(key_node.value)
+    return loader.construct_mapping(node, deep=True)
+
+
+_StrictLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    _construct_mapping,  # type: ignore[arg-type]
+)
+
+
+def _build(data: Any, problems: list[str]) -> Workflow:
+    """Turn parsed YAML into a Workflow, collecting every problem before raising."""
+    problems = list(problems)
+    if not isinstance(data, dict):
+        raise WorkflowError([*problems, "the workflow must be a YAML mapping"])
+    for key in sorted(set(data) - _TOP_KEYS, key=str):
+        problems.append(f"unknown top-level key {key!r}")
+
+    positions = _parse_positions(data.get("positions"), problems)
+    actors = set(positions) | set(SPECIAL_ACTORS)
+
+    assignee_position = data.get("assignee_position", "staf")
+    if not _known(assignee_position, positions):
+        problems.append(f"assignee_position: unknown position {assignee_position!r}")
+
+    final = data.get("final")
+    if isinstance(final, str):
+        final = [final]
+    if not isinstance(final, list) or not final:
+        problems.append("final: list at least one final state")
+        final = []
+    final_set = frozenset(s for s in final if isinstance(s, str))
+
+    states = _parse_states(data.get("states"), final_set, actors, problems)
+    for name in sorted(final_set - set(states)):
+        problems.append(f"final: unknown state {name!r}")
+
+    initial = data.get("initial")
+    if not _known(initial, states):
+        problems.append(f"initial: unknown state {initial!r}")
+    elif initial in final_set:
+        problems.append(f"initial: state {initial!r} cannot also be final")
+
+    transitions = _parse_transitions(
+        data.get("transitions"), states, actors,
+        assignee_position if _known(assignee_position, positions) else None, problems,
+    )
+    superior = _parse_superior(data.get("superior"), positions, problems)
+
+    outgoing: dict[str, list[Transition]] = {name: [] for name in states}
+    for t in transitions.values():
+        for src in t.sources:
+            if src in outgoing and t.target in states:  # only valid edges make the graph
+                outgoing[src].append(t)
+    _check_graph(initial, states, outgoing, actors, problems)
+
+    if problems:
+        raise WorkflowError(problems)
+    return Workflow(
+        initial=initial,
+        final=final_set,
+        states=MappingProxyType(states),
+        transitions=MappingProxyType(transitions),
+        positions=MappingProxyType(positions),
+        superior=MappingProxyType(superior),
+        assignee_position=assignee_position,
+        _outgoing=MappingProxyType({k: tuple(v) for k, v in outgoing.items()}),
+    )
+
+
+def _parse_label(value: Any, where: str, problems: list[str]) -> Label:
+    if not isinstance(value, dict):
+        problems.append(f"{where}: missing label (a mapping with 'id' and 'en')")
+        return Label("", "")
+    for key in sorted(set(value) - set(LANGUAGES), key=str):
+        problems.append(f"{where}: unknown label language {key!r}")
+    texts = {}
+    for lang in LANGUAGES:
+        text = value.get(lang)
+        if not isinstance(text, str) or not text.strip():
+            problems.append(f"{where}: missing label {lang!r}")
+            text = ""
+        texts[lang] = text.strip()
+    return Label(**texts)
+
+
+def _parse_positions(value: Any, problems: list[str]) -> dict[str, Label]:
+    if not isinstance(value, list) or not value:
+        problems.append("positions: list at least one position (code and label)")
+        return {}
+    positions: dict[str, Label] = {}
+    for i, item in enumerate(value, 1):
+        code = item.get("code") if isinstance(item, dict) else None
+        if not isinstance(code, str) or not _NAME_RE.match(code):
+            problems.append(f"positions #{i}: code must be snake_case, got {code!r}")
+            continue
+        where = f"position {code!r}"
+        if code in SPECIAL_ACTORS:
+            problems.append(f"{where}: {code!r} is reserved for a built-in actor")
+        if code in positions:
+            problems.append(f"{where}: duplicate position")
+        positions[code] = _parse_label(item.get("label"), where, problems)
+    return positions
+
+
+def _parse_superior(
+    value: Any, positions: Mapping[str, Label], problems: list[str]
+) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        problems.append("superior: must be a mapping position -> superior position")
+        return {}
+    superior: dict[str, str] = {}
+    for low, high in value.items():
+        bad = [p for p in (low, high) if not _known(p, positions)]
+        for p in bad:
+            problems.append(f"superior: unknown position {p!r}")
+        if not bad:
+            superior[low] = high
+    in_cycle: set[str] = set()
+    for start in superior:  # a cycle would make escalation loop forever
+        chain = [start]
+        while (nxt := superior.get(chain[-1])) is not None:
+            if nxt in chain:
+                if nxt == start and start not in in_cycle:  # report each cycle once
+                    problems.append("superior: cycle " + " -> ".join([*chain, nxt]))
+                    in_cycle.update(chain)
+                break
+            chain.append(nxt)
+    return superior
+
+
+def _parse_states(
+    value: Any, final: frozenset[str], actors: set[str], problems: list[str]
+) -> dict[str, State]:
+    if not isinstance(value, dict) or not value:
+        problems.append("states: must be a mapping of state name -> state")
+        return {}
+    states: dict[str, State] = {}
+    for name, spec in value.items():
+        where = f"state {name!r}"
+        if not isinstance(name, str) or not _NAME_RE.match(name):
+            problems.append(f"{where}: name must be snake_case")
+            continue
+        if not isinstance(spec, dict):
+            problems.append(f"{where}: must be a mapping with label, holder and sla")
+            continue
+        for key in sorted(set(spec) - _STATE_KEYS, key=str):
+            problems.append(f"{where}: unknown key {key!r}")
+        is_final = name in final
+        sla = spec.get("sla")
+        if sla not in SLA_FLAGS:
+            problems.append(f"{where}: sla must be one of {', '.join(SLA_FLAGS)}, got {sla!r}")
+        elif is_final and sla != "stopped":
+            problems.append(f"{where}: a final state must have sla 'stopped'")
+        elif not is_final and sla == "stopped":
+            problems.append(f"{where}: sla 'stopped' is only for final states")
+        holder = spec.get("holder")
+        if is_final and holder is not None:
+            problems.append(f"{where}: a final state has no holder")
+        elif not is_final and not _known(holder, actors):
+            problems.append(f"{where}: unknown holder {holder!r}")
+        states[name] = State(
+            name=name,
+            label=_parse_label(spec.get("label"), where, problems),
+            sla=sla if isinstance(sla, str) else "",
+            holder=holder if isinstance(holder, str) else None,
+            final=is_final,
+        )
+    return states
+
+
+def _parse_requirements(value: Any, where: str, problems: list[str]) -> list[Requirement]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        problems.append(f"{where}: requires must be a list")
+        return []
+    reqs: list[Requirement] = []
+    for item in value:
+        if isinstance(item, str):
+            if item == "files":
+                problems.append(f"{where}: requirement 'files' needs kinds, e.g. files: [result]")
+            elif item not in REQUIREMENT_KINDS:
+                problems.append(f"{where}: unknown requirement {item!r}")
+            else:
+                reqs.append(Requirement(item))
+        elif isinstance(item, dict) and "files" in item:
+            for key in sorted(set(item) - {"files", "or_dataset"}, key=str):
+                problems.append(f"{where}: unknown files option {key!r}")
+            kinds = item["files"]
+            if (not isinstance(kinds, list) or not kinds
+                    or not all(isinstance(k, str) and _NAME_RE.match(k) for k in kinds)):
+                problems.append(f"{where}: files needs a list of snake_case kinds, got {kinds!r}")
+                kinds = []
+            or_dataset = item.get("or_dataset", False)
+            if not isinstance(or_dataset, bool):
+                problems.append(f"{where}: or_dataset must be true or false")
+            reqs.append(Requirement("files", tuple(kinds), or_dataset is True))
+        else:
+            problems.append(f"{where}: unknown requirement {item!r}")
+    kinds_seen = [r.kind for r in reqs]
+    for kind in sorted({k for k in kinds_seen if kinds_seen.count(k) > 1}):
+        problems.append(f"{where}: requirement {kind!r} listed twice")
+    return reqs
+
+
+def _clock(states: Mapping[str, State], name: Any) -> str | None:
+    """The sla flag the engine will act on, or None if the state is already reported bad
+    (so one wrong flag gives one problem, not one per transition)."""
+    if not _known(name, states):
+        return None
+    state = states[name]
+    if state.final:
+        return "stopped"
+    return state.sla if state.sla in ("running", "paused") else None
+
+
+def _expected_sla_effect(src: str, dst: str) -> str | None:
+    if src == dst or src == "stopped":
+        return None
+    if dst == "stopped":
+        return "stop"
+    return "pause" if dst == "paused" else "resume"
+
+
+def _parse_transitions(
+    value: Any,
+    states: Mapping[str, State],
+    actors: set[str],
+    assignee_position: str | None,  # None: unknown, reported already
+    problems: list[str],
+) -> dict[str, Transition]:
+    if not isinstance(value, list) or not value:
+        problems.append("transitions: must be a non-empty list")
+        return {}
+    transitions: dict[str, Transition] = {}
+    for i, spec in enumerate(value, 1):
+        if not isinstance(spec, dict):
+            problems.append(f"transition #{i}: must be a mapping")
+            continue
+        name = spec.get("name")
+        if not isinstance(name, str) or not _NAME_RE.match(name):
+            problems.append(f"transition #{i}: name must be snake_case, got {name!r}")
+            name = f"#{i}"
+        where = f"transition {name!r}"
+        if name in transitions:
+            problems.append(f"{where}: duplicate transition name")
+        for key in sorted(set(spec) - _TRANSITION_KEYS, key=str):
+            problems.append(f"{where}: unknown key {key!r}")
+
+        sources = spec.get("from")
+        if isinstance(sources, str):
+            sources = [sources]
+        if not isinstance(sources, list) or not sources:
+            problems.append(f"{where}: 'from' must be a state or a list of states")
+            sources = []
+        for src in sources:
+            if not _known(src, states):
+                problems.append(f"{where}: unknown state {src!r} in 'from'")
+        target = spec.get("to")
+        if not _known(target, states):
+            problems.append(f"{where}: unknown state {target!r} in 'to'")
+
+        actor = spec.get("actor")
+        if not _known(actor, actors):
+            problems.append(f"{where}: unknown actor {actor!r}")
+        assignee_only = spec.get("assignee_only", False)
+        if not isinstance(assignee_only, bool):
+            problems.append(f"{where}: assignee_only must be true or false")
+        elif assignee_only and assignee_position is not None and actor != assignee_position:
+            problems.append(
+                f"{where}: assignee_only is only for the assignee position "
+                f"{assignee_position!r}, not actor {actor!r}"
+            )
+
+        requires = _parse_requirements(spec.get("requires"), where, problems)
+        kinds = {r.kind for r in requires}
+
+        visibility = spec.get("visibility")
+        if visibility not in VISIBILITIES:
+            problems.append(f"{where}: visibility must be public or internal, got {visibility!r}")
+        outcome = spec.get("outcome")
+        if outcome is not None and outcome not in OUTCOMES:
+            problems.append(f"{where}: unknown outcome {outcome!r}")
+        if outcome is not None and "outcome" in kinds:
+            problems.append(f"{where}: outcome is fixed, so it cannot also be required")
+        letter = spec.get("letter")
+        if letter is not None and letter not in LETTER_EFFECTS:
+            problems.append(f"{where}: unknown letter effect {letter!r}")
+        # A paraf or signature is a PDF signature: the signer's passphrase/PIN is needed.
+        if letter in ("paraf", "sign") and "signature" not in kinds:
+            problems.append(f"{where}: letter {letter!r} requires 'signature'")
+        if "signature" in kinds and letter not in ("paraf", "sign"):
+            problems.append(f"{where}: requires 'signature' but has no letter paraf or sign")
+
+        sla = spec.get("sla")
+        if sla is not None and sla not in SLA_EFFECTS:
+            problems.append(f"{where}: unknown sla effect {sla!r}")
+        elif (dst := _clock(states, target)) is not None:
+            # The clock is a function of the state; the declared effect must agree with it.
+            for src in sources:
+                if (src_flag := _clock(states, src)) is not None:
+                    expected = _expected_sla_effect(src_flag, dst)
+                    if expected != sla:
+                        problems.append(
+                            f"{where}: from {src!r} ({src_flag}) to {target!r} ({dst}) "
+                            f"needs sla {expected or 'unset'}, not {sla or 'unset'}"
+                        )
+
+        transitions.setdefault(name, Transition(
+            name=name,
+            sources=tuple(s for s in sources if isinstance(s, str)),
+            target=target if isinstance(target, str) else "",
+            actor=actor if isinstance(actor, str) else "",
+            label=_parse_label(spec.get("label"), where, problems),
+            visibility=visibility if isinstance(visibility, str) else "",
+            requires=tuple(requires),
+            assignee_only=assignee_only is True,
+            sla=sla,
+            outcome=outcome,
+            letter=letter,
+        ))
+    return transitions
+
+
+def _check_graph(
+    initial: Any,
+    states: Mapping[str, State],
+    outgoing: Mapping[str, list[Transition]],
+    actors: set[str],
+    problems: list[str],
+) -> None:
+    for name, state in states.items():
+        out = outgoing[name]
+        if state.final and out:
+            problems.append(f"final state {name!r} has outgoing transitions: "
+                            + ", ".join(t.name for t in out))
+        elif not state.final and not out:
+            problems.append(f"state {name!r} is a dead end: not final and no transition out")
+        elif (state.holder in actors and all(t.actor in actors for t in out)
+              and all(t.actor != state.holder for t in out)):  # else reported already
+            problems.append(f"state {name!r}: its holder {state.holder!r} has no transition out")
+
+    if _known(initial, states):
+        reachable = _reach({initial}, lambda s: [t.target for t in outgoing[s]])
+        for name in states:
+            if name not in reachable:
+                problems.append(f"state {name!r} is unreachable from the initial state "
+                                f"{initial!r}")
+
+    # A state with exits that all loop back among themselves traps the request forever.
+    incoming: dict[str, list[str]] = {name: [] for name in states}
+    for src, out in outgoing.items():
+        for t in out:
+            incoming[t.target].append(src)
+    can_finish = _reach({n for n, s in states.items() if s.final}, lambda s: incoming[s])
+    for name, state in states.items():
+        if not state.final and outgoing[name] and name not in can_finish:
+            problems.append(f"state {name!r} cannot reach a final state")
+
+
+def _reach(start: set[str], step: Callable[[str], Iterable[str]]) -> set[str]:
+    seen = set(start)
+    queue = deque(start)
+    while queue:
+        for nxt in step(queue.popleft()):
+            if nxt not in seen:
+                seen.add(nxt)
+                queue.append(nxt)
+    return seen
