@@ -27,3 +27,40 @@ def demo_data(password_file: str | None) -> None:
             f.write("\n".join(lines) + "\n")
     else:
         click.echo("\n".join(lines))
+
+
+@statrequest.command("workflow-check")
+@click.argument("path", type=click.Path(dir_okay=False))
+def workflow_check(path: str) -> None:
+    """Validate a workflow YAML file; every problem is listed."""
+    from ckanext.statrequest.core.workflow import check_file
+
+    problems = check_file(path)
+    if problems:
+        for problem in problems:
+            click.secho(f"- {problem}", fg="red", err=True)
+        raise click.exceptions.Exit(1)
+    click.secho(f"{path}: valid workflow", fg="green")
+
+
+@statrequest.command("init-test-pki")
+@click.option("--dir", "directory", default=None, help="Where to write (default: signing.pki_dir).")
+def init_test_pki(directory: str | None) -> None:
+    """Create a TEST certificate authority and one PKCS#12 key per signing position.
+
+    For demos and tests only: the keys' passphrase is public. The certificates carry the
+    names and NIP of the officials who hold the positions now, when there are any.
+    """
+    from ckanext.statrequest import letters
+    from ckanext.statrequest.documents.testpki import DEFAULT_PASSPHRASE, create_test_pki
+
+    identities = {}
+    for position in letters.FIELDS:
+        user, row = letters.holder(position)
+        if user is not None and row is not None and row.nip:
+            identities[position] = (user.fullname or user.name, row.nip)
+    target = directory or str(letters.pki_dir())
+    manifest = create_test_pki(target, positions=tuple(letters.FIELDS), identities=identities)
+    click.echo(f"Test PKI in {target} (passphrase: {DEFAULT_PASSPHRASE})")
+    for position, signer in manifest["signers"].items():
+        click.echo(f"  {position:<14} {signer['name']}  {signer['p12']}")

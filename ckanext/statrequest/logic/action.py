@@ -1,4 +1,758 @@
-"""Action functions of the statrequest API (CKAN naming: statrequest_*)."""
+"""Action functions of the statrequest API (CKAN naming: statrequest_*).
+
+Each action validates with its schema, calls its auth function, and returns only what the
+caller may see. State changes go through `_apply`, one transaction per call.
+"""
 from __future__ import annotations
 
-__all__: list[str] = []
+import datetime as dt
+import logging
+import re
+from typing import Any
+
+import ckan.model as model
+import ckantoolkit as tk
+from sqlalchemy import and_, false, func, or_, select
+
+from ckanext.statrequest import access, attachments, letters, records, settings
+from ckanext.statrequest.core import workflow as wflib
+from ckanext.statrequest.core.numbering import format_tracking_number, parse_tracking_number
+from ckanext.statrequest.logic import dictization as dz
+from ckanext.statrequest.logic import schema
+from ckanext.statrequest.model import (
+    Attachment,
+    Event,
+    Holiday,
+    IdentityAccess,
+    Position,
+    Request,
+    RequestDataset,
+    RequestOrganization,
+)
+
+log = logging.getLogger(__name__)
+_ = tk._
+
+__all__ = [
+    "statrequest_create",
+    "statrequest_show",
+    "statrequest_list",
+    "statrequest_transition",
+    "statrequest_available_transitions",
+    "statrequest_event_list",
+    "statrequest_attachment_create",
+    "statrequest_attachment_show",
+    "statrequest_attachment_delete",
+    "statrequest_attachment_download",
+    "statrequest_position_assign",
+    "statrequest_position_revoke",
+    "statrequest_position_list",
+    "statrequest_holiday_create",
+    "statrequest_holiday_delete",
+    "statrequest_holiday_list",
+    "statrequest_workflow_show",
+    "statrequest_override",
+]
+
+UPLOAD_FIELDS = attachments.REQUESTER_KINDS
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+def _validate(data_dict: dict[str, Any], schema_: dict[str, Any], context: dict[str, Any]
+              ) -> dict[str, Any]:
+    data, errors = tk.navl_validate(data_dict, schema_, context)
+    if errors:
+        raise tk.ValidationError(errors)
+    return data
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _actor(context: dict[str, Any]) -> access.Actor:
+    return access.actor_for(context.get("user") or None)
+
+
+def _get_request(ref: str) -> Request:
+    """By id or tracking number; an unknown or malformed reference is simply not found."""
+    request = model.Session.get(Request, ref) if len(ref) <= 64 else None
+    if request is None:
+        try:
+            parse_tracking_number(ref)
+        except ValueError:
+            raise tk.ObjectNotFound(_("Request not found")) from None
+        request = model.Session.scalars(
+            select(Request).where(Request.tracking_number == ref)).first()
+    if request is None:
+        raise tk.ObjectNotFound(_("Request not found"))
+    return request
+
+
+def _translate_errors(errors: dict[str, str]) -> dict[str, list[str]]:
+    return {field: [_(message)] for field, message in errors.items()}
+
+
+def _event(request: Request, actor: access.Actor, role: str, transition: str,
+           from_state: str | None, to_state: str, visibility: str, note: str,
+           version: int, data: dict[str, Any] | None = None) -> Event:
+    event = Event(
+        request_id=request.id, actor_id=actor.user_id, actor_role=role,
+        acting=bool(actor.positions.get(role, False)), transition=transition,
+        from_state=from_state, to_state=to_state, note=note or "", visibility=visibility,
+        data=data or {}, version=version, created_at=_now(),
+    )
+    model.Session.add(event)
+    return event
+
+
+def _uploads(data_dict: dict[str, Any], kinds: tuple[str, ...]) -> list[attachments.Prepared]:
+    """Check every upload present in the call before anything is written."""
+    prepared, errors = [], {}
+    for kind in kinds:
+        value = data_dict.get(kind)
+        if value in (None, "", tk.missing):
+            continue
+        for item in value if isinstance(value, list) else [value]:
+            try:
+                prepared.append(attachments.prepare(kind, item))
+            except tk.ValidationError as exc:
+                errors.update(exc.error_dict)
+    if errors:
+        raise tk.ValidationError(errors)
+    return prepared
+
+
+def _store_all(request: Request, prepared: list[attachments.Prepared],
+               written: attachments.Written, actor: access.Actor,
+               organization_id: str | None = None) -> list[Attachment]:
+    rows = []
+    for item in prepared:
+        file_id = attachments.store(item, request.id, written, actor.name)
+        row = Attachment(
+            request_id=request.id, kind=item.kind, file_id=file_id, name=item.name,
+            size=item.size, media_type=item.media_type, sha256=item.sha256,
+            uploaded_by=actor.user_id, organization_id=organization_id, created_at=_now(),
+        )
+        model.Session.add(row)
+        rows.append(row)
+    return rows
+
+
+# --- requests -----------------------------------------------------------------------------
+
+def statrequest_create(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
+    """Submit a request with its identity document, request letter and (optional) data form.
+
+    :param requester_name, identity_type (nik|paspor|nip|lainnya), identity_number,
+        institution, category (instansi_pemerintah|masyarakat_umum|dunia_usaha), email,
+        phone, address, title, description, period, breakdown, data_format, purpose
+    :param dataset_ids: existing datasets the request refers to (list or comma-separated)
+    :param organization_ids: OPD organisations the request concerns
+    :param consent_personal_data: must be true
+    :param identity_document, request_letter, data_form: file uploads
+    :returns: the request as the requester sees it
+    """
+    tk.check_access("statrequest_create", context, data_dict)
+    data = _validate(data_dict, schema.create(), context)
+    errors: dict[str, list[str]] = {}
+    for required in ("identity_document", "request_letter"):
+        if data_dict.get(required) in (None, "", tk.missing):
+            errors[required] = [_("Please attach this document.")]
+    if tk.asbool(settings.get("require_data_form")) and not data_dict.get("data_form"):
+        errors["data_form"] = [_("Please attach this document.")]
+    if errors:
+        raise tk.ValidationError(errors)
+    prepared = _uploads(data_dict, UPLOAD_FIELDS)
+
+    actor = _actor(context)
+    wf, calendar = settings.workflow(), settings.calendar()
+    now = _now()
+    written = attachments.Written()
+    try:
+        year = calendar.localize(now).year
+        seq = records.next_number("tracking", year)
+        request = Request(
+            tracking_number=format_tracking_number(year, seq),
+            requester_id=actor.user_id,
+            state=wf.initial,
+            received_at=now, created_at=now, updated_at=now, version=1, sla_pauses=[],
+            **{k: data.get(k, "") for k in (
+                "requester_name", "identity_type", "identity_number", "institution",
+                "category", "email", "phone", "address", "title", "description", "period",
+                "breakdown", "data_format", "purpose")},
+        )
+        request.sla_due_at = records.due_for(request, calendar, now)
+        model.Session.add(request)
+        model.Session.flush()
+        for package_id in data.get("dataset_ids", []):
+            model.Session.add(RequestDataset(request_id=request.id, package_id=package_id,
+                                             linked_by=actor.user_id, role="reference"))
+        for org_id in data.get("organization_ids", []):
+            model.Session.add(RequestOrganization(request_id=request.id, organization_id=org_id))
+        stored = _store_all(request, prepared, written, actor)
+        _event(request, actor, access.REQUESTER, "ajukan", None, wf.initial, "public", "", 1,
+               {"files": [a.id for a in stored]})
+        model.Session.commit()
+    except Exception:
+        model.Session.rollback()
+        written.discard()
+        raise
+    letters.after_commit(request.id, "ajukan")
+    return _show(request, actor)
+
+
+def _show(request: Request, actor: access.Actor) -> dict[str, Any]:
+    v = access.view(actor, request)
+    return dz.request_full(request, v, settings.workflow(), settings.calendar())
+
+
+@tk.side_effect_free
+def statrequest_show(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
+    """A request by `id` (or tracking number), with what the caller may see of it."""
+    data = _validate(data_dict, schema.by_id(), context)
+    request = _get_request(data["id"])
+    tk.check_access("statrequest_show", context, {"id": request.id})
+    return _show(request, _actor(context))
+
+
+def _inbox_clause(actor: access.Actor, wf: wflib.Workflow):
+    """Requests waiting for this user's action now."""
+    clauses = []
+    assignee_states = set(wf.states_waiting_for([wf.assignee_position]))
+    for code in actor.positions:
+        states = set(wf.states_waiting_for([code]))
+        if code == wf.assignee_position:
+            clauses.append(and_(Request.state.in_(states), Request.assignee_id == actor.user_id))
+        elif states - assignee_states:
+            clauses.append(Request.state.in_(states - assignee_states))
+    opd_states = wf.states_waiting_for([access.OPD])
+    if actor.opd_ids and opd_states:
+        clauses.append(and_(Request.state.in_(opd_states), Request.id.in_(
+            select(RequestOrganization.request_id).where(
+                RequestOrganization.organization_id.in_(actor.opd_ids),
+                RequestOrganization.routed.is_(True)))))
+    mine = wf.states_waiting_for([access.REQUESTER])
+    if actor.user_id and mine:
+        clauses.append(and_(Request.state.in_(mine), Request.requester_id == actor.user_id))
+    return or_(*clauses) if clauses else false()
+
+
+_WORD = re.compile(r"[\w]+", re.UNICODE)
+
+
+@tk.side_effect_free
+def statrequest_list(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
+    """Requests the caller may see, filtered, sorted and paged.
+
+    :param state: list of states; :param waiting_for_me: only what waits for my action;
+    :param organization: routed OPD; :param requester: user; :param category;
+    :param sla: overdue|due_soon|on_time; :param q: free text (tracking number, title,
+    description); :param created_from, created_to: ISO dates; :param sort:
+    urgency|newest|oldest|due; :param limit (max 100), offset
+    :returns: {"count": total, "results": [...]}
+    """
+    tk.check_access("statrequest_list", context, data_dict)
+    data = _validate(data_dict, schema.list_(), context)
+    actor = _actor(context)
+    wf, calendar = settings.workflow(), settings.calendar()
+    now = _now()
+
+    where = [access.visible_requests_clause(actor)]
+    if data.get("waiting_for_me"):
+        where.append(_inbox_clause(actor, wf))
+    if data.get("state"):
+        where.append(Request.state.in_(data["state"]))
+    if data.get("organization"):
+        where.append(Request.id.in_(select(RequestOrganization.request_id).where(
+            RequestOrganization.organization_id.in_(data["organization"]))))
+    if data.get("requester"):
+        where.append(Request.requester_id == data["requester"])
+    if data.get("category"):
+        where.append(Request.category == data["category"])
+    if data.get("sla"):
+        open_states = [s for s in wf.states if wf.sla_running(s)]
+        soon = calendar.add_working_time(now, calendar.day_length * settings.due_soon_days())
+        where.append(Request.state.in_(open_states))
+        where.append({
+            "overdue": Request.sla_due_at < now,
+            "due_soon": and_(Request.sla_due_at >= now, Request.sla_due_at <= soon),
+            "on_time": Request.sla_due_at > soon,
+        }[data["sla"]])
+    if data.get("q"):
+        q = data["q"].strip()
+        try:
+            parse_tracking_number(q.upper())
+            where.append(Request.tracking_number == q.upper())
+        except ValueError:
+            words = _WORD.findall(q.lower())[:8]
+            if words:
+                tsquery = " & ".join(f"{w}:*" for w in words)
+                where.append(Request.search_vector.op("@@")(func.to_tsquery("simple", tsquery)))
+    if data.get("created_from"):
+        where.append(Request.created_at >= data["created_from"])
+    if data.get("created_to"):
+        where.append(Request.created_at < data["created_to"] + dt.timedelta(days=1))
+
+    order = {
+        "urgency": (Request.sla_due_at.asc().nulls_last(), Request.created_at.asc()),
+        "due": (Request.sla_due_at.asc().nulls_last(), Request.created_at.asc()),
+        "newest": (Request.created_at.desc(),),
+        "oldest": (Request.created_at.asc(),),
+    }[data.get("sort") or ("urgency" if data.get("waiting_for_me") else "newest")]
+    limit = min(int(data.get("limit") or 20), 100)
+    offset = int(data.get("offset") or 0)
+    count = model.Session.scalar(select(func.count()).select_from(Request).where(*where))
+    rows = model.Session.scalars(
+        select(Request).where(*where).order_by(*order, Request.id).limit(limit).offset(offset)
+    ).all()
+    routed = _routed_map([r.id for r in rows])
+    results = [
+        dz.request_summary(r, access.View(actor, r, routed.get(r.id, frozenset())), wf, calendar)
+        for r in rows
+    ]
+    return {"count": count, "results": results, "limit": limit, "offset": offset}
+
+
+def _routed_map(ids: list[str]) -> dict[str, frozenset[str]]:
+    if not ids:
+        return {}
+    out: dict[str, set[str]] = {}
+    for rid, oid in model.Session.execute(
+        select(RequestOrganization.request_id, RequestOrganization.organization_id).where(
+            RequestOrganization.request_id.in_(ids), RequestOrganization.routed.is_(True))):
+        out.setdefault(rid, set()).add(oid)
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+# --- the workflow -------------------------------------------------------------------------
+
+def _transition_dict(t: wflib.Transition, language: str) -> dict[str, Any]:
+    return {
+        "name": t.name,
+        "label": t.label.get(language),
+        "target": t.target,
+        "actor": t.actor,
+        "visibility": t.visibility,
+        "requires": [
+            {"kind": r.kind, "file_kinds": list(r.file_kinds), "or_dataset": r.or_dataset}
+            for r in t.requires
+        ],
+        "outcome": t.outcome,
+        "letter": t.letter,
+    }
+
+
+@tk.side_effect_free
+def statrequest_available_transitions(context: dict[str, Any], data_dict: dict[str, Any]
+                                      ) -> list[dict[str, Any]]:
+    """The transitions the caller may fire on the request now, with what each requires."""
+    data = _validate(data_dict, schema.by_id(), context)
+    request = _get_request(data["id"])
+    tk.check_access("statrequest_show", context, {"id": request.id})
+    v = access.view(_actor(context), request)
+    wf = settings.workflow()
+    language = dz.lang()
+    return [_transition_dict(t, language)
+            for t in wf.available(request.state, v.roles(), v.is_assignee)
+            if _usable(t, request, wf)]
+
+
+def _usable(t: wflib.Transition, request: Request, wf: wflib.Workflow) -> bool:
+    """A step into a staff member's hands needs one: a refusal drafted by the Secretary has
+    no assigned staff, so it cannot be "returned to staff"."""
+    target = wf.states.get(t.target)
+    return not (target is not None and target.holder == wf.assignee_position
+                and request.assignee_id is None and not t.needs("assignee"))
+
+
+def statrequest_transition(context: dict[str, Any], data_dict: dict[str, Any]
+                           ) -> dict[str, Any]:
+    """Fire a workflow transition.
+
+    :param id: the request; :param transition: its name; :param version: the version the
+        caller saw (a newer one means somebody else acted first: nothing is written)
+    :param note, instruction, assignee, opd, outcome, dataset: inputs the transition requires
+    :param result: result file uploads (OPD); identity_document, request_letter, data_form:
+        new files when the requester resubmits
+    :param passphrase: signing passphrase or PIN for paraf and signature (never stored)
+    """
+    data = _validate(data_dict, schema.transition(), context)
+    request = _get_request(data["id"])
+    tk.check_access("statrequest_transition", context, {"id": request.id})
+    actor = _actor(context)
+    v = access.view(actor, request)
+    wf = settings.workflow()
+    try:
+        t = wf.check(request.state, data["transition"], v.roles(), v.is_assignee)
+    except wflib.TransitionNotAllowed as exc:
+        if exc.reason == wflib.WRONG_STATE and data["version"] != request.version:
+            raise tk.ValidationError({"version": [_(
+                "This request was already handled by someone else. Reload the page.")]}) from exc
+        if exc.reason in (wflib.WRONG_ACTOR, wflib.NOT_ASSIGNEE):
+            raise tk.NotAuthorized(_("You may not do this on this request.")) from exc
+        raise tk.ValidationError({"transition": [_(
+            "This action is not possible in the request's current state.")]}) from exc
+    if data["version"] != request.version:
+        raise tk.ValidationError({"version": [_(
+            "This request was already handled by someone else. Reload the page.")]})
+    if not _usable(t, request, wf):
+        raise tk.ValidationError({"transition": [_(
+            "No staff member is assigned to this request.")]})
+
+    kinds = ("result",) if t.actor == access.OPD else (
+        UPLOAD_FIELDS if t.actor == access.REQUESTER else ())
+    prepared = _uploads(data_dict, kinds)
+    inputs = {
+        "note": data.get("note", ""),
+        "instruction": data.get("instruction", ""),
+        "assignee": data.get("assignee"),
+        "opd": data.get("opd") or [],
+        "outcome": t.outcome or data.get("outcome"),
+        "dataset": (data.get("dataset") or [None])[0],
+        "signature": data_dict.get("passphrase") or "",
+        "files": {p.kind: [p] for p in prepared},
+    }
+    errors = _translate_errors(wf.validate_inputs(t, inputs))
+    if (t.needs("assignee") and inputs["assignee"] and not errors.get("assignee")
+            and wf.assignee_position not in access.positions_held(inputs["assignee"])):
+        errors["assignee"] = [_("This user does not hold the staff position.")]
+    if errors:
+        raise tk.ValidationError(errors)
+    return _apply(request, t, actor, v, data["version"], inputs, prepared)
+
+
+def _apply(request: Request, t: wflib.Transition, actor: access.Actor, v: access.View,
+           version: int, inputs: dict[str, Any], prepared: list[attachments.Prepared]
+           ) -> dict[str, Any]:
+    wf, calendar = settings.workflow(), settings.calendar()
+    now = _now()
+    from_state = request.state
+    values: dict[str, Any] = {"state": t.target, "updated_at": now}
+    if inputs.get("outcome"):
+        values["outcome"] = inputs["outcome"]
+    if t.needs("assignee"):
+        values["assignee_id"] = inputs["assignee"]
+    if t.sla == "pause":
+        values["sla_paused_at"] = now
+    elif t.sla == "resume" and request.sla_paused_at is not None:
+        pauses = list(request.sla_pauses or []) + [[request.sla_paused_at.isoformat(), now.isoformat()]]
+        values.update(sla_pauses=pauses, sla_paused_at=None)
+    if wf.is_final(t.target):
+        values["closed_at"] = now
+    role = t.actor
+    written = attachments.Written()
+    note = inputs.get("instruction") or inputs.get("note") or ""
+    event_data: dict[str, Any] = {}
+    try:
+        new_version = records.guarded_update(request.id, version, values)
+        model.Session.refresh(request)
+        if t.sla == "resume":
+            request.sla_due_at = records.due_for(request, calendar, now)
+        opd_id = next(iter(v.actor.opd_ids & v.routed), None) if role == access.OPD else None
+        stored = _store_all(request, prepared, written, actor, opd_id)
+        if stored:
+            event_data["files"] = [a.id for a in stored]
+        if t.needs("opd"):
+            for org_id in inputs["opd"]:
+                link = model.Session.get(RequestOrganization, (request.id, org_id))
+                if link is None:
+                    link = RequestOrganization(request_id=request.id, organization_id=org_id)
+                    model.Session.add(link)
+                link.routed, link.routed_at = True, now
+            event_data["opd"] = inputs["opd"]
+        if inputs.get("dataset") and t.actor == access.OPD:
+            if model.Session.get(RequestDataset, (request.id, inputs["dataset"])) is None:
+                model.Session.add(RequestDataset(request_id=request.id, package_id=inputs["dataset"],
+                                                 linked_by=actor.user_id, role="result"))
+            event_data["dataset"] = inputs["dataset"]
+        if t.needs("assignee"):
+            event_data["assignee"] = inputs["assignee"]
+        if inputs.get("outcome"):
+            event_data["outcome"] = inputs["outcome"]
+        event = _event(request, actor, role, t.name, from_state, t.target, t.visibility,
+                       note, new_version, event_data)
+        if t.letter:
+            model.Session.flush()
+            letters.apply(t.letter, request, event, actor, inputs.get("signature") or "", written)
+        model.Session.commit()
+    except records.StaleVersion:
+        model.Session.rollback()
+        written.discard()
+        raise tk.ValidationError({"version": [_(
+            "This request was already handled by someone else. Reload the page.")]}) from None
+    except Exception:
+        model.Session.rollback()
+        written.discard()
+        raise
+    letters.after_commit(request.id, t.name)
+    return _show(request, actor)
+
+
+@tk.side_effect_free
+def statrequest_event_list(context: dict[str, Any], data_dict: dict[str, Any]
+                           ) -> list[dict[str, Any]]:
+    """The request's timeline: all events for Diskominfo, public ones for the requester,
+    and for a routed OPD also the internal events of its own steps."""
+    data = _validate(data_dict, schema.by_id(), context)
+    request = _get_request(data["id"])
+    tk.check_access("statrequest_show", context, {"id": request.id})
+    v = access.view(_actor(context), request)
+    wf = settings.workflow()
+    opd_states = frozenset(wf.states_waiting_for([access.OPD]))
+    events = model.Session.scalars(
+        select(Event).where(Event.request_id == request.id).order_by(Event.id)).all()
+    return [dz.event_dict(e, v, wf) for e in events if v.event_visible(e, opd_states)]
+
+
+def statrequest_override(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
+    """Sysadmin repair of a stuck request: put it in any state, with a logged reason."""
+    tk.check_access("statrequest_override", context, data_dict)
+    data = _validate(data_dict, schema.override(), context)
+    request = _get_request(data["id"])
+    wf = settings.workflow()
+    if data["state"] not in wf.states:
+        raise tk.ValidationError({"state": [_("Unknown state.")]})
+    actor = _actor(context)
+    now = _now()
+    values: dict[str, Any] = {"state": data["state"], "updated_at": now,
+                              "closed_at": now if wf.is_final(data["state"]) else None}
+    try:
+        version = records.guarded_update(request.id, data["version"], values)
+        _event(request, actor, "sysadmin", "override", request.state, data["state"], "internal",
+               data["note"], version, {"override": True})
+        model.Session.commit()
+    except records.StaleVersion:
+        model.Session.rollback()
+        raise tk.ValidationError({"version": [_(
+            "This request was already handled by someone else. Reload the page.")]}) from None
+    model.Session.refresh(request)
+    log.warning("statrequest override by %s: %s -> %s", actor.name, request.tracking_number,
+                data["state"])
+    return _show(request, actor)
+
+
+@tk.side_effect_free
+def statrequest_workflow_show(context: dict[str, Any], data_dict: dict[str, Any]
+                              ) -> dict[str, Any]:
+    """The active workflow: states, transitions and positions, with labels."""
+    tk.check_access("statrequest_workflow_show", context, data_dict)
+    wf = settings.workflow()
+    language = dz.lang()
+    return {
+        "initial": wf.initial,
+        "final": sorted(wf.final),
+        "positions": [{"code": c, "label": label.get(language)} for c, label in wf.positions.items()],
+        "states": [
+            {"name": s.name, "label": s.label.get(language), "holder": s.holder, "sla": s.sla}
+            for s in wf.states.values()
+        ],
+        "transitions": [_transition_dict(t, language) | {"from": list(t.sources)}
+                        for t in wf.transitions.values()],
+        "source": settings.get("workflow_file") or "default",
+    }
+
+
+# --- attachments --------------------------------------------------------------------------
+
+def statrequest_attachment_create(context: dict[str, Any], data_dict: dict[str, Any]
+                                  ) -> dict[str, Any]:
+    """Add a file to a request: the requester while it is theirs to fix, the routed OPD
+    while it waits for the data (kind `result`)."""
+    data = _validate(data_dict, schema.attachment_create(), context)
+    request = _get_request(data["id"])
+    tk.check_access("statrequest_attachment_create", context,
+                    {"id": request.id, "kind": data["kind"]})
+    prepared = attachments.prepare(data["kind"], data_dict["upload"], field="upload")
+    actor = _actor(context)
+    v = access.view(actor, request)
+    written = attachments.Written()
+    try:
+        opd_id = next(iter(actor.opd_ids & v.routed), None) if data["kind"] == "result" else None
+        (row,) = _store_all(request, [prepared], written, actor, opd_id)
+        model.Session.commit()
+    except Exception:
+        model.Session.rollback()
+        written.discard()
+        raise
+    return dz.attachment_dict(row)
+
+
+def _get_attachment(ref: str) -> Attachment:
+    row = model.Session.get(Attachment, ref) if len(ref) <= 64 else None
+    if row is None or row.deleted_at is not None:
+        raise tk.ObjectNotFound(_("Attachment not found"))
+    return row
+
+
+@tk.side_effect_free
+def statrequest_attachment_show(context: dict[str, Any], data_dict: dict[str, Any]
+                                ) -> dict[str, Any]:
+    data = _validate(data_dict, schema.by_id(), context)
+    row = _get_attachment(data["id"])
+    tk.check_access("statrequest_attachment_show", context, {"id": row.id})
+    return dz.attachment_dict(row)
+
+
+def statrequest_attachment_download(context: dict[str, Any], data_dict: dict[str, Any]
+                                    ) -> dict[str, Any]:
+    """Permission-checked access to a file's bytes (`stream` is an iterator of bytes).
+    Every access to an identity document is recorded."""
+    data = _validate(data_dict, schema.by_id(), context)
+    row = _get_attachment(data["id"])
+    tk.check_access("statrequest_attachment_show", context, {"id": row.id})
+    if row.kind in attachments.PERSONAL_KINDS:
+        actor = _actor(context)
+        model.Session.add(IdentityAccess(attachment_id=row.id, request_id=row.request_id,
+                                         user_id=actor.user_id, accessed_at=_now()))
+        model.Session.commit()
+    return dz.attachment_dict(row) | {"stream": attachments.read(row.file_id)}
+
+
+def statrequest_attachment_delete(context: dict[str, Any], data_dict: dict[str, Any]
+                                  ) -> dict[str, Any]:
+    """Withdraw a file its uploader added, while the request is still in their hands."""
+    data = _validate(data_dict, schema.by_id(), context)
+    row = _get_attachment(data["id"])
+    tk.check_access("statrequest_attachment_delete", context, {"id": row.id})
+    row.deleted_at = _now()
+    file_id = row.file_id
+    row.file_id = None
+    attachments.remove(file_id) if file_id else None
+    model.Session.commit()
+    return dz.attachment_dict(row)
+
+
+# --- positions and holidays ---------------------------------------------------------------
+
+def _position_dict(p: Position) -> dict[str, Any]:
+    user = model.User.get(p.user_id)
+    today = dt.date.today()
+    return {
+        "id": p.id, "position": p.position, "user_id": p.user_id,
+        "user_name": user.name if user else None,
+        "user_display": (user.fullname or user.name) if user else None,
+        "valid_from": dz.iso(p.valid_from), "valid_to": dz.iso(p.valid_to),
+        "acting": p.acting, "note": p.note, "nip": p.nip, "revoked": p.revoked_at is not None,
+        "active": p.revoked_at is None and p.valid_from <= today
+        and (p.valid_to is None or p.valid_to >= today),
+    }
+
+
+def statrequest_position_assign(context: dict[str, Any], data_dict: dict[str, Any]
+                                ) -> dict[str, Any]:
+    """Give a user a position, for a date range; `acting` marks a Plt/Plh."""
+    tk.check_access("statrequest_position_assign", context, data_dict)
+    data = _validate(data_dict, schema.position_assign(), context)
+    wf = settings.workflow()
+    errors: dict[str, list[str]] = {}
+    if data["position"] not in wf.positions:
+        errors["position"] = [_("Unknown position.")]
+    valid_from = data.get("valid_from") or dt.date.today()
+    valid_from = valid_from.date() if isinstance(valid_from, dt.datetime) else valid_from
+    valid_to = data.get("valid_to")
+    valid_to = valid_to.date() if isinstance(valid_to, dt.datetime) else valid_to
+    if valid_to and valid_to < valid_from:
+        errors["valid_to"] = [_("The end date is before the start date.")]
+    memberships = access._memberships(data["user"])
+    need = access.CAPACITY_RANK.get(settings.position_min_capacity(), 1)
+    if not any(n == settings.diskominfo_org() and access.CAPACITY_RANK.get(c, 0) >= need
+               for _id, n, c in memberships):
+        errors["user"] = [_(
+            "The user must first be a member of the %(org)s organisation with at least the "
+            "capacity %(capacity)s.") % {"org": settings.diskominfo_org(),
+                                          "capacity": settings.position_min_capacity()}]
+    if errors:
+        raise tk.ValidationError(errors)
+    actor = _actor(context)
+    row = Position(position=data["position"], user_id=data["user"], valid_from=valid_from,
+                   valid_to=valid_to, acting=bool(data.get("acting")),
+                   note=data.get("note", ""), nip=data.get("nip", ""),
+                   created_by=actor.user_id, created_at=_now())
+    model.Session.add(row)
+    model.Session.commit()
+    return _position_dict(row)
+
+
+def statrequest_position_revoke(context: dict[str, Any], data_dict: dict[str, Any]
+                                ) -> dict[str, Any]:
+    tk.check_access("statrequest_position_revoke", context, data_dict)
+    data = _validate(data_dict, schema.by_id(), context)
+    row = model.Session.get(Position, data["id"])
+    if row is None:
+        raise tk.ObjectNotFound(_("Position assignment not found"))
+    row.revoked_at = row.revoked_at or _now()
+    model.Session.commit()
+    return _position_dict(row)
+
+
+@tk.side_effect_free
+def statrequest_position_list(context: dict[str, Any], data_dict: dict[str, Any]
+                              ) -> list[dict[str, Any]]:
+    tk.check_access("statrequest_position_list", context, data_dict)
+    data = _validate(data_dict, schema.position_list(), context)
+    stmt = select(Position).order_by(Position.position, Position.valid_from)
+    if data.get("position"):
+        stmt = stmt.where(Position.position == data["position"])
+    if data.get("user"):
+        stmt = stmt.where(Position.user_id == data["user"])
+    rows = [_position_dict(p) for p in model.Session.scalars(stmt)]
+    return rows if data.get("include_inactive") else [r for r in rows if r["active"]]
+
+
+def _holiday_dict(h: Holiday) -> dict[str, Any]:
+    return {"day": dz.iso(h.day), "name": h.name, "kind": h.kind}
+
+
+def statrequest_holiday_create(context: dict[str, Any], data_dict: dict[str, Any]
+                               ) -> dict[str, Any]:
+    """Add a cuti bersama, regional holiday or other day off (or `hari_kerja`: a working
+    day despite the national calendar); deadlines of open requests move accordingly."""
+    tk.check_access("statrequest_holiday_create", context, data_dict)
+    data = _validate(data_dict, schema.holiday_create(), context)
+    day = data["day"].date() if isinstance(data["day"], dt.datetime) else data["day"]
+    if model.Session.get(Holiday, day) is not None:
+        raise tk.ValidationError({"day": [_("This day is already in the list.")]})
+    row = Holiday(day=day, name=data["name"], kind=data["kind"],
+                  created_by=_actor(context).user_id, created_at=_now())
+    model.Session.add(row)
+    model.Session.flush()
+    records.recompute_open_due_dates()
+    model.Session.commit()
+    return _holiday_dict(row)
+
+
+def statrequest_holiday_delete(context: dict[str, Any], data_dict: dict[str, Any]
+                               ) -> dict[str, Any]:
+    tk.check_access("statrequest_holiday_delete", context, data_dict)
+    data = _validate(data_dict, schema.holiday_delete(), context)
+    day = data["day"].date() if isinstance(data["day"], dt.datetime) else data["day"]
+    row = model.Session.get(Holiday, day)
+    if row is None:
+        raise tk.ObjectNotFound(_("Holiday not found"))
+    result = _holiday_dict(row)
+    model.Session.delete(row)
+    model.Session.flush()
+    records.recompute_open_due_dates()
+    model.Session.commit()
+    return result
+
+
+@tk.side_effect_free
+def statrequest_holiday_list(context: dict[str, Any], data_dict: dict[str, Any]
+                             ) -> list[dict[str, Any]]:
+    """Days the administrators added, and (with `year`) the national holidays of that year."""
+    tk.check_access("statrequest_holiday_list", context, data_dict)
+    data = _validate(data_dict, schema.holiday_list(), context)
+    rows = [_holiday_dict(h) for h in model.Session.scalars(select(Holiday).order_by(Holiday.day))]
+    year = data.get("year")
+    if year:
+        rows = [r for r in rows if r["day"].startswith(f"{year}-")]
+        calendar = settings.calendar()
+        for day in (dt.date(int(year), 1, 1) + dt.timedelta(n) for n in range(366)):
+            if day.year == int(year) and (name := calendar.holiday_name(day)) and \
+                    not any(r["day"] == day.isoformat() for r in rows):
+                rows.append({"day": day.isoformat(), "name": name, "kind": "nasional"})
+        rows.sort(key=lambda r: r["day"])
+    return rows

@@ -1,4 +1,168 @@
-"""Auth functions, one per action."""
+"""Auth functions, one per action. The rules themselves are in `ckanext.statrequest.access`.
+
+CKAN lets sysadmins pass every auth function; the workflow still refuses them any step
+that their positions do not give them (repairs go through `statrequest_override`).
+"""
 from __future__ import annotations
 
-__all__: list[str] = []
+from typing import Any
+
+import ckan.model as model
+import ckantoolkit as tk
+from sqlalchemy import select
+
+from ckanext.statrequest import access, attachments, settings
+from ckanext.statrequest.model import Attachment, Event, Request
+
+_ = tk._
+
+__all__ = [
+    "statrequest_create",
+    "statrequest_show",
+    "statrequest_list",
+    "statrequest_transition",
+    "statrequest_available_transitions",
+    "statrequest_event_list",
+    "statrequest_attachment_create",
+    "statrequest_attachment_show",
+    "statrequest_attachment_delete",
+    "statrequest_attachment_download",
+    "statrequest_position_assign",
+    "statrequest_position_revoke",
+    "statrequest_position_list",
+    "statrequest_holiday_create",
+    "statrequest_holiday_delete",
+    "statrequest_holiday_list",
+    "statrequest_workflow_show",
+    "statrequest_override",
+]
+
+Result = dict[str, Any]
+
+
+def _ok() -> Result:
+    return {"success": True}
+
+
+def _no(msg: str) -> Result:
+    return {"success": False, "msg": msg}
+
+
+def _actor(context: dict[str, Any]) -> access.Actor:
+    return access.actor_for(context.get("auth_user_obj") or context.get("user") or None)
+
+
+def _request(data_dict: dict[str, Any]) -> Request | None:
+    ref = str(data_dict.get("id") or "")
+    return model.Session.get(Request, ref) if ref and len(ref) <= 64 else None
+
+
+def statrequest_create(context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
+    if _actor(context).anonymous:
+        return _no(_("Please log in to submit a data request."))
+    return _ok()
+
+
+def statrequest_show(context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
+    request = _request(data_dict)
+    if request is None:
+        return _no(_("Request not found"))
+    if access.view(_actor(context), request).summary:
+        return _ok()
+    return _no(_("You may not see this request."))
+
+
+statrequest_available_transitions = statrequest_show
+statrequest_event_list = statrequest_show
+statrequest_transition = statrequest_show
+
+
+def statrequest_list(context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
+    if _actor(context).anonymous:
+        return _no(_("Please log in to see data requests."))
+    return _ok()
+
+
+def statrequest_attachment_create(context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
+    request = _request(data_dict)
+    if request is None:
+        return _no(_("Request not found"))
+    v = access.view(_actor(context), request)
+    wf = settings.workflow()
+    kind = data_dict.get("kind")
+    if kind in attachments.REQUESTER_KINDS and v.is_requester and \
+            request.state in wf.states_waiting_for([access.REQUESTER]):
+        return _ok()
+    opd_states = set(wf.states_waiting_for([access.OPD]))
+    # the OPD may add results while it is asked for them and while staff check them
+    # (several OPDs may answer one request)
+    checking = {t.target for t in wf.transitions.values() if t.actor == access.OPD}
+    if kind == "result" and v.is_routed_opd and request.state in opd_states | checking:
+        return _ok()
+    return _no(_("You may not add files to this request now."))
+
+
+def _attachment(data_dict: dict[str, Any]) -> Attachment | None:
+    ref = str(data_dict.get("id") or "")
+    return model.Session.get(Attachment, ref) if ref and len(ref) <= 64 else None
+
+
+def statrequest_attachment_show(context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
+    from ckanext.statrequest.logic.dictization import attachment_visible
+
+    row = _attachment(data_dict)
+    request = model.Session.get(Request, row.request_id) if row else None
+    if row is None or request is None:
+        return _no(_("Attachment not found"))
+    if attachment_visible(row, access.view(_actor(context), request)):
+        return _ok()
+    return _no(_("You may not open this file."))
+
+
+statrequest_attachment_download = statrequest_attachment_show
+
+
+def statrequest_attachment_delete(context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
+    row = _attachment(data_dict)
+    actor = _actor(context)
+    if row is None or actor.anonymous or row.uploaded_by != actor.user_id:
+        return _no(_("You may not delete this file."))
+    # a file handed in with a step belongs to the record and stays
+    used = model.Session.scalar(select(Event.id).where(
+        Event.request_id == row.request_id, Event.data["files"].contains([row.id])).limit(1))
+    if used is not None:
+        return _no(_("This file is part of the request's record and cannot be deleted."))
+    return statrequest_attachment_create(context, {"id": row.request_id, "kind": row.kind})
+
+
+def _administrator(context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
+    if _actor(context).can_administer:
+        return _ok()
+    return _no(_("Only the portal administrator may do this."))
+
+
+statrequest_position_assign = _administrator
+statrequest_position_revoke = _administrator
+statrequest_holiday_create = _administrator
+statrequest_holiday_delete = _administrator
+
+
+def statrequest_position_list(context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
+    actor = _actor(context)
+    if actor.is_staff or actor.can_administer:
+        return _ok()
+    return _no(_("Only Diskominfo officials may see the positions."))
+
+
+@tk.auth_allow_anonymous_access
+def statrequest_holiday_list(context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
+    return _ok()
+
+
+@tk.auth_allow_anonymous_access
+def statrequest_workflow_show(context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
+    return _ok()
+
+
+def statrequest_override(context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
+    return _no(_("Only a sysadmin may repair a request."))

@@ -1,0 +1,184 @@
+"""Who a user is for the service, and what DESIGN.md §6 lets them see and do.
+
+The auth functions and the dictization both ask this module, so a rule is written once.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import ckan.model as model
+from sqlalchemy import and_, or_, select
+
+from ckanext.statrequest import settings
+from ckanext.statrequest.model import Event, Position, Request, RequestOrganization
+
+CAPACITY_RANK = {"member": 1, "editor": 2, "admin": 3}
+REQUESTER = "pemohon"
+OPD = "opd"
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: str | None
+    name: str | None
+    sysadmin: bool = False
+    positions: dict[str, bool] = field(default_factory=dict)  # position code -> acting
+    opd_ids: frozenset[str] = frozenset()  # organisations where the user is admin/editor
+    diskominfo_admin: bool = False
+
+    @property
+    def anonymous(self) -> bool:
+        return self.user_id is None
+
+    @property
+    def is_staff(self) -> bool:
+        """A Diskominfo position holder (or the portal administrator)."""
+        return bool(self.positions) or self.sysadmin
+
+    @property
+    def can_administer(self) -> bool:
+        """May manage positions and holidays."""
+        return self.sysadmin or self.diskominfo_admin
+
+
+def _memberships(user_id: str) -> list[tuple[str, str, str]]:
+    """(organisation id, organisation name, capacity) of the user's active memberships."""
+    rows = model.Session.execute(
+        select(model.Group.id, model.Group.name, model.Member.capacity)
+        .join(model.Member, model.Member.group_id == model.Group.id)
+        .where(
+            model.Member.table_name == "user",
+            model.Member.table_id == user_id,
+            model.Member.state == "active",
+            model.Group.state == "active",
+            model.Group.is_organization.is_(True),
+        )
+    ).all()
+    return [(r[0], r[1], r[2]) for r in rows]
+
+
+def positions_held(user_id: str, on: dt.date | None = None,
+                   memberships: list[tuple[str, str, str]] | None = None) -> dict[str, bool]:
+    """Positions the user holds on a day: assigned for that date, not revoked, and still a
+    member of the Diskominfo organisation with the configured capacity."""
+    on = on or dt.date.today()
+    memberships = _memberships(user_id) if memberships is None else memberships
+    need = CAPACITY_RANK.get(settings.position_min_capacity(), 1)
+    org = settings.diskominfo_org()
+    if not any(name == org and CAPACITY_RANK.get(cap, 0) >= need for _, name, cap in memberships):
+        return {}
+    rows = model.Session.execute(
+        select(Position.position, Position.acting).where(
+            Position.user_id == user_id,
+            Position.revoked_at.is_(None),
+            Position.valid_from <= on,
+            or_(Position.valid_to.is_(None), Position.valid_to >= on),
+        )
+    ).all()
+    held: dict[str, bool] = {}
+    for code, acting in rows:
+        # a definitive holder outranks an acting assignment of the same position
+        held[code] = held.get(code, True) and bool(acting)
+    return held
+
+
+def actor_for(user: str | model.User | None) -> Actor:
+    if isinstance(user, str):
+        user = model.User.get(user)
+    if user is None or user.state != "active":
+        return Actor(user_id=None, name=None)
+    memberships = _memberships(user.id)
+    org = settings.diskominfo_org()
+    return Actor(
+        user_id=user.id,
+        name=user.name,
+        sysadmin=bool(user.sysadmin),
+        positions=positions_held(user.id, memberships=memberships),
+        opd_ids=frozenset(gid for gid, _, cap in memberships if cap in ("admin", "editor")),
+        diskominfo_admin=any(n == org and cap == "admin" for _, n, cap in memberships),
+    )
+
+
+def routed_org_ids(request_id: str) -> set[str]:
+    return set(model.Session.scalars(
+        select(RequestOrganization.organization_id).where(
+            RequestOrganization.request_id == request_id, RequestOrganization.routed.is_(True)
+        )
+    ))
+
+
+@dataclass(frozen=True)
+class View:
+    """What one actor may see of one request."""
+
+    actor: Actor
+    request: Request
+    routed: frozenset[str]
+
+    @property
+    def is_requester(self) -> bool:
+        return self.actor.user_id is not None and self.actor.user_id == self.request.requester_id
+
+    @property
+    def is_routed_opd(self) -> bool:
+        return bool(self.actor.opd_ids & self.routed)
+
+    @property
+    def summary(self) -> bool:
+        return self.is_requester or self.actor.is_staff or self.is_routed_opd
+
+    @property
+    def personal_data(self) -> bool:
+        """NIK, identity document, phone and address."""
+        return self.is_requester or self.actor.is_staff
+
+    @property
+    def documents(self) -> bool:
+        """Request letter and form, results, the signed reply."""
+        return self.summary
+
+    @property
+    def internal(self) -> bool:
+        return self.actor.is_staff
+
+    def roles(self) -> set[str]:
+        roles = set(self.actor.positions)
+        if self.is_requester:
+            roles.add(REQUESTER)
+        if self.is_routed_opd:
+            roles.add(OPD)
+        return roles
+
+    @property
+    def is_assignee(self) -> bool:
+        return self.actor.user_id is not None and self.actor.user_id == self.request.assignee_id
+
+    def event_visible(self, event: Event, opd_states: frozenset[str]) -> bool:
+        if self.internal or event.visibility == "public":
+            return True
+        # an OPD sees the internal events of its own steps (routing to it, its answers)
+        return self.is_routed_opd and (
+            event.from_state in opd_states or event.to_state in opd_states
+        )
+
+
+def view(actor: Actor, request: Request) -> View:
+    return View(actor, request, frozenset(routed_org_ids(request.id)))
+
+
+def visible_requests_clause(actor: Actor):
+    """SQL condition for the requests an actor may list."""
+    if actor.is_staff:
+        return and_(True)
+    conditions = []
+    if actor.user_id:
+        conditions.append(Request.requester_id == actor.user_id)
+    if actor.opd_ids:
+        conditions.append(Request.id.in_(
+            select(RequestOrganization.request_id).where(
+                RequestOrganization.organization_id.in_(actor.opd_ids),
+                RequestOrganization.routed.is_(True),
+            )
+        ))
+    return or_(*conditions) if conditions else and_(False)

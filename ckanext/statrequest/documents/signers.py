@@ -1,0 +1,475 @@
+"""Signing backends behind one small interface.
+
+Every backend takes the PDF bytes, the name of a pre-created empty field, display metadata and
+the secret (passphrase / PIN) typed by the signer *now*; it returns the PDF with one more
+signature appended as an incremental update. The secret is used in memory only: never stored,
+never logged, never put in an exception message.
+
+* :class:`Pkcs12Backend`  - a local PKCS#12 file (default; the demo PKI makes one per position).
+* :class:`Pkcs11Backend`  - a PKCS#11 token or HSM (tested with SoftHSM2).
+* :class:`RemoteBsreBackend` - whole-PDF remote signing in the shape of BSrE esign-client v2.
+
+All of them sign into the existing field only (``existing_fields_only=True``): a mistyped field
+name fails loudly instead of silently creating a new invisible field.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from io import BytesIO
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import aiohttp
+from asn1crypto import x509 as asn1_x509
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.misc import PdfError
+from pyhanko.sign import fields as pdf_fields
+from pyhanko.sign import signers
+from pyhanko.sign.general import SigningError as PyHankoSigningError
+from pyhanko.sign.timestamps import HTTPTimeStamper
+from pyhanko.sign.timestamps.common_utils import TimestampRequestError
+from pyhanko.stamp import NoOpStampStyle
+from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
+
+from ._aio import run_sync
+from .certs import load_pem_certs
+from .layout import TTE
+
+log = logging.getLogger(__name__)
+
+# Room for the CMS blob, in hex digits (twice its DER size). Passing it skips pyHanko's dry-run
+# signature (which signs twice, and with a TSA fetches a second token). Our CMS with a 3-cert
+# chain is ~4.5 KB, ~9 KB with a TSA token; if a longer chain does not fit, we retry once with
+# pyHanko's own estimate.
+_RESERVE_PLAIN = 16 * 1024
+_RESERVE_WITH_TSA = 32 * 1024
+_MAX_REMOTE_RESPONSE = 64 * 1024 * 1024
+
+
+class SigningError(Exception):
+    """A signature could not be made. ``code`` is stable (translate it); ``message`` is Indonesian.
+
+    Codes: ``bad_secret``, ``secret_locked``, ``key_unavailable``, ``no_field``, ``field_signed``,
+    ``bad_input``, ``timestamp_failed``, ``remote_error``, ``remote_auth``, ``remote_unreachable``,
+    ``remote_timeout`` (outcome unknown: verify before retrying), ``remote_bad_response``,
+    ``remote_tampered``, ``signing_failed``.
+    """
+
+    def __init__(self, message: str, code: str = "signing_failed", *,
+                 status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.status = status
+
+    def __repr__(self) -> str:
+        return f"SigningError(code={self.code!r}, message={self.message!r}, status={self.status!r})"
+
+
+@dataclass(frozen=True)
+class SignMeta:
+    """What the signature dictionary says about itself (shown by PDF viewers)."""
+
+    reason: str | None = None  # e.g. "Paraf Kepala Bidang" / "Tanda tangan Kepala Dinas"
+    location: str | None = None  # e.g. "Ketapang"
+    name: str | None = None  # display name; default: the certificate's subject
+    contact_info: str | None = None
+
+
+@dataclass(frozen=True)
+class SignOptions:
+    """PAdES level settings shared by the local backends.
+
+    * B-B: defaults.
+    * B-T: ``timestamper_url`` (RFC 3161 TSA).
+    * B-LT: plus ``embed_validation_info=True`` and ``trust_roots`` (fetches OCSP/CRL at signing
+      time and embeds them). Give *every* signature, paraf included, B-LT: otherwise the paraf
+      become indeterminate in long-term validation (notes §1.8).
+    * B-LTA on the final signature: plus ``lta_on_final=True`` (adds a document timestamp after
+      the ``TTE`` signature).
+
+    ``session`` lets tests (or an app with its own HTTP settings) inject an aiohttp session used
+    for the TSA and revocation fetches.
+    """
+
+    timestamper_url: str | None = None
+    timestamper_auth: tuple[str, str] | None = field(default=None, repr=False)
+    embed_validation_info: bool = False
+    trust_roots: Sequence[asn1_x509.Certificate] = ()
+    lta_on_final: bool = False
+    bytes_reserved: int | None = None  # hex digits for the CMS; None: automatic
+    http_timeout: float = 10.0
+    session: aiohttp.ClientSession | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.embed_validation_info and not self.trust_roots:
+            raise ValueError("embed_validation_info needs trust_roots")
+        if self.lta_on_final and not (self.timestamper_url and self.embed_validation_info):
+            raise ValueError("lta_on_final needs timestamper_url and embed_validation_info")
+        if self.bytes_reserved is not None and (
+                self.bytes_reserved < 1024 or self.bytes_reserved % 2):
+            raise ValueError("bytes_reserved must be an even number of hex digits >= 1024")
+
+    @property
+    def needs_http(self) -> bool:
+        return bool(self.timestamper_url or self.embed_validation_info)
+
+
+@runtime_checkable
+class SignerBackend(Protocol):
+    async def sign(self, pdf: bytes, field: str, meta: SignMeta, secret: str) -> bytes:
+        """Return ``pdf`` with ``field`` signed (an appended incremental update)."""
+        ...
+
+
+def sign_sync(backend: SignerBackend, pdf: bytes, field: str, meta: SignMeta, secret: str) -> bytes:
+    """Sync entry point for background jobs (works even if an event loop already runs)."""
+    return run_sync(backend.sign(pdf, field, meta, secret))
+
+
+def load_chain(paths: Sequence[str | Path]) -> list[asn1_x509.Certificate]:
+    """Certificates from PEM files (a file may hold several)."""
+    certs: list[asn1_x509.Certificate] = []
+    for p in paths:
+        try:
+            certs.extend(load_pem_certs(p))
+        except OSError as exc:
+            raise SigningError(f"berkas rantai sertifikat tidak dapat dibaca: {p}",
+                               "key_unavailable") from exc
+    return certs
+
+
+# --- local signing (PKCS#12, PKCS#11) ---------------------------------------------------------
+
+
+def _check_field(pdf: bytes, field_name: str) -> IncrementalPdfFileWriter:
+    try:
+        writer = IncrementalPdfFileWriter(BytesIO(pdf))
+        found = list(pdf_fields.enumerate_sig_fields(writer, with_name=field_name))
+    except (PdfError, ValueError, KeyError, TypeError) as exc:
+        raise SigningError("dokumen PDF tidak dapat dibaca", "bad_input") from exc
+    if not found:
+        raise SigningError(f"kolom tanda tangan {field_name!r} tidak ada pada dokumen", "no_field")
+    if found[0][1] is not None:
+        raise SigningError(f"kolom tanda tangan {field_name!r} sudah ditandatangani",
+                           "field_signed")
+    return writer
+
+
+@contextlib.asynccontextmanager
+async def _http_session(options: SignOptions) -> AsyncIterator[aiohttp.ClientSession | None]:
+    if not options.needs_http:
+        yield None
+    elif options.session is not None:
+        yield options.session
+    else:
+        # Our own session, closed afterwards (pyHanko's lazy sessions would outlive the loop).
+        async with aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=options.http_timeout)
+        ) as session:
+            yield session
+
+
+async def sign_with_signer(
+    signer: signers.Signer, pdf: bytes, field_name: str, meta: SignMeta, options: SignOptions
+) -> bytes:
+    """Approval signature into an existing empty field, with the options' PAdES level."""
+    reserve = options.bytes_reserved or (
+        _RESERVE_WITH_TSA if options.timestamper_url else _RESERVE_PLAIN)
+    try:
+        try:
+            return await _sign_once(signer, pdf, field_name, meta, options, reserve)
+        except PyHankoSigningError as exc:
+            if "larger than expected" not in str(exc):
+                raise
+            # An unusually long chain or TSA token: let pyHanko measure (one extra dry run).
+            log.info("signature larger than %d hex digits reserved; retrying with estimation",
+                     reserve)
+            return await _sign_once(signer, pdf, field_name, meta, options, None)
+    except TimestampRequestError as exc:
+        raise SigningError("layanan cap waktu (TSA) tidak dapat dihubungi", "timestamp_failed") \
+            from exc
+    except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        raise SigningError("layanan cap waktu/validasi tidak dapat dihubungi",
+                           "timestamp_failed") from exc
+    except PyHankoSigningError as exc:
+        raise SigningError(f"penandatanganan gagal: {exc}", "signing_failed") from exc
+    except PdfError as exc:
+        raise SigningError("dokumen PDF tidak dapat diproses", "bad_input") from exc
+
+
+async def _sign_once(signer: signers.Signer, pdf: bytes, field_name: str, meta: SignMeta,
+                     options: SignOptions, reserve: int | None) -> bytes:
+    writer = _check_field(pdf, field_name)  # a fresh writer each time: pyHanko consumes it
+    async with _http_session(options) as session:
+        timestamper = None
+        if options.timestamper_url:
+            timestamper = HTTPTimeStamper(
+                options.timestamper_url, session=session, auth=options.timestamper_auth,
+                timeout=options.http_timeout,
+            )
+        vc = None
+        if options.embed_validation_info:
+            vc = ValidationContext(
+                trust_roots=list(options.trust_roots), allow_fetching=True,
+                fetcher_backend=AIOHttpFetcherBackend(session),
+                # B-LT promises revocation info: fail rather than embed nothing.
+                revocation_mode="hard-fail",
+            )
+        pdf_meta = signers.PdfSignatureMetadata(
+            field_name=field_name,
+            md_algorithm="sha256",
+            subfilter=pdf_fields.SigSeedSubFilter.PADES,
+            reason=meta.reason,
+            location=meta.location,
+            name=meta.name,
+            contact_info=meta.contact_info,
+            embed_validation_info=options.embed_validation_info,
+            validation_context=vc,
+            use_pades_lta=options.lta_on_final and field_name == TTE,
+        )
+        # NoOp: the visible block is part of the rendered letter; the widget stays empty.
+        pdf_signer = signers.PdfSigner(
+            pdf_meta, signer=signer, timestamper=timestamper, stamp_style=NoOpStampStyle()
+        )
+        out = await pdf_signer.async_sign_pdf(
+            writer, existing_fields_only=True, bytes_reserved=reserve, output=BytesIO()
+        )
+    return out.getvalue()
+
+
+class Pkcs12Backend:
+    """A local PKCS#12 (.p12/.pfx) file; ``secret`` is its passphrase."""
+
+    def __init__(self, p12_path: str | Path, chain_paths: Sequence[str | Path] = (),
+                 options: SignOptions | None = None) -> None:
+        self.p12_path = Path(p12_path)
+        self.chain_paths = tuple(chain_paths)
+        self.options = options or SignOptions()
+
+    def __repr__(self) -> str:
+        return f"Pkcs12Backend({str(self.p12_path)!r})"
+
+    def load_signer(self, secret: str) -> signers.SimpleSigner:
+        try:
+            data = self.p12_path.read_bytes()
+        except OSError as exc:
+            raise SigningError("berkas kunci penandatangan tidak dapat dibaca",
+                               "key_unavailable") from exc
+        try:
+            # load_pkcs12_data raises on a bad passphrase (load_pkcs12 would return None).
+            return signers.SimpleSigner.load_pkcs12_data(
+                data, other_certs=load_chain(self.chain_paths), passphrase=secret.encode("utf-8")
+            )
+        except ValueError:
+            raise SigningError("kata sandi salah (atau berkas kunci rusak)", "bad_secret") from None
+
+    async def sign(self, pdf: bytes, field: str, meta: SignMeta, secret: str) -> bytes:
+        signer = self.load_signer(secret)
+        return await sign_with_signer(signer, pdf, field, meta, self.options)
+
+
+class Pkcs11Backend:
+    """A PKCS#11 token; ``secret`` is the user PIN. One session per signature (fork-safe)."""
+
+    def __init__(self, lib_path: str, token_label: str, key_label: str, cert_label: str,
+                 *, other_cert_labels: Sequence[str] = (), chain_paths: Sequence[str | Path] = (),
+                 options: SignOptions | None = None) -> None:
+        self.lib_path = lib_path
+        self.token_label = token_label
+        self.key_label = key_label
+        self.cert_label = cert_label
+        self.other_cert_labels = tuple(other_cert_labels)
+        self.chain_paths = tuple(chain_paths)
+        self.options = options or SignOptions()
+
+    def __repr__(self) -> str:
+        return (f"Pkcs11Backend({self.lib_path!r}, token={self.token_label!r}, "
+                f"key={self.key_label!r})")
+
+    async def sign(self, pdf: bytes, field: str, meta: SignMeta, secret: str) -> bytes:
+        import pkcs11.exceptions as p11_exc
+        from pyhanko.config.pkcs11 import TokenCriteria
+        from pyhanko.sign import pkcs11 as pyhanko_p11
+
+        _check_field(pdf, field)  # fail before touching the token (and its PIN counter)
+        try:
+            session = pyhanko_p11.open_pkcs11_session(
+                self.lib_path, token_criteria=TokenCriteria(label=self.token_label),
+                user_pin=secret,
+            )
+        except p11_exc.PinLocked:
+            raise SigningError("PIN token terkunci", "secret_locked") from None
+        except (p11_exc.PinIncorrect, p11_exc.PinInvalid, p11_exc.PinLenRange):
+            raise SigningError("PIN salah", "bad_secret") from None
+        except (p11_exc.PKCS11Error, OSError, RuntimeError) as exc:
+            raise SigningError(f"token PKCS#11 tidak tersedia: {type(exc).__name__}",
+                               "key_unavailable") from None
+        try:
+            signer = pyhanko_p11.PKCS11Signer(
+                session, cert_label=self.cert_label, key_label=self.key_label,
+                other_certs_to_pull=self.other_cert_labels or None,
+                ca_chain=load_chain(self.chain_paths),
+            )
+            try:
+                signer.signing_cert  # noqa: B018 - load key/cert now for a clear error
+            except (p11_exc.PKCS11Error, PyHankoSigningError) as exc:
+                raise SigningError(f"kunci/sertifikat tidak ditemukan pada token: {exc}",
+                                   "key_unavailable") from None
+            return await sign_with_signer(signer, pdf, field, meta, self.options)
+        finally:
+            session.close()
+
+
+# --- remote whole-PDF signing (BSrE esign-client v2 shape) ------------------------------------
+
+
+class RemoteBsreBackend:
+    """``POST {base_url}/api/v2/sign/pdf`` with JSON; the service builds the signature itself.
+
+    Request: ``{"nik", "passphrase", "signatureProperties": [{"tampilan": "INVISIBLE",
+    "fieldId", "reason", "location", "contactInfo"}], "file": [base64]}``; response
+    ``{"file": [base64]}``; errors are ``{"status_code", "error"}`` with HTTP 4xx/5xx.
+    ``fieldId`` names our pre-created field (EU-DSS style parameter). With ``require_field``
+    (default) the result must have exactly that field signed.
+
+    After the call the result is checked with pyHanko: the original bytes must be a prefix of
+    the result (append, never rewrite) and every earlier signature must still be intact and
+    unmodified. The call is never retried automatically: after a timeout the outcome is unknown.
+    """
+
+    path = "/api/v2/sign/pdf"
+
+    def __init__(self, base_url: str, nik: str, timeout: float = 60.0, *,
+                 auth: tuple[str, str] | None = None, require_field: bool = True,
+                 trust_roots: Sequence[asn1_x509.Certificate] = (),
+                 session: aiohttp.ClientSession | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.nik = nik
+        self.timeout = timeout
+        self._auth = aiohttp.BasicAuth(*auth) if auth else None
+        self.require_field = require_field
+        self.trust_roots = tuple(trust_roots)
+        self.session = session
+
+    def __repr__(self) -> str:
+        return f"RemoteBsreBackend({self.base_url!r})"
+
+    async def sign(self, pdf: bytes, field: str, meta: SignMeta, secret: str) -> bytes:
+        _check_field(pdf, field)
+        props: dict[str, Any] = {"tampilan": "INVISIBLE", "fieldId": field}
+        for key, value in (("reason", meta.reason), ("location", meta.location),
+                           ("contactInfo", meta.contact_info)):
+            if value:
+                props[key] = value
+        body = {
+            "nik": self.nik,
+            "passphrase": secret,
+            "signatureProperties": [props],
+            "file": [base64.b64encode(pdf).decode("ascii")],
+        }
+        status, payload = await self._post(body, secret)
+        if status >= 400 or "error" in payload and "file" not in payload:
+            raise self._error(status, payload, secret)
+        try:
+            files = payload["file"]
+            signed = base64.b64decode(files[0], validate=True)
+        except (KeyError, IndexError, TypeError, ValueError) as exc:
+            raise SigningError("jawaban layanan tanda tangan tidak dikenali",
+                               "remote_bad_response") from exc
+        await self._check_result(pdf, signed, field)
+        return signed
+
+    async def _post(self, body: dict[str, Any], secret: str) -> tuple[int, dict[str, Any]]:
+        url = self.base_url + self.path
+        timeout = aiohttp.ClientTimeout(total=self.timeout)
+        try:
+            async with contextlib.AsyncExitStack() as stack:
+                session = self.session or await stack.enter_async_context(aiohttp.ClientSession())
+                resp = await stack.enter_async_context(
+                    session.post(url, json=body, auth=self._auth, timeout=timeout)
+                )
+                raw = await resp.content.read(_MAX_REMOTE_RESPONSE + 1)
+                status = resp.status
+        except aiohttp.ClientConnectorError:
+            # Nothing was sent: safe to retry later.
+            raise SigningError("layanan tanda tangan tidak dapat dihubungi",
+                               "remote_unreachable") from None
+        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError):
+            raise SigningError(
+                "layanan tanda tangan tidak menjawab tepat waktu; periksa status dokumen "
+                "sebelum mencoba lagi", "remote_timeout") from None
+        except aiohttp.ClientError as exc:
+            raise SigningError(f"kesalahan komunikasi dengan layanan tanda tangan: "
+                               f"{type(exc).__name__}", "remote_timeout") from None
+        if len(raw) > _MAX_REMOTE_RESPONSE:
+            raise SigningError("jawaban layanan tanda tangan terlalu besar", "remote_bad_response")
+        try:
+            payload = json.loads(raw)
+            if not isinstance(payload, dict):
+                raise ValueError("not an object")
+        except ValueError:
+            if status >= 400:
+                raise SigningError(f"layanan tanda tangan menolak (HTTP {status})",
+                                   "remote_auth" if status in (401, 403) else "remote_error",
+                                   status=status) from None
+            raise SigningError("jawaban layanan tanda tangan bukan JSON",
+                               "remote_bad_response", status=status) from None
+        return status, payload
+
+    @staticmethod
+    def _error(status: int, payload: dict[str, Any], secret: str) -> SigningError:
+        message = str(payload.get("error") or payload.get("message") or f"HTTP {status}")
+        if secret:
+            message = message.replace(secret, "***")  # never echo the passphrase back
+        message = message[:500]
+        lowered = message.lower()
+        if status in (401, 403) and "passphrase" not in lowered:
+            code = "remote_auth"
+        elif "passphrase" in lowered or "kata sandi" in lowered:
+            code = "bad_secret"
+        else:
+            code = "remote_error"
+        remote_code = payload.get("status_code")
+        text = f"layanan tanda tangan: {message}"
+        if remote_code is not None:
+            text += f" (kode {remote_code})"
+        return SigningError(text, code, status=status)
+
+    async def _check_result(self, original: bytes, signed: bytes, field_name: str) -> None:
+        from .verify import async_verify_pdf
+
+        if not signed.startswith(b"%PDF-"):
+            raise SigningError("jawaban layanan tanda tangan bukan PDF", "remote_bad_response")
+        if not signed.startswith(original) or len(signed) <= len(original):
+            raise SigningError("layanan tanda tangan menulis ulang dokumen (bukan menambahkan "
+                               "tanda tangan); hasil ditolak", "remote_tampered")
+        before = await async_verify_pdf(original, self.trust_roots)
+        after = await async_verify_pdf(signed, self.trust_roots)
+        if after.status in ("damaged", "unsigned"):
+            raise SigningError(f"hasil layanan tanda tangan tidak utuh ({after.status}); "
+                               "hasil ditolak", "remote_tampered")
+        before_fields = [s.field for s in before.signers]
+        after_fields = [s.field for s in after.signers]
+        if after_fields[: len(before_fields)] != before_fields:
+            raise SigningError("tanda tangan sebelumnya hilang dari hasil layanan",
+                               "remote_tampered")
+        new = [s for s in after.signers[len(before_fields):] if s.kind == "signature"]
+        if not new:
+            raise SigningError("hasil layanan tidak memuat tanda tangan baru",
+                               "remote_bad_response")
+        if self.require_field and field_name not in {s.field for s in new}:
+            raise SigningError(f"layanan menandatangani kolom lain, bukan {field_name!r}",
+                               "remote_bad_response")
+        if after.status == "changed":
+            # Earlier signatures (or their locks) no longer accept the document.
+            raise SigningError("hasil layanan tanda tangan tidak utuh (changed); hasil ditolak",
+                               "remote_tampered")

@@ -1,0 +1,210 @@
+"""Requests, events and attachments as dicts, holding only what the viewer may see (§6)."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import ckan.model as model
+import ckantoolkit as tk
+from sqlalchemy import select
+
+from ckanext.statrequest import access, attachments, settings
+from ckanext.statrequest.core.calendar import WorkingCalendar
+from ckanext.statrequest.core.workflow import Workflow
+from ckanext.statrequest.model import (
+    Attachment,
+    Event,
+    Request,
+    RequestDataset,
+    RequestOrganization,
+)
+
+PERSONAL_FIELDS = ("identity_number", "phone", "address", "email")
+
+
+def lang() -> str:
+    try:
+        return tk.h.lang() or tk.config.get("ckan.locale_default")
+    except (RuntimeError, AttributeError, TypeError):  # outside a web request (CLI, jobs)
+        return tk.config.get("ckan.locale_default")
+
+
+def iso(value: dt.datetime | dt.date | None) -> str | None:
+    """ISO 8601; instants in the office's time zone (WIB/WITA/WIT), as officials read them."""
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        value = value.astimezone(ZoneInfo(settings.get("timezone")))
+    return value.isoformat() if value is not None else None
+
+
+def mask(value: str | None) -> str | None:
+    """3201********0001: enough to recognise a number, not enough to use it."""
+    if not value:
+        return value
+    keep = 4 if len(value) >= 12 else 1
+    return value[:keep] + "*" * max(len(value) - 2 * keep, 3) + value[-keep:]
+
+
+def user_display(user_id: str | None) -> str | None:
+    if not user_id:
+        return None
+    user = model.User.get(user_id)
+    return (user.fullname or user.name) if user else None
+
+
+def sla_info(request: Request, wf: Workflow, calendar: WorkingCalendar,
+             now: dt.datetime | None = None) -> dict[str, Any]:
+    now = now or dt.datetime.now(dt.timezone.utc)
+    if wf.is_final(request.state) or request.sla_due_at is None:
+        return {"status": "closed", "working_days_left": None, "paused": False}
+    paused = request.sla_paused_at is not None
+    due = request.sla_due_at
+    if paused:  # the deadline moves while the request waits for the requester
+        from ckanext.statrequest.records import due_for
+
+        due = due_for(request, calendar, now)
+    left = calendar.working_days_between(now, due)
+    return {
+        "status": "paused" if paused else calendar.sla_status(due, now, settings.due_soon_days()),
+        "working_days_left": round(left, 1),
+        "due_at": iso(due),
+        "paused": paused,
+    }
+
+
+def request_summary(request: Request, v: access.View, wf: Workflow,
+                    calendar: WorkingCalendar) -> dict[str, Any]:
+    """The short form used by lists: no attachments, personal data masked."""
+    language = lang()
+    state = wf.states.get(request.state)
+    data = {
+        "id": request.id,
+        "tracking_number": request.tracking_number,
+        "title": request.title,
+        "category": request.category,
+        "institution": request.institution,
+        "requester_name": request.requester_name,
+        "state": request.state,
+        "state_label": state.label.get(language) if state else request.state,
+        "outcome": request.outcome,
+        "assignee": user_display(request.assignee_id) if v.internal else None,
+        "received_at": iso(request.received_at),
+        "sla_due_at": iso(request.sla_due_at),
+        "sla": sla_info(request, wf, calendar),
+        "version": request.version,
+        "created_at": iso(request.created_at),
+        "updated_at": iso(request.updated_at),
+        "closed_at": iso(request.closed_at),
+    }
+    if v.personal_data:
+        data["identity_number"] = mask(request.identity_number)
+    return data
+
+
+def request_full(request: Request, v: access.View, wf: Workflow,
+                 calendar: WorkingCalendar) -> dict[str, Any]:
+    data = request_summary(request, v, wf, calendar)
+    data.update({
+        "description": request.description,
+        "period": request.period,
+        "breakdown": request.breakdown,
+        "data_format": request.data_format,
+        "purpose": request.purpose,
+        "identity_type": request.identity_type,
+        "requester_id": request.requester_id if (v.is_requester or v.internal) else None,
+        "assignee_id": request.assignee_id if v.internal else None,
+        "personal_data_purged": request.personal_data_purged_at is not None,
+    })
+    if v.personal_data:
+        data.update({field: getattr(request, field) for field in PERSONAL_FIELDS})
+    datasets = model.Session.execute(
+        select(model.Package.id, model.Package.name, model.Package.title, RequestDataset.role)
+        .join(RequestDataset, RequestDataset.package_id == model.Package.id)
+        .where(RequestDataset.request_id == request.id, model.Package.state == "active")
+    ).all()
+    data["datasets"] = [
+        {"id": d.id, "name": d.name, "title": d.title, "role": d.role}
+        for d in datasets if not _private_for(d.id, v)
+    ]
+    orgs = model.Session.execute(
+        select(model.Group.id, model.Group.name, model.Group.title, RequestOrganization.routed)
+        .join(RequestOrganization, RequestOrganization.organization_id == model.Group.id)
+        .where(RequestOrganization.request_id == request.id)
+    ).all()
+    data["organizations"] = [
+        {"id": o.id, "name": o.name, "title": o.title, "routed": o.routed} for o in orgs
+    ]
+    data["attachments"] = [attachment_dict(a) for a in visible_attachments(request, v)]
+    return data
+
+
+def _private_for(package_id: str, v: access.View) -> bool:
+    """A private dataset linked to a request is listed only for those who may read it."""
+    pkg = model.Package.get(package_id)
+    if pkg is None or not pkg.private:
+        return False
+    try:
+        tk.check_access("package_show", {"user": v.actor.name or ""}, {"id": package_id})
+        return False
+    except tk.NotAuthorized:
+        return True
+
+
+def attachment_visible(a: Attachment, v: access.View) -> bool:
+    if a.kind in attachments.PERSONAL_KINDS:
+        return v.personal_data
+    if a.kind == "draft_reply":
+        return v.internal
+    return v.documents
+
+
+def visible_attachments(request: Request, v: access.View) -> list[Attachment]:
+    rows = model.Session.scalars(
+        select(Attachment)
+        .where(Attachment.request_id == request.id, Attachment.deleted_at.is_(None))
+        .order_by(Attachment.created_at)
+    ).all()
+    return [a for a in rows if attachment_visible(a, v)]
+
+
+def attachment_dict(a: Attachment) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "request_id": a.request_id,
+        "kind": a.kind,
+        "name": a.name,
+        "size": a.size,
+        "media_type": a.media_type,
+        "sha256": a.sha256,
+        "uploaded_by": user_display(a.uploaded_by),
+        "created_at": iso(a.created_at),
+    }
+
+
+def event_dict(e: Event, v: access.View, wf: Workflow) -> dict[str, Any]:
+    language = lang()
+    t = wf.transitions.get(e.transition)
+    position = wf.positions.get(e.actor_role)
+    role_label = position.get(language) if position else {
+        "pemohon": tk._("Requester"), "opd": tk._("Data-owning agency (OPD)"),
+        "sysadmin": tk._("Portal administrator"), "system": tk._("System"),
+    }.get(e.actor_role, e.actor_role)
+    data: dict[str, Any] = {
+        "id": e.id,
+        "transition": e.transition,
+        "label": t.label.get(language) if t else e.transition,
+        "actor_role": e.actor_role,
+        "actor_role_label": role_label,
+        "acting": e.acting,
+        "from_state": e.from_state,
+        "to_state": e.to_state,
+        "note": e.note,
+        "visibility": e.visibility,
+        "created_at": iso(e.created_at),
+    }
+    if v.internal or v.is_routed_opd:
+        data["actor"] = user_display(e.actor_id)
+        data["data"] = {k: val for k, val in (e.data or {}).items() if k != "secret"}
+    elif e.actor_role == "pemohon":
+        data["actor"] = user_display(e.actor_id)
+    return data

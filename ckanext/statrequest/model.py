@@ -1,0 +1,185 @@
+"""ORM mapping of the statrequest tables (created only by the alembic migrations)."""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import ckantoolkit as tk
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Computed,
+    Date,
+    ForeignKey,
+    Integer,
+    UnicodeText,
+)
+from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
+from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import TIMESTAMP
+
+TS = TIMESTAMP(timezone=True)
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class Request(tk.BaseModel):
+    __tablename__ = "statrequest_request"
+
+    id: Mapped[str] = mapped_column(UnicodeText, primary_key=True, default=new_id)
+    tracking_number: Mapped[str] = mapped_column(UnicodeText, unique=True)
+    requester_id: Mapped[str | None] = mapped_column(UnicodeText, ForeignKey("user.id"))
+    requester_name: Mapped[str] = mapped_column(UnicodeText)
+    identity_type: Mapped[str] = mapped_column(UnicodeText)
+    identity_number: Mapped[str | None] = mapped_column(UnicodeText)
+    institution: Mapped[str] = mapped_column(UnicodeText, default="")
+    category: Mapped[str] = mapped_column(UnicodeText)
+    email: Mapped[str] = mapped_column(UnicodeText)
+    phone: Mapped[str] = mapped_column(UnicodeText, default="")
+    address: Mapped[str] = mapped_column(UnicodeText, default="")
+    title: Mapped[str] = mapped_column(UnicodeText)
+    description: Mapped[str] = mapped_column(UnicodeText)
+    period: Mapped[str] = mapped_column(UnicodeText, default="")
+    breakdown: Mapped[str] = mapped_column(UnicodeText, default="")
+    data_format: Mapped[str] = mapped_column(UnicodeText, default="")
+    purpose: Mapped[str] = mapped_column(UnicodeText)
+    state: Mapped[str] = mapped_column(UnicodeText)
+    outcome: Mapped[str | None] = mapped_column(UnicodeText)
+    assignee_id: Mapped[str | None] = mapped_column(UnicodeText, ForeignKey("user.id"))
+    received_at: Mapped[dt.datetime] = mapped_column(TS)
+    sla_due_at: Mapped[dt.datetime | None] = mapped_column(TS)
+    sla_paused_at: Mapped[dt.datetime | None] = mapped_column(TS)
+    sla_pauses: Mapped[list[Any]] = mapped_column(JSONB, default=list)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(TS)
+    personal_data_purged_at: Mapped[dt.datetime | None] = mapped_column(TS)
+    letter_number: Mapped[str | None] = mapped_column(UnicodeText)
+    letter_attachment_id: Mapped[str | None] = mapped_column(UnicodeText)
+    verification_code: Mapped[str | None] = mapped_column(UnicodeText)
+    delivered_package_id: Mapped[str | None] = mapped_column(UnicodeText)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(TS, default=now)
+    updated_at: Mapped[dt.datetime] = mapped_column(TS, default=now)
+    # maintained by PostgreSQL (a generated column, see the migration)
+    search_vector: Mapped[Any] = mapped_column(
+        TSVECTOR, Computed("search_vector", persisted=True), deferred=True
+    )
+
+
+class RequestDataset(tk.BaseModel):
+    __tablename__ = "statrequest_request_dataset"
+
+    request_id: Mapped[str] = mapped_column(
+        UnicodeText, ForeignKey("statrequest_request.id", ondelete="CASCADE"), primary_key=True
+    )
+    package_id: Mapped[str] = mapped_column(
+        UnicodeText, ForeignKey("package.id", ondelete="CASCADE"), primary_key=True
+    )
+    linked_by: Mapped[str | None] = mapped_column(UnicodeText)
+    role: Mapped[str] = mapped_column(UnicodeText, default="reference")
+
+
+class RequestOrganization(tk.BaseModel):
+    __tablename__ = "statrequest_request_org"
+
+    request_id: Mapped[str] = mapped_column(
+        UnicodeText, ForeignKey("statrequest_request.id", ondelete="CASCADE"), primary_key=True
+    )
+    organization_id: Mapped[str] = mapped_column(
+        UnicodeText, ForeignKey("group.id", ondelete="CASCADE"), primary_key=True
+    )
+    routed: Mapped[bool] = mapped_column(Boolean, default=False)
+    routed_at: Mapped[dt.datetime | None] = mapped_column(TS)
+
+
+class Event(tk.BaseModel):
+    __tablename__ = "statrequest_event"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    request_id: Mapped[str] = mapped_column(
+        UnicodeText, ForeignKey("statrequest_request.id", ondelete="CASCADE")
+    )
+    actor_id: Mapped[str | None] = mapped_column(UnicodeText, ForeignKey("user.id"))
+    actor_role: Mapped[str] = mapped_column(UnicodeText)
+    acting: Mapped[bool] = mapped_column(Boolean, default=False)
+    transition: Mapped[str] = mapped_column(UnicodeText)
+    from_state: Mapped[str | None] = mapped_column(UnicodeText)
+    to_state: Mapped[str] = mapped_column(UnicodeText)
+    note: Mapped[str] = mapped_column(UnicodeText, default="")
+    visibility: Mapped[str] = mapped_column(UnicodeText)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(TS, default=now)
+
+
+class Attachment(tk.BaseModel):
+    __tablename__ = "statrequest_attachment"
+
+    id: Mapped[str] = mapped_column(UnicodeText, primary_key=True, default=new_id)
+    request_id: Mapped[str] = mapped_column(
+        UnicodeText, ForeignKey("statrequest_request.id", ondelete="CASCADE")
+    )
+    kind: Mapped[str] = mapped_column(UnicodeText)
+    file_id: Mapped[str | None] = mapped_column(UnicodeText)
+    name: Mapped[str] = mapped_column(UnicodeText)
+    size: Mapped[int] = mapped_column(BigInteger)
+    media_type: Mapped[str] = mapped_column(UnicodeText)
+    sha256: Mapped[str] = mapped_column(UnicodeText)
+    uploaded_by: Mapped[str | None] = mapped_column(UnicodeText, ForeignKey("user.id"))
+    organization_id: Mapped[str | None] = mapped_column(UnicodeText)
+    created_at: Mapped[dt.datetime] = mapped_column(TS, default=now)
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(TS)
+
+
+class Position(tk.BaseModel):
+    __tablename__ = "statrequest_position"
+
+    id: Mapped[str] = mapped_column(UnicodeText, primary_key=True, default=new_id)
+    position: Mapped[str] = mapped_column(UnicodeText)
+    user_id: Mapped[str] = mapped_column(UnicodeText, ForeignKey("user.id", ondelete="CASCADE"))
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_to: Mapped[dt.date | None] = mapped_column(Date)
+    acting: Mapped[bool] = mapped_column(Boolean, default=False)
+    note: Mapped[str] = mapped_column(UnicodeText, default="")
+    nip: Mapped[str] = mapped_column(UnicodeText, default="")
+    created_by: Mapped[str | None] = mapped_column(UnicodeText)
+    created_at: Mapped[dt.datetime] = mapped_column(TS, default=now)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(TS)
+
+
+class Holiday(tk.BaseModel):
+    __tablename__ = "statrequest_holiday"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    name: Mapped[str] = mapped_column(UnicodeText)
+    kind: Mapped[str] = mapped_column(UnicodeText)
+    created_by: Mapped[str | None] = mapped_column(UnicodeText)
+    created_at: Mapped[dt.datetime] = mapped_column(TS, default=now)
+
+
+class Counter(tk.BaseModel):
+    __tablename__ = "statrequest_counter"
+
+    name: Mapped[str] = mapped_column(UnicodeText, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(Integer)
+
+
+class IdentityAccess(tk.BaseModel):
+    """Who opened an identity document, and when (shown to the Secretary; UU 27/2022)."""
+
+    __tablename__ = "statrequest_identity_access"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    attachment_id: Mapped[str] = mapped_column(UnicodeText)
+    request_id: Mapped[str] = mapped_column(
+        UnicodeText, ForeignKey("statrequest_request.id", ondelete="CASCADE")
+    )
+    user_id: Mapped[str | None] = mapped_column(UnicodeText, ForeignKey("user.id"))
+    accessed_at: Mapped[dt.datetime] = mapped_column(TS, default=now)

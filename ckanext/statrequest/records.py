@@ -1,0 +1,77 @@
+"""Database operations with concurrency rules: numbering, guarded state changes, due dates."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import ckan.model as model
+from sqlalchemy import select, text, update
+
+from ckanext.statrequest import settings
+from ckanext.statrequest.core.calendar import WorkingCalendar
+from ckanext.statrequest.model import Request
+
+
+class StaleVersion(Exception):
+    """Another user changed the request first."""
+
+
+def next_number(name: str, year: int) -> int:
+    """The next value of a per-year counter, inside the caller's transaction.
+
+    The upsert takes a row lock that is held until commit, so concurrent callers queue and
+    each gets its own number; a rolled-back transaction gives its number back (no gaps).
+    """
+    return model.Session.execute(
+        text(
+            "INSERT INTO statrequest_counter (name, year, value) VALUES (:name, :year, 1) "
+            "ON CONFLICT (name, year) DO UPDATE SET value = statrequest_counter.value + 1 "
+            "RETURNING value"
+        ),
+        {"name": name, "year": year},
+    ).scalar_one()
+
+
+def guarded_update(request_id: str, expected_version: int, values: dict[str, Any]) -> int:
+    """Change a request only if nobody else did since `expected_version`; return the new one."""
+    new_version = model.Session.execute(
+        update(Request)
+        .where(Request.id == request_id, Request.version == expected_version)
+        .values(version=Request.version + 1, **values)
+        .returning(Request.version)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    if new_version is None:
+        raise StaleVersion(request_id)
+    return new_version
+
+
+def pauses(request: Request, now: dt.datetime | None = None) -> list[tuple[dt.datetime, dt.datetime]]:
+    spans = [(dt.datetime.fromisoformat(a), dt.datetime.fromisoformat(b))
+             for a, b in request.sla_pauses or []]
+    if request.sla_paused_at is not None:
+        spans.append((request.sla_paused_at, now or model_now()))
+    return spans
+
+
+def model_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def due_for(request: Request, calendar: WorkingCalendar, now: dt.datetime | None = None
+            ) -> dt.datetime:
+    return calendar.due_date(request.received_at, settings.sla_days(), pauses(request, now))
+
+
+def recompute_open_due_dates(calendar: WorkingCalendar | None = None) -> int:
+    """After the holiday list changed: move the deadline of every open request."""
+    calendar = calendar or settings.calendar()
+    wf = settings.workflow()
+    open_states = [s for s in wf.states if not wf.is_final(s)]
+    count = 0
+    for request in model.Session.scalars(select(Request).where(Request.state.in_(open_states))):
+        due = due_for(request, calendar)
+        if due != request.sla_due_at:
+            request.sla_due_at = due
+            count += 1
+    return count

@@ -1,0 +1,162 @@
+"""A local look-alike of the BSrE esign-client API v2 (``POST /api/v2/sign/pdf``), for tests.
+
+It really signs, with pyHanko and the test PKI, in a background thread with its own event loop on
+127.0.0.1, so sync code (``sign_sync``) and async code can both call it.
+
+Modes, to exercise the client's checks:
+
+* ``ok``        sign into ``signatureProperties[0].fieldId`` (existing field only), append;
+* ``new_field`` ignore ``fieldId`` and add a new invisible field, as some services do;
+* ``rewrite``   re-serialise the whole PDF (not incremental) and sign that: earlier signatures
+                lose their byte ranges;
+* ``overlay``   append a page-content change before signing: bytes are a prefix, but the earlier
+                signatures now see a forbidden modification;
+* ``error500``  plain-text HTTP 500;
+* ``garbage``   HTTP 200 with a body that is not a PDF.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import threading
+import time
+from dataclasses import dataclass, field
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.pdf_utils.writer import copy_into_new_writer
+from pyhanko.sign import fields, signers
+
+from ckanext.statrequest.documents.certs import load_pem_certs
+
+
+@dataclass
+class BsreUser:
+    p12_path: str
+    passphrase: str
+    chain_paths: tuple[str, ...] = ()
+
+
+@dataclass
+class BsreServer:
+    users: dict[str, BsreUser]
+    mode: str = "ok"
+    basic_auth: tuple[str, str] | None = None
+    requests: list[dict[str, Any]] = field(default_factory=list)  # bodies minus passphrase/file
+    port: int = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    # -- HTTP ------------------------------------------------------------------------------------
+
+    def _app(self) -> web.Application:
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_post("/api/v2/sign/pdf", self._sign_pdf)
+        return app
+
+    @staticmethod
+    def _err(status: int, code: int, message: str) -> web.Response:
+        return web.json_response({"status_code": code, "error": message}, status=status)
+
+    async def _sign_pdf(self, request: web.Request) -> web.Response:
+        if self.basic_auth is not None:
+            expected = "Basic " + base64.b64encode(":".join(self.basic_auth).encode()).decode()
+            if request.headers.get("Authorization") != expected:
+                return self._err(401, 401, "Unauthorized")
+        try:
+            body = await request.json()
+        except ValueError:
+            return self._err(400, 400, "Invalid JSON")
+        self.requests.append({k: v for k, v in body.items() if k not in ("passphrase", "file")})
+        if self.mode == "error500":
+            return web.Response(status=500, text="Internal Server Error")
+        user = self.users.get(body.get("nik", ""))
+        if user is None:
+            return self._err(400, 2011, "Pengguna tidak terdaftar")
+        chain = [c for p in user.chain_paths for c in load_pem_certs(p)]
+        try:
+            signer = signers.SimpleSigner.load_pkcs12_data(
+                Path(user.p12_path).read_bytes(), other_certs=chain,
+                passphrase=str(body.get("passphrase", "")).encode())
+        except ValueError:
+            return self._err(400, 2031, "Passphrase anda salah")
+        if self.mode == "garbage":
+            return web.json_response({"time": 1, "file": [base64.b64encode(b"not a pdf").decode()]})
+        try:
+            pdf = base64.b64decode(body["file"][0])
+            props = (body.get("signatureProperties") or [{}])[0]
+        except (KeyError, IndexError, ValueError):
+            return self._err(400, 400, "Dokumen tidak valid")
+        started = time.perf_counter()
+        try:
+            signed = await self._do_sign(pdf, props, signer)
+        except Exception as exc:  # noqa: BLE001 - mimic the service: any failure is a 500 JSON
+            return self._err(500, 500, f"Gagal menandatangani dokumen: {type(exc).__name__}")
+        return web.json_response({
+            "time": int((time.perf_counter() - started) * 1000),
+            "file": [base64.b64encode(signed).decode()],
+        })
+
+    async def _do_sign(self, pdf: bytes, props: dict[str, Any], signer: signers.Signer) -> bytes:
+        if self.mode == "rewrite":
+            out = BytesIO()
+            copy_into_new_writer(PdfFileReader(BytesIO(pdf))).write(out)
+            pdf = out.getvalue()
+        if self.mode == "overlay":
+            pdf = draw_on_first_page(pdf)
+        field_name = props.get("fieldId") if self.mode != "new_field" else None
+        meta = signers.PdfSignatureMetadata(
+            field_name=field_name or "Signature-BSrE",
+            subfilter=fields.SigSeedSubFilter.PADES,
+            reason=props.get("reason"), location=props.get("location"),
+        )
+        writer = IncrementalPdfFileWriter(BytesIO(pdf))
+        out = await signers.PdfSigner(meta, signer).async_sign_pdf(
+            writer, existing_fields_only=bool(field_name), output=BytesIO())
+        return out.getvalue()
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def __enter__(self) -> BsreServer:
+        ready = threading.Event()
+        self._loop = asyncio.new_event_loop()
+
+        def run() -> None:
+            asyncio.set_event_loop(self._loop)
+            runner = web.AppRunner(self._app(), access_log=None)
+            self._loop.run_until_complete(runner.setup())
+            site = web.TCPSite(runner, "127.0.0.1", 0)
+            self._loop.run_until_complete(site.start())
+            self.port = runner.addresses[0][1]
+            ready.set()
+            self._loop.run_forever()
+            self._loop.run_until_complete(runner.cleanup())
+            self._loop.close()
+
+        self._thread = threading.Thread(target=run, name="bsre-test-server", daemon=True)
+        self._thread.start()
+        if not ready.wait(10):
+            raise RuntimeError("BSrE test server did not start")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+
+
+def draw_on_first_page(pdf: bytes) -> bytes:
+    """Append an incremental update that paints a red box on page 1 (a forbidden change)."""
+    writer = IncrementalPdfFileWriter(BytesIO(pdf))
+    paint = generic.StreamObject(stream_data=b"q 1 0 0 rg 100 100 200 50 re f Q")
+    writer.add_stream_to_page(0, writer.add_object(paint))
+    out = BytesIO()
+    writer.write(out)
+    return out.getvalue()

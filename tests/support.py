@@ -1,0 +1,115 @@
+"""Helpers shared by the tests: real files, request data, calling actions as a user."""
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import ckantoolkit as tk
+from PIL import Image
+from werkzeug.datastructures import FileStorage
+
+PASSPHRASE = "rahasia-uji"  # the test PKI's passphrase (documents.testpki)
+
+
+# --- files ----------------------------------------------------------------------------------
+
+def pdf_bytes(text: str = "Surat permohonan data") -> bytes:
+    """A small real PDF."""
+    body = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(body) + body + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out, offsets = io.BytesIO(), []
+    out.write(b"%PDF-1.4\n")
+    for i, obj in enumerate(objects, 1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % i + obj + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    for off in offsets:
+        out.write(b"%010d 00000 n \n" % off)
+    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n"
+              % (len(objects) + 1, xref))
+    return out.getvalue()
+
+
+def png_bytes(size: int = 8) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (size, size), (200, 30, 30)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def upload(name: str, data: bytes) -> FileStorage:
+    return FileStorage(stream=io.BytesIO(data), filename=name)
+
+
+def request_files() -> dict[str, FileStorage]:
+    return {
+        "identity_document": upload("ktp.png", png_bytes()),
+        "request_letter": upload("surat.pdf", pdf_bytes()),
+        "data_form": upload("formulir.pdf", pdf_bytes("Formulir")),
+    }
+
+
+def request_data(**overrides: Any) -> dict[str, Any]:
+    data = {
+        "requester_name": "Dewi Lestari",
+        "identity_type": "nik",
+        "identity_number": "6104012345678901",
+        "institution": "Universitas Tanjungpura",
+        "category": "masyarakat_umum",
+        "email": "dewi@example.test",
+        "phone": "0812-3456-7890",
+        "address": "Jl. Merdeka 1, Ketapang",
+        "title": "Jumlah tenaga kesehatan per puskesmas 2025",
+        "description": "Data jumlah dokter, bidan dan perawat per puskesmas.",
+        "period": "2023-2025",
+        "breakdown": "Kecamatan",
+        "data_format": "CSV",
+        "purpose": "Penelitian skripsi",
+        "consent_personal_data": True,
+    }
+    data.update(request_files())
+    data.update(overrides)
+    return data
+
+
+# --- people ---------------------------------------------------------------------------------
+
+def act(_user: str | None, action: str, **data: Any) -> Any:
+    """Call an action as `_user`, with its auth function (unlike helpers.call_action)."""
+    context = {"user": _user or "", "ignore_auth": False}
+    return tk.get_action(action)(context, data)
+
+
+def as_sysadmin(action: str, **data: Any) -> Any:
+    site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
+    return tk.get_action(action)({"user": site_user, "ignore_auth": True}, data)
+
+
+POSITIONS = {
+    "sekretaris": "sekretaris",
+    "kadis": "kepala_dinas",
+    "kabid": "kepala_bidang",
+    "kasi": "kepala_seksi",
+    "staf1": "staf",
+    "staf2": "staf",
+}
+
+
+
+
+def fire(user: str, request_id: str, transition: str, **inputs: Any) -> dict[str, Any]:
+    """Fire a transition as `user` on the request's current version."""
+    version = as_sysadmin("statrequest_show", id=request_id)["version"]
+    return act(user, "statrequest_transition", id=request_id, transition=transition,
+               version=version, **inputs)
+
+
+def submit(user: str = "pemohon1", **overrides: Any) -> dict[str, Any]:
+    return act(user, "statrequest_create", **request_data(**overrides))
