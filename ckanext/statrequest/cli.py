@@ -64,3 +64,17 @@ def init_test_pki(directory: str | None) -> None:
     click.echo(f"Test PKI in {target} (passphrase: {DEFAULT_PASSPHRASE})")
     for position, signer in manifest["signers"].items():
         click.echo(f"  {position:<14} {signer['name']}  {signer['p12']}")
+
+
+def _load_commands() -> None:
+    """Area modules in commands/ add their sub-commands to the group when imported."""
+    import importlib
+    import pkgutil
+
+    from ckanext.statrequest import commands
+
+    for module in pkgutil.iter_modules(commands.__path__):
+        importlib.import_module(f"{commands.__name__}.{module.name}")
+
+
+_load_commands()

@@ -1,12 +1,17 @@
 """Wires ckanext-statrequest into CKAN. Rules live in logic/, pages in views.py."""
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import ckantoolkit as tk
+import yaml
 from ckan import plugins as p
 from ckan.lib.plugins import DefaultTranslation
 
+HERE = Path(__file__).parent
 
-@tk.blanket.config_declarations
+
 @tk.blanket.blueprints
 @tk.blanket.actions
 @tk.blanket.auth_functions
@@ -15,6 +20,14 @@ from ckan.lib.plugins import DefaultTranslation
 class StatrequestPlugin(p.SingletonPlugin, DefaultTranslation):
     p.implements(p.IConfigurer)
     p.implements(p.ITranslation)
+    p.implements(p.IConfigDeclaration)
+
+    # IConfigDeclaration
+    def declare_config_options(self, declaration: Any, key: Any) -> None:
+        """config_declaration.yaml plus one file per area in config/."""
+        for path in [HERE / "config_declaration.yaml", *sorted((HERE / "config").glob("*.yaml"))]:
+            with path.open(encoding="utf-8") as f:
+                declaration.load_dict(yaml.safe_load(f))
 
     # IConfigurer
     def update_config(self, config: tk.CKANConfig) -> None:

@@ -231,3 +231,18 @@ def test_long_letter_puts_fields_on_last_page() -> None:
 def test_missing_anchor_is_an_error() -> None:
     with pytest.raises(LetterRenderError, match="signature areas"):
         letter._render("<html><body><p>no signature block</p></body></html>")
+
+
+def test_fonts_are_liberation_and_embedded() -> None:
+    exe = shutil.which("pdffonts")
+    if exe is None:
+        pytest.skip("pdffonts missing (apt-get install poppler-utils)")
+    res = subprocess.run([exe, "-"], input=render_letter(make_letter()), capture_output=True,
+                         check=False, timeout=30)
+    if res.returncode != 0:  # older poppler cannot read stdin
+        pytest.skip("pdffonts cannot read stdin")
+    rows = [line.split() for line in res.stdout.decode().splitlines()[2:] if line.strip()]
+    names = {row[0].split("+", 1)[-1] for row in rows}
+    # System fonts from fonts-liberation2 (PDF/A needs every font embedded).
+    assert {"Liberation-Serif", "Liberation-Sans", "Liberation-Mono"} <= names, names
+    assert all(row[-5] == "yes" for row in rows), rows  # the "emb" column

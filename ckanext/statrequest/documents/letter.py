@@ -98,7 +98,7 @@ class LetterData:
     request_number: str  # tracking number of the request on the portal
     request_date: dt.date  # date of the requester's letter / submission
     signer_name: str  # Kepala Dinas
-    signer_nip: str
+    signer_nip: str  # the "NIP." line is left out when empty (e.g. not yet configured)
     signer_position: str  # e.g. "Kepala Dinas Komunikasi dan Informatika Kabupaten Ketapang"
     paraf1_name: str  # Kepala Bidang
     paraf2_name: str  # Sekretaris
@@ -219,7 +219,7 @@ def _validate(d: LetterData) -> None:
         if f.size < 0:
             raise LetterRenderError(f"file {f.name!r}: negative size")
     for attr in ("letter_number", "place", "hal", "addressee_name", "requested_data_title",
-                 "request_number", "signer_name", "signer_nip", "signer_position"):
+                 "request_number", "signer_name", "signer_position"):
         if not str(getattr(d, attr)).strip():
             raise LetterRenderError(f"{attr} is required")
 

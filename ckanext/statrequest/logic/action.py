@@ -18,7 +18,7 @@ from ckanext.statrequest import access, attachments, letters, records, settings
 from ckanext.statrequest.core import workflow as wflib
 from ckanext.statrequest.core.numbering import format_tracking_number, parse_tracking_number
 from ckanext.statrequest.logic import dictization as dz
-from ckanext.statrequest.logic import schema
+from ckanext.statrequest.logic import include_areas, schema
 from ckanext.statrequest.model import (
     Attachment,
     Event,
@@ -756,3 +756,6 @@ def statrequest_holiday_list(context: dict[str, Any], data_dict: dict[str, Any]
                 rows.append({"day": day.isoformat(), "name": name, "kind": "nasional"})
         rows.sort(key=lambda r: r["day"])
     return rows
+
+
+include_areas("action", globals())

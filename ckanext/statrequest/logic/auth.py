@@ -12,6 +12,7 @@ import ckantoolkit as tk
 from sqlalchemy import select
 
 from ckanext.statrequest import access, attachments, settings
+from ckanext.statrequest.logic import include_areas
 from ckanext.statrequest.model import Attachment, Event, Request
 
 _ = tk._
@@ -166,3 +167,6 @@ def statrequest_workflow_show(context: dict[str, Any], data_dict: dict[str, Any]
 
 def statrequest_override(context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
     return _no(_("Only a sysadmin may repair a request."))
+
+
+include_areas("auth", globals())

@@ -6,7 +6,7 @@ from flask import Blueprint
 
 statrequest = Blueprint("statrequest", __name__, url_prefix="/permintaan-data")
 
-__all__ = ["statrequest"]
+
 
 
 @statrequest.route("/", strict_slashes=False)
