@@ -178,7 +178,7 @@ def backend_for(position: str) -> Any:
     if kind == "pkcs12":
         p12 = opt(f"signing.{position}.p12") or pki_dir() / f"{position}.p12"
         chain = tk.aslist(opt(f"signing.{position}.chain") or opt("signing.chain")
-                          or str(pki_dir() / "chain.pem"))
+                          or str(pki_dir() / "ca-chain.pem"))
         return signers.Pkcs12Backend(p12, [c for c in chain if Path(c).exists()])
     if kind == "pkcs11":
         return signers.Pkcs11Backend(
