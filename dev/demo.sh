@@ -32,6 +32,9 @@ say "loading demo data"
 "$CKAN" -c "$INI" statrequest demo-data --password-file "$RUN/demo-passwords.txt" 2> "$RUN/demo-data.log" \
   || die "loading demo data failed; see $RUN/demo-data.log"
 
+"$CKAN" -c "$INI" statrequest init-test-pki >> "$RUN/demo-data.log" 2>&1 \
+  || die "creating the demo signing keys failed; see $RUN/demo-data.log"
+
 if ! { [ -f "$RUN/worker.pid" ] && kill -0 "$(cat "$RUN/worker.pid")" 2>/dev/null; }; then
   nohup "$CKAN" -c "$INI" jobs worker > "$RUN/worker.log" 2>&1 &
   echo $! > "$RUN/worker.pid"
@@ -45,6 +48,7 @@ cat <<TXT
   Logins (user / password):
 $(sed 's/^/    /' "$RUN/demo-passwords.txt")
 
+  Signing passphrase (paraf and signature, demo keys): rahasia-uji
   Stop with Ctrl-C, then 'make stop' to stop PostgreSQL, Redis and Solr.
 TXT
 exec "$CKAN" -c "$INI" run -H 127.0.0.1 -p "$PORT" --disable-reloader

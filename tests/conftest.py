@@ -10,6 +10,7 @@ import pytest
 from ckan.tests import factories
 from support import POSITIONS, as_sysadmin
 
+USER_PASSWORD = "Sandi-Uji-2026"
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -38,7 +39,7 @@ def office(clean_db) -> types.SimpleNamespace:
     diskominfo = factories.Organization(name="diskominfo", title="Diskominfo")
     people.diskominfo = diskominfo["id"]
     for name, position in POSITIONS.items():
-        factories.User(name=name, fullname=name.title())
+        factories.User(name=name, fullname=name.title(), password=USER_PASSWORD)
         as_sysadmin("organization_member_create", id="diskominfo", username=name,
                     role="admin" if name == "kadis" else "editor")
         as_sysadmin("statrequest_position_assign", position=position, user=name,
@@ -47,10 +48,10 @@ def office(clean_db) -> types.SimpleNamespace:
     for slug in ("dinas-kesehatan", "dinas-pendidikan", "dinas-pertanian"):
         org = factories.Organization(name=slug, title=slug.replace("-", " ").title())
         admin = f"admin-{slug.split('-')[1]}"
-        factories.User(name=admin)
+        factories.User(name=admin, password=USER_PASSWORD)
         as_sysadmin("organization_member_create", id=slug, username=admin, role="admin")
         people.opd[slug] = {"id": org["id"], "admin": admin}
     for name in ("pemohon1", "pemohon2", "other"):
-        factories.User(name=name, fullname=name.title())
+        factories.User(name=name, fullname=name.title(), password=USER_PASSWORD)
     model.Session.remove()
     return people

@@ -115,9 +115,12 @@ class View:
     actor: Actor
     request: Request
     routed: frozenset[str]
+    guest: bool = False  # holds the signed guest link of this request
 
     @property
     def is_requester(self) -> bool:
+        if self.guest:
+            return True
         return self.actor.user_id is not None and self.actor.user_id == self.request.requester_id
 
     @property
@@ -163,8 +166,11 @@ class View:
         )
 
 
-def view(actor: Actor, request: Request) -> View:
-    return View(actor, request, frozenset(routed_org_ids(request.id)))
+def view(actor: Actor, request: Request, guest_token: str | None = None) -> View:
+    from ckanext.statrequest import guest
+
+    is_guest = request.requester_id is None and guest.request_id_from(guest_token) == request.id
+    return View(actor, request, frozenset(routed_org_ids(request.id)), guest=is_guest)
 
 
 def visible_requests_clause(actor: Actor):

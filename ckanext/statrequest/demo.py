@@ -35,6 +35,11 @@ USERS: list[tuple[str, str, str | None, tuple[str, str] | None]] = [
     ("pemohon2", "PT Borneo Agro Lestari", None, None),
 ]
 
+NIPS = {  # demo civil-servant numbers (NIP, 18 digits), also put in the test certificates
+    "kadis": "196805121994031006", "sekretaris": "197402022000032004",
+    "kabid": "198108172006041002", "kasi": "198503302010012011",
+}
+
 DATASETS = [
     ("dinas-kesehatan", "jumlah-puskesmas-2025", "Jumlah Puskesmas per Kecamatan 2025"),
     ("dinas-kesehatan", "cakupan-imunisasi-dasar-2025", "Cakupan Imunisasi Dasar Lengkap 2025"),
@@ -107,4 +112,6 @@ def _assign_position(ctx: dict[str, Any], user: str, position: str) -> None:
     current = action(dict(ctx), {"position": position})
     if any(a["user_name"] == user for a in current):
         return
-    tk.get_action("statrequest_position_assign")(dict(ctx), {"position": position, "user": user})
+    nip = NIPS.get(user, "")
+    tk.get_action("statrequest_position_assign")(
+        dict(ctx), {"position": position, "user": user, "nip": nip})

@@ -1,11 +1,25 @@
 """Template helpers."""
 from __future__ import annotations
 
+from typing import Any
+
 import ckantoolkit as tk
+from babel.dates import format_datetime
+from babel.numbers import format_decimal
 
-from ckanext.statrequest import texts
+from ckanext.statrequest import access, settings, texts
 
-__all__ = ["statrequest_text", "statrequest_sla_days"]
+__all__ = [
+    "statrequest_text",
+    "statrequest_sla_days",
+    "statrequest_me",
+    "statrequest_days",
+    "statrequest_page_url",
+    "statrequest_requires_form",
+    "statrequest_initial_state",
+    "statrequest_is_opd_member",
+    "statrequest_datetime",
+]
 
 
 def statrequest_text(section: str) -> str:
@@ -14,4 +28,55 @@ def statrequest_text(section: str) -> str:
 
 
 def statrequest_sla_days() -> int:
-    return tk.config.get("ckanext.statrequest.sla_days")
+    return settings.sla_days()
+
+
+def statrequest_me() -> dict[str, bool]:
+    """What the current user is for the service (for menus only; actions decide access)."""
+    user = tk.current_user
+    if not user.is_authenticated:
+        return {"logged_in": False, "staff": False, "opd": False, "admin": False}
+    actor = access.actor_for(user.name)
+    return {"logged_in": True, "staff": actor.is_staff, "opd": bool(actor.opd_ids),
+            "admin": actor.can_administer}
+
+
+def statrequest_is_opd_member(organization_id: str) -> bool:
+    user = tk.current_user
+    return user.is_authenticated and organization_id in access.actor_for(user.name).opd_ids
+
+
+def statrequest_days(value: float) -> str:
+    """Working days in the user's locale: 2,5 in Indonesian, 2.5 in English."""
+    return format_decimal(round(value, 1), locale=tk.h.lang() or "id")
+
+
+def statrequest_page_url(page: int) -> str:
+    args: dict[str, Any] = {k: v for k, v in tk.request.args.items() if k != "page"}
+    return tk.h.url_for(tk.request.endpoint, page=page, **args)
+
+
+def statrequest_requires_form() -> bool:
+    return tk.asbool(settings.get("require_data_form"))
+
+
+def statrequest_initial_state() -> str:
+    return settings.workflow().initial
+
+
+ZONE_NAMES = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA",
+              "Asia/Jayapura": "WIT"}
+
+
+def statrequest_datetime(value: str | None) -> str:
+    """An instant in the office's time zone, in the user's language: 7 Des 2026 16.00 WIB."""
+    if not value:
+        return ""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    zone = settings.get("timezone")
+    instant = dt.datetime.fromisoformat(value).astimezone(ZoneInfo(zone))
+    text = format_datetime(instant, "d MMM y HH.mm" if tk.h.lang() != "en" else "d MMM y HH:mm",
+                           locale=tk.h.lang() or "id")
+    return f"{text} {ZONE_NAMES.get(zone, zone)}"

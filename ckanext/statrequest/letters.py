@@ -81,7 +81,7 @@ def letter_data(request: Request, files: list[Attachment]) -> Any:
         letter_number=request.letter_number or "",
         place=opt("letter.place", ""),
         date=dt.date.today(),
-        hal=_("Jawaban Permohonan Data"),
+        hal="Jawaban Permohonan Data",  # the letter is an Indonesian official document
         addressee_name=request.requester_name,
         addressee_institution=request.institution or "",
         addressee_address=request.address or "",
@@ -200,7 +200,7 @@ def sign(request: Request, position: str, secret: str, written: attachments.Writ
     if field is None:
         raise tk.ValidationError({"transition": [_("This position does not sign letters.")]})
     _row, pdf = _current_letter(request)
-    reason = _("Tanda tangan elektronik") if final else _("Paraf")
+    reason = "Tanda tangan elektronik" if final else "Paraf"
     meta = signers.SignMeta(reason=reason, location=opt("letter.place"))
     try:
         signed = signers.sign_sync(backend_for(position), pdf, field, meta, secret)

@@ -21,6 +21,8 @@ class StatrequestPlugin(p.SingletonPlugin, DefaultTranslation):
     p.implements(p.IConfigurer)
     p.implements(p.ITranslation)
     p.implements(p.IConfigDeclaration)
+    p.implements(p.ISignal)
+    p.implements(p.IPermissionLabels)
 
     # IConfigDeclaration
     def declare_config_options(self, declaration: Any, key: Any) -> None:
@@ -29,8 +31,27 @@ class StatrequestPlugin(p.SingletonPlugin, DefaultTranslation):
             with path.open(encoding="utf-8") as f:
                 declaration.load_dict(yaml.safe_load(f))
 
+    # ISignal
+    def get_signal_subscriptions(self) -> dict[Any, list[Any]]:
+        """Emails and submission counts after each committed transition."""
+        from ckanext.statrequest import notifications
+
+        return notifications.signal_subscriptions()
+
     # IConfigurer
     def update_config(self, config: tk.CKANConfig) -> None:
         tk.add_template_directory(config, "templates")
         tk.add_public_directory(config, "public")
         tk.add_resource("assets", "statrequest")
+
+    # IPermissionLabels: delivery datasets are readable by the requester and the routed OPD too
+    # (only the first implementing plugin counts; ours falls back to CKAN's default labels)
+    def get_dataset_labels(self, dataset_obj: Any) -> list[str]:
+        from ckanext.statrequest import delivery
+
+        return delivery.dataset_labels(dataset_obj)
+
+    def get_user_dataset_labels(self, user_obj: Any) -> list[str]:
+        from ckanext.statrequest import delivery
+
+        return delivery.user_labels(user_obj)

@@ -14,7 +14,7 @@ import ckan.model as model
 import ckantoolkit as tk
 from sqlalchemy import and_, false, func, or_, select
 
-from ckanext.statrequest import access, attachments, letters, records, settings
+from ckanext.statrequest import access, attachments, guest, letters, ratelimit, records, settings
 from ckanext.statrequest.core import workflow as wflib
 from ckanext.statrequest.core.numbering import format_tracking_number, parse_tracking_number
 from ckanext.statrequest.logic import dictization as dz
@@ -52,6 +52,7 @@ __all__ = [
     "statrequest_holiday_list",
     "statrequest_workflow_show",
     "statrequest_override",
+    "statrequest_track",
 ]
 
 UPLOAD_FIELDS = attachments.REQUESTER_KINDS
@@ -155,6 +156,7 @@ def statrequest_create(context: dict[str, Any], data_dict: dict[str, Any]) -> di
     :returns: the request as the requester sees it
     """
     tk.check_access("statrequest_create", context, data_dict)
+    ratelimit.check_submission(context, data_dict)  # spam limits and honeypot; writes nothing
     data = _validate(data_dict, schema.create(), context)
     errors: dict[str, list[str]] = {}
     for required in ("identity_document", "request_letter"):
@@ -200,11 +202,43 @@ def statrequest_create(context: dict[str, Any], data_dict: dict[str, Any]) -> di
         written.discard()
         raise
     letters.after_commit(request.id, "ajukan")
-    return _show(request, actor)
+    result = _show(request, actor, _guest_token(request))
+    if request.requester_id is None:  # a guest follows the request through this link
+        result["guest_link"] = guest.link(request.id)
+    return result
 
 
-def _show(request: Request, actor: access.Actor) -> dict[str, Any]:
-    v = access.view(actor, request)
+def _guest_token(request: Request) -> str | None:
+    return guest.make_token(request.id) if request.requester_id is None else None
+
+
+@tk.side_effect_free
+def statrequest_track(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
+    """Public tracking: the state of a request, given its number and the requester's email.
+
+    A wrong email and an unknown number give the same answer, so the page reveals nothing.
+    """
+    tk.check_access("statrequest_track", context, data_dict)
+    data = _validate(data_dict, schema.track(), context)
+    try:
+        request = _get_request(data["tracking_number"].strip().upper())
+    except tk.ObjectNotFound:
+        request = None
+    if request is None or request.email.lower() != data["email"].strip().lower():
+        raise tk.ObjectNotFound(_("Request not found"))
+    wf = settings.workflow()
+    state = wf.states.get(request.state)
+    return {
+        "tracking_number": request.tracking_number,
+        "state": request.state,
+        "state_label": state.label.get(dz.lang()) if state else request.state,
+        "updated_at": dz.iso(request.updated_at),
+        "finished": wf.is_final(request.state),
+    }
+
+
+def _show(request: Request, actor: access.Actor, token: str | None = None) -> dict[str, Any]:
+    v = access.view(actor, request, token)
     return dz.request_full(request, v, settings.workflow(), settings.calendar())
 
 
@@ -213,8 +247,8 @@ def statrequest_show(context: dict[str, Any], data_dict: dict[str, Any]) -> dict
     """A request by `id` (or tracking number), with what the caller may see of it."""
     data = _validate(data_dict, schema.by_id(), context)
     request = _get_request(data["id"])
-    tk.check_access("statrequest_show", context, {"id": request.id})
-    return _show(request, _actor(context))
+    tk.check_access("statrequest_show", context, {"id": request.id, "token": data.get("token")})
+    return _show(request, _actor(context), data.get("token"))
 
 
 def _inbox_clause(actor: access.Actor, wf: wflib.Workflow):
@@ -350,8 +384,8 @@ def statrequest_available_transitions(context: dict[str, Any], data_dict: dict[s
     """The transitions the caller may fire on the request now, with what each requires."""
     data = _validate(data_dict, schema.by_id(), context)
     request = _get_request(data["id"])
-    tk.check_access("statrequest_show", context, {"id": request.id})
-    v = access.view(_actor(context), request)
+    tk.check_access("statrequest_show", context, {"id": request.id, "token": data.get("token")})
+    v = access.view(_actor(context), request, data.get("token"))
     wf = settings.workflow()
     language = dz.lang()
     return [_transition_dict(t, language)
@@ -380,9 +414,9 @@ def statrequest_transition(context: dict[str, Any], data_dict: dict[str, Any]
     """
     data = _validate(data_dict, schema.transition(), context)
     request = _get_request(data["id"])
-    tk.check_access("statrequest_transition", context, {"id": request.id})
+    tk.check_access("statrequest_transition", context, {"id": request.id, "token": data.get("token")})
     actor = _actor(context)
-    v = access.view(actor, request)
+    v = access.view(actor, request, data.get("token"))
     wf = settings.workflow()
     try:
         t = wf.check(request.state, data["transition"], v.roles(), v.is_assignee)
@@ -487,7 +521,7 @@ def _apply(request: Request, t: wflib.Transition, actor: access.Actor, v: access
         written.discard()
         raise
     letters.after_commit(request.id, t.name)
-    return _show(request, actor)
+    return _show(request, actor, v.guest and _guest_token(request) or None)
 
 
 @tk.side_effect_free
@@ -497,8 +531,8 @@ def statrequest_event_list(context: dict[str, Any], data_dict: dict[str, Any]
     and for a routed OPD also the internal events of its own steps."""
     data = _validate(data_dict, schema.by_id(), context)
     request = _get_request(data["id"])
-    tk.check_access("statrequest_show", context, {"id": request.id})
-    v = access.view(_actor(context), request)
+    tk.check_access("statrequest_show", context, {"id": request.id, "token": data.get("token")})
+    v = access.view(_actor(context), request, data.get("token"))
     wf = settings.workflow()
     opd_states = frozenset(wf.states_waiting_for([access.OPD]))
     events = model.Session.scalars(
@@ -601,7 +635,7 @@ def statrequest_attachment_download(context: dict[str, Any], data_dict: dict[str
     Every access to an identity document is recorded."""
     data = _validate(data_dict, schema.by_id(), context)
     row = _get_attachment(data["id"])
-    tk.check_access("statrequest_attachment_show", context, {"id": row.id})
+    tk.check_access("statrequest_attachment_show", context, {"id": row.id, "token": data.get("token")})
     if row.kind in attachments.PERSONAL_KINDS:
         actor = _actor(context)
         model.Session.add(IdentityAccess(attachment_id=row.id, request_id=row.request_id,

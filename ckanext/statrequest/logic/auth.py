@@ -36,6 +36,7 @@ __all__ = [
     "statrequest_holiday_list",
     "statrequest_workflow_show",
     "statrequest_override",
+    "statrequest_track",
 ]
 
 Result = dict[str, Any]
@@ -58,17 +59,21 @@ def _request(data_dict: dict[str, Any]) -> Request | None:
     return model.Session.get(Request, ref) if ref and len(ref) <= 64 else None
 
 
+@tk.auth_allow_anonymous_access
 def statrequest_create(context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
-    if _actor(context).anonymous:
+    from ckanext.statrequest import guest
+
+    if _actor(context).anonymous and not guest.enabled():
         return _no(_("Please log in to submit a data request."))
     return _ok()
 
 
+@tk.auth_allow_anonymous_access
 def statrequest_show(context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
     request = _request(data_dict)
     if request is None:
         return _no(_("Request not found"))
-    if access.view(_actor(context), request).summary:
+    if access.view(_actor(context), request, data_dict.get("token")).summary:
         return _ok()
     return _no(_("You may not see this request."))
 
@@ -115,12 +120,13 @@ def statrequest_attachment_show(context: dict[str, Any], data_dict: dict[str, An
     request = model.Session.get(Request, row.request_id) if row else None
     if row is None or request is None:
         return _no(_("Attachment not found"))
-    if attachment_visible(row, access.view(_actor(context), request)):
+    if attachment_visible(row, access.view(_actor(context), request, data_dict.get("token"))):
         return _ok()
     return _no(_("You may not open this file."))
 
 
-statrequest_attachment_download = statrequest_attachment_show
+statrequest_attachment_download = tk.auth_allow_anonymous_access(statrequest_attachment_show)
+statrequest_attachment_show = tk.auth_allow_anonymous_access(statrequest_attachment_show)
 
 
 def statrequest_attachment_delete(context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
@@ -162,6 +168,11 @@ def statrequest_holiday_list(context: dict[str, Any], data_dict: dict[str, Any])
 
 @tk.auth_allow_anonymous_access
 def statrequest_workflow_show(context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
+    return _ok()
+
+
+@tk.auth_allow_anonymous_access
+def statrequest_track(context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
     return _ok()
 
 

@@ -189,10 +189,12 @@ def event_dict(e: Event, v: access.View, wf: Workflow) -> dict[str, Any]:
         "pemohon": tk._("Requester"), "opd": tk._("Data-owning agency (OPD)"),
         "sysadmin": tk._("Portal administrator"), "system": tk._("System"),
     }.get(e.actor_role, e.actor_role)
+    special = {"ajukan": tk._("Request submitted"),
+               "override": tk._("Repaired by the portal administrator")}
     data: dict[str, Any] = {
         "id": e.id,
         "transition": e.transition,
-        "label": t.label.get(language) if t else e.transition,
+        "label": t.label.get(language) if t else special.get(e.transition, e.transition),
         "actor_role": e.actor_role,
         "actor_role_label": role_label,
         "acting": e.acting,

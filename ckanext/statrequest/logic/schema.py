@@ -45,7 +45,8 @@ def create() -> dict[str, Any]:
 
 
 def by_id() -> dict[str, Any]:
-    return {"id": [_get("not_empty"), v.statrequest_text(64)]}
+    return {"id": [_get("not_empty"), v.statrequest_text(64)],
+            "token": [_get("ignore_missing"), v.statrequest_text(200)]}
 
 
 def transition() -> dict[str, Any]:
@@ -54,6 +55,7 @@ def transition() -> dict[str, Any]:
         "id": [not_empty, v.statrequest_text(64)],
         "transition": [not_empty, v.statrequest_text(64)],
         "version": [not_empty, _get("natural_number_validator")],
+        "token": [ignore_missing, v.statrequest_text(200)],
         "note": [ignore_missing, v.statrequest_text(4000)],
         "instruction": [ignore_missing, v.statrequest_text(4000)],
         "assignee": [ignore_missing, v.statrequest_user_id],
@@ -145,4 +147,12 @@ def override() -> dict[str, Any]:
         "state": [not_empty, v.statrequest_text(64)],
         "version": [not_empty, _get("natural_number_validator")],
         "note": [not_empty, v.statrequest_text(4000)],
+    }
+
+
+def track() -> dict[str, Any]:
+    not_empty = _get("not_empty")
+    return {
+        "tracking_number": [not_empty, v.statrequest_text(40)],
+        "email": [not_empty, v.statrequest_text(254)],
     }

@@ -1,0 +1,62 @@
+"""Operations commands, meant for cron (times in the office time zone):
+
+    */10 * * * *  ckan -c /etc/ckan/ckan.ini statrequest notifications-flush
+    0 8 * * 1-5   ckan -c /etc/ckan/ckan.ini statrequest sla-check
+    30 2 * * *    ckan -c /etc/ckan/ckan.ini statrequest purge-personal-data
+
+Each calls the matching action as the site user, so the rules live in one place.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import ckantoolkit as tk
+import click
+
+from ckanext.statrequest.cli import statrequest
+
+
+def _call(action: str, **data: Any) -> Any:
+    site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
+    return tk.get_action(action)({"user": site_user}, data)
+
+
+@statrequest.command("notifications-flush")
+@click.option("--min-age-minutes", type=click.IntRange(min=0), default=5, show_default=True,
+              help="Leave emails queued more recently than this to their first job.")
+def notifications_flush(min_age_minutes: int) -> None:
+    """Queue again the emails that are still unsent (safe to run often)."""
+    result = _call("statrequest_notifications_flush", min_age_minutes=min_age_minutes)
+    click.echo(f"{result['enqueued']} unsent emails queued again; "
+               f"{result['given_up']} older ones given up.")
+
+
+@statrequest.command("sla-check")
+def sla_check() -> None:
+    """Remind and escalate requests due soon or overdue (sends nothing twice a day)."""
+    result = _call("statrequest_sla_check")
+    click.echo(f"{result['checked']} requests due soon or overdue: {result['reminders']} "
+               f"reminders and {result['escalations']} escalations queued.")
+
+
+@statrequest.command("purge-personal-data")
+@click.option("--older-than", "older_than", type=click.IntRange(min=0), default=None,
+              help="Days since the request was finished (default: ckanext.statrequest.retention_days).")
+@click.option("--dry-run", is_flag=True, help="Only list the requests that would be purged.")
+def purge_personal_data(older_than: int | None, dry_run: bool) -> None:
+    """Remove identity documents, identity numbers, phone numbers and addresses of requests
+    finished longer ago than the retention period."""
+    data: dict[str, Any] = {"dry_run": dry_run}
+    if older_than is not None:
+        data["older_than_days"] = older_than
+    result = _call("statrequest_purge_personal_data", **data)
+    numbers = ", ".join(result["tracking_numbers"]) or "-"
+    if dry_run:
+        click.echo(f"Would purge {len(result['tracking_numbers'])} requests finished more than "
+                   f"{result['older_than_days']} days ago: {numbers}")
+        return
+    click.echo(f"Purged the personal data of {result['purged']} requests finished more than "
+               f"{result['older_than_days']} days ago: {numbers}")
+    if result["failed"]:
+        click.secho(f"{result['failed']} could not be purged; see the log.", fg="red", err=True)
+        raise click.exceptions.Exit(1)

@@ -1,0 +1,90 @@
+"""Background jobs (RQ on Redis, through CKAN's job queue).
+
+`send_notification` delivers one outbox row. Exactly once: the row is locked (SELECT ... FOR
+UPDATE) while the mail server is spoken to and marked sent in the same transaction, so a second
+job for the same row (a retry, a flush, a duplicate) waits for the lock and then finds it sent.
+The one window left is a crash between the mail server accepting the message and the commit;
+the stable Message-ID header lets mail systems drop such a duplicate.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from urllib.parse import urlparse
+
+import ckan.model as model
+import ckantoolkit as tk
+from rq import Retry
+from sqlalchemy import select, update
+
+from ckanext.statrequest import settings
+
+log = logging.getLogger(__name__)
+
+
+def _retry() -> Retry | None:
+    intervals = [int(s) for s in tk.aslist(settings.get("notify.retry_intervals"))]
+    return Retry(max=len(intervals), interval=intervals) if intervals else None
+
+
+def enqueue(notification_id: int) -> None:
+    """One job per email, with back-off on failure; a job waiting longer than the give-up
+    period is dropped by RQ (notifications-flush re-creates what is still worth sending)."""
+    keep = int(settings.get("notify.give_up_hours")) * 3600
+    tk.enqueue_job(
+        send_notification, [notification_id], title=f"statrequest email {notification_id}",
+        queue=settings.get("notify.queue") or "default",
+        rq_kwargs={"retry": _retry(), "ttl": keep, "failure_ttl": keep},
+    )
+
+
+def send_notification(notification_id: int) -> str:
+    """Send one outbox email unless it was sent already; raise on failure so RQ retries."""
+    from ckan.lib import mailer
+
+    from ckanext.statrequest.notifications import Notification
+
+    session = model.Session
+    row = session.scalars(
+        select(Notification).where(Notification.id == notification_id,
+                                   Notification.sent_at.is_(None))
+        .with_for_update()).first()
+    if row is None:
+        session.rollback()
+        return "already sent or removed"
+    if not tk.config.get("smtp.server"):
+        session.rollback()  # kept unsent: notifications-flush sends it once mail is configured
+        log.warning("smtp.server is not set; email %s stays in the outbox", notification_id)
+        return "no mail server configured"
+    host = urlparse(tk.config.get("ckan.site_url")).hostname or "localhost"
+    headers = {
+        "Message-ID": f"<statrequest-{row.id}@{host}>",  # stable across retries
+        "Content-Language": row.language,
+        "Auto-Submitted": "auto-generated",
+        "X-Statrequest-Kind": row.kind,  # lets officials filter reminders and escalations
+    }
+    try:
+        mailer.mail_recipient(row.name, row.email, row.subject, row.body, headers=headers)
+    except Exception as exc:
+        session.rollback()
+        _record_failure(notification_id, f"{type(exc).__name__}: {exc}")
+        raise
+    now = dt.datetime.now(dt.timezone.utc)
+    row.sent_at, row.last_attempt_at, row.last_error = now, now, None
+    row.attempts += 1
+    session.commit()
+    return "sent"
+
+
+def _record_failure(notification_id: int, error: str) -> None:
+    from ckanext.statrequest.notifications import Notification
+
+    try:
+        model.Session.execute(
+            update(Notification).where(Notification.id == notification_id).values(
+                attempts=Notification.attempts + 1, last_error=error[:1000],
+                last_attempt_at=dt.datetime.now(dt.timezone.utc)))
+        model.Session.commit()
+    except Exception:  # the job's own failure is what matters; RQ logs and retries it
+        model.Session.rollback()
+        log.exception("could not record the failure of email %s", notification_id)

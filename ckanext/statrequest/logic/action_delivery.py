@@ -1,0 +1,229 @@
+"""Public verification of signed reply letters (the QR code's target).
+
+`documents.verify` says what the signatures in a PDF are worth; this module adds what only the
+portal knows: whether the file is a letter this portal issued (its letter number leads to a
+request whose signed reply has exactly these bytes), and the letter's public facts. Only the
+letter number, date, outcome, signers and hash are shown (DESIGN.md §6): nothing about the
+requester.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+from pathlib import Path
+from typing import Any
+
+import ckan.model as model
+import ckantoolkit as tk
+from sqlalchemy import select
+
+from ckanext.statrequest import attachments, letters, settings
+from ckanext.statrequest.documents.certs import load_pem_certs
+from ckanext.statrequest.documents.verify import Verdict, verify_pdf
+from ckanext.statrequest.logic import dictization as dz
+from ckanext.statrequest.model import Attachment, Request
+
+log = logging.getLogger(__name__)
+_ = tk._
+
+__all__ = ["statrequest_verify"]
+
+POSITION_OF_FIELD = {field: position for position, field in letters.FIELDS.items()}
+
+
+def _words(status: str) -> tuple[str, str]:
+    """A verdict's title and explanation, in the user's language."""
+    return {
+        "valid": (_("Valid"), _(
+            "This is an authentic letter of this portal. It has not been changed since it was "
+            "signed, and every signature in it is valid and comes from a trusted signer.")),
+        "changed": (_("Changed after signing"), _(
+            "This file was changed after it was signed. Do not rely on its content; ask for "
+            "the original letter.")),
+        "untrusted": (_("Signer not trusted"), _(
+            "The file is signed, but the signer's certificate was not issued by an authority "
+            "this portal trusts.")),
+        "not_ours": (_("Not a letter of this portal"), _(
+            "The signatures in this file are valid, but it is not a letter issued by this "
+            "portal: its letter number or its fingerprint (SHA-256) does not match our "
+            "records.")),
+        "damaged": (_("Damaged or unreadable"), _(
+            "The file could not be read as a signed PDF, or a signature in it is broken.")),
+        "unsigned": (_("Not signed"), _("This PDF carries no electronic signature.")),
+    }[status]
+
+
+def outcome_label(outcome: str | None) -> str:
+    return {
+        "dipenuhi": _("Fulfilled"),
+        "dipenuhi_sebagian": _("Partly fulfilled"),
+        "ditolak": _("Refused"),
+    }.get(outcome or "", outcome or "")
+
+
+def max_upload() -> int:
+    return int(tk.config.get("ckanext.statrequest.verify.max_upload_mb")) * 1024 * 1024
+
+
+def trust_roots() -> list[Any]:
+    """The configured root certificates, else the signing PKI's root (the test PKI's)."""
+    paths = tk.aslist(settings.get("signing.trust_roots"))
+    if not paths:
+        folder = letters.pki_dir()
+        paths = [str(p) for p in (folder / "root.pem", folder / "root-ca.pem") if p.exists()][:1]
+    roots: list[Any] = []
+    for path in paths:
+        try:
+            roots.extend(load_pem_certs(Path(path)))
+        except (OSError, ValueError):
+            log.exception("trust root %s cannot be read", path)
+    return roots
+
+
+def _read(upload: Any) -> bytes:
+    """The uploaded bytes, refused when too large or not a PDF (decided by the bytes)."""
+    limit = max_upload()
+    if isinstance(upload, (bytes, bytearray)):
+        content = bytes(upload[: limit + 1])
+    elif isinstance(upload, tuple) and len(upload) == 2:
+        content = bytes(upload[1][: limit + 1])
+    else:
+        stream = getattr(upload, "stream", upload)
+        if not hasattr(stream, "read"):
+            raise tk.ValidationError({"upload": [_("Please choose a PDF file.")]})
+        content = stream.read(limit + 1)
+    if not content:
+        raise tk.ValidationError({"upload": [_("Please choose a PDF file.")]})
+    if len(content) > limit:
+        raise tk.ValidationError({"upload": [
+            _("The file is larger than %(mb)s MB.") % {"mb": limit // (1024 * 1024)}]})
+    if b"%PDF-" not in content[:1024]:  # where PDF readers look for the header
+        raise tk.ValidationError({"upload": [_("This is not a PDF file.")]})
+    return content
+
+
+def _signed_letter(request: Request | None) -> Attachment | None:
+    """The request's signed reply (None while the letter is only a draft)."""
+    if request is None:
+        return None
+    row = model.Session.get(Attachment, request.letter_attachment_id or "")
+    if row is None or row.kind != "signed_reply" or row.deleted_at is not None or not row.file_id:
+        return None
+    return row
+
+
+def _by_code(code: str) -> Request:
+    request = model.Session.scalars(
+        select(Request).where(Request.verification_code == code)).first() \
+        if 0 < len(code) <= 64 else None
+    if _signed_letter(request) is None:
+        raise tk.ObjectNotFound(_("Letter not found"))
+    assert request is not None
+    return request
+
+
+def _by_number(number: str | None) -> Request | None:
+    if not number or len(number) > 200:
+        return None
+    return model.Session.scalars(select(Request).where(Request.letter_number == number)).first()
+
+
+@functools.lru_cache(maxsize=256)
+def _stored_verdict(file_id: str, sha256: str) -> Verdict:
+    """Our own copy's verdict; the bytes behind a signed letter never change (keyed by hash).
+    Trust root changes are seen after a restart."""
+    return verify_pdf(b"".join(attachments.read(file_id)), trust_roots())
+
+
+def _signers(verdict: Verdict, ours: bool) -> list[dict[str, Any]]:
+    language = dz.lang()
+    positions = settings.workflow().positions
+    out = []
+    for s in verdict.signers:
+        position = POSITION_OF_FIELD.get(s.field) if ours else None
+        label = positions.get(position) if position else None
+        kind = s.kind  # "signature" or "timestamp"
+        if ours and kind == "signature" and s.field != letters.FIELDS["kepala_dinas"]:
+            kind = "paraf"
+        out.append({
+            "name": s.name or s.subject,
+            "position": position,
+            "position_label": label.get(language) if label else None,
+            "kind": kind,
+            "signed_at": dz.iso(s.signing_time),
+            "valid": s.valid and s.intact,
+            "trusted": s.trusted,
+        })
+    return out
+
+
+def _letter_record(request: Request, row: Attachment) -> dict[str, Any]:
+    """The public facts of one of our letters: number, date, outcome, signers, hash."""
+    verdict = _stored_verdict(row.file_id or "", row.sha256)
+    facts = (verdict.record or {}).get("letter") or {}
+    date = facts.get("date") if isinstance(facts, dict) else None
+    return {
+        "letter_number": request.letter_number,
+        "date": date or dz.iso(row.created_at.date()),
+        "signed_at": dz.iso(row.created_at),
+        "outcome": request.outcome,
+        "outcome_label": outcome_label(request.outcome),
+        "sha256": row.sha256,
+        "status": verdict.status,
+        "signers": _signers(verdict, ours=True),
+        "verification_url": letters.verification_url(request),
+    }
+
+
+@tk.side_effect_free
+def statrequest_verify(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
+    """Check a letter: by its verification code, by an uploaded PDF, or both.
+
+    :param id: the letter's verification code (the end of its QR code's address); an unknown
+        code, or a letter that is not signed yet, is not found
+    :param upload: a PDF file; checked on its own, or against the letter of `id`
+    :returns: ``status`` (None when no file was given, else valid | changed | untrusted |
+        not_ours | damaged | unsigned), ``title`` and ``message`` (plain words), ``reasons``,
+        ``sha256`` and ``signers`` of the uploaded file, and ``letter``: the public facts of
+        the letter of `id`, or of the uploaded file when it is one of ours
+    """
+    tk.check_access("statrequest_verify", context, data_dict)
+    code = str(data_dict.get("id") or "").strip()
+    by_code = _by_code(code) if code else None
+    upload = data_dict.get("upload")
+    if upload in (None, "", tk.missing) or (hasattr(upload, "filename") and not upload.filename):
+        if by_code is None:
+            raise tk.ValidationError({"upload": [_("Please choose a PDF file.")]})
+        row = _signed_letter(by_code)
+        assert row is not None
+        return {"status": None, "title": None, "message": None, "reasons": [], "sha256": None,
+                "signers": [], "letter": _letter_record(by_code, row)}
+
+    content = _read(upload)
+    verdict = verify_pdf(content, trust_roots())
+    status = verdict.status
+    matched: Request | None = None
+    if status == "valid":
+        # ours only if exactly these bytes are the signed reply of the letter it names
+        # (or of the letter whose page this is)
+        candidate = by_code or _by_number(verdict.letter_number)
+        row = _signed_letter(candidate)
+        if row is not None and row.sha256 == verdict.sha256 and (
+                by_code is not None or candidate.letter_number == verdict.letter_number):
+            matched = candidate
+        else:
+            status = "not_ours"
+    title, message = _words(status)
+    shown = matched or by_code
+    shown_row = _signed_letter(shown)
+    return {
+        "status": status,
+        "title": title,
+        "message": message,
+        "reasons": list(verdict.reasons) + (["unknown_letter"] if status == "not_ours" else []),
+        "sha256": verdict.sha256,
+        "signers": _signers(verdict, ours=matched is not None),
+        "checked_at": dz.iso(dt.datetime.now(dt.timezone.utc)),
+        "letter": _letter_record(shown, shown_row) if shown and shown_row else None,
+    }

@@ -1,0 +1,187 @@
+"""Operations: the email outbox, SLA reminders, spam and personal-data purges, and the log of
+who opened identity documents. The `ckan statrequest ...` commands call these actions."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+import ckan.model as model
+import ckantoolkit as tk
+from sqlalchemy import delete, select
+
+from ckanext.statrequest import attachments, notifications, settings
+from ckanext.statrequest.model import Attachment, IdentityAccess, Request
+
+log = logging.getLogger(__name__)
+_ = tk._
+
+__all__ = [
+    "statrequest_notifications_flush",
+    "statrequest_sla_check",
+    "statrequest_purge_spam",
+    "statrequest_purge_personal_data",
+    "statrequest_identity_access_list",
+]
+
+PURGED_NAME = "purged"  # name left on an attachment row whose file was purged
+
+
+def _validate(data_dict: dict[str, Any], schema: dict[str, Any], context: dict[str, Any]
+              ) -> dict[str, Any]:
+    data, errors = tk.navl_validate(data_dict, schema, context)
+    if errors:
+        raise tk.ValidationError(errors)
+    return data
+
+
+def _v(name: str) -> Any:
+    return tk.get_validator(name)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def statrequest_notifications_flush(context: dict[str, Any], data_dict: dict[str, Any]
+                                    ) -> dict[str, int]:
+    """Queue again every email still unsent (mail server down, Redis restarted, worker killed).
+
+    :param min_age_minutes: skip emails queued less than this long ago (default 5): their
+        first job is probably still waiting
+    :returns: {"enqueued": n, "given_up": emails older than notify.give_up_hours}
+    """
+    tk.check_access("statrequest_notifications_flush", context, data_dict)
+    data = _validate(data_dict, {"min_age_minutes": [_v("ignore_missing"),
+                                                     _v("natural_number_validator")]}, context)
+    return notifications.flush(dt.timedelta(minutes=int(data.get("min_age_minutes", 5))))
+
+
+def statrequest_sla_check(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, int]:
+    """Remind and escalate requests that are due soon or overdue; safe to run repeatedly.
+
+    :returns: {"checked": requests due soon or overdue, "reminders": n, "escalations": n}
+        (newly queued emails only)
+    """
+    tk.check_access("statrequest_sla_check", context, data_dict)
+    return notifications.sla_check()
+
+
+def statrequest_purge_spam(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
+    """Delete every request of a user (rows and files): for spam accounts.
+
+    :param user: name or id
+    :returns: {"user": name, "deleted": n, "tracking_numbers": [...]}
+    """
+    tk.check_access("statrequest_purge_spam", context, data_dict)
+    data = _validate(data_dict, {"user": [_v("not_empty"), _v("unicode_safe"),
+                                          _v("user_id_or_name_exists")]}, context)
+    user = model.User.get(data["user"])
+    assert user is not None
+    requests = model.Session.execute(
+        select(Request.id, Request.tracking_number).where(Request.requester_id == user.id)
+        .order_by(Request.created_at)).all()
+    ids = [r.id for r in requests]
+    try:
+        file_ids = model.Session.scalars(select(Attachment.file_id).where(
+            Attachment.request_id.in_(ids), Attachment.file_id.is_not(None))).all()
+        for file_id in file_ids:
+            attachments.remove(file_id)
+        # events, attachments, links, outbox rows... go with the request (ON DELETE CASCADE)
+        model.Session.execute(delete(Request).where(Request.id.in_(ids)))
+        model.Session.commit()
+    except Exception:
+        model.Session.rollback()
+        raise
+    log.warning("statrequest spam purge of %s: %d requests deleted", user.name, len(ids))
+    return {"user": user.name, "deleted": len(ids),
+            "tracking_numbers": [r.tracking_number for r in requests]}
+
+
+def statrequest_purge_personal_data(context: dict[str, Any], data_dict: dict[str, Any]
+                                    ) -> dict[str, Any]:
+    """Remove the personal data of requests finished longer ago than the retention period
+    (UU 27/2022): identity documents (files; the attachment row stays, marked purged),
+    identity number, phone and address, and the emails about the request. The rest stays
+    for the anonymous statistics.
+
+    :param older_than_days: default `ckanext.statrequest.retention_days`
+    :param dry_run: only list what would be purged
+    :returns: {"purged": n, "failed": n, "tracking_numbers": [...], "older_than_days": days}
+    """
+    tk.check_access("statrequest_purge_personal_data", context, data_dict)
+    data = _validate(data_dict, {
+        "older_than_days": [_v("ignore_missing"), _v("natural_number_validator")],
+        "dry_run": [_v("ignore_missing"), _v("boolean_validator")],
+    }, context)
+    days = int(data.get("older_than_days", settings.get("retention_days")))
+    now = _now()
+    wf = settings.workflow()
+    due = model.Session.execute(
+        select(Request.id, Request.tracking_number).where(
+            Request.state.in_(sorted(wf.final)), Request.closed_at < now - dt.timedelta(days=days),
+            Request.personal_data_purged_at.is_(None)).order_by(Request.closed_at)).all()
+    result: dict[str, Any] = {"purged": 0, "failed": 0, "older_than_days": days,
+                              "tracking_numbers": [r.tracking_number for r in due]}
+    if data.get("dry_run"):
+        return result
+    for request_id, tracking_number in due:
+        try:  # one transaction per request: a failure leaves the others purged
+            _purge_request(request_id, now)
+            model.Session.commit()
+            result["purged"] += 1
+        except Exception:
+            model.Session.rollback()
+            result["failed"] += 1
+            log.exception("could not purge the personal data of %s", tracking_number)
+    return result
+
+
+def _purge_request(request_id: str, now: dt.datetime) -> None:
+    request = model.Session.get(Request, request_id)
+    assert request is not None
+    documents = model.Session.scalars(select(Attachment).where(
+        Attachment.request_id == request_id,
+        Attachment.kind.in_(attachments.PERSONAL_KINDS))).all()
+    for row in documents:
+        if row.file_id:
+            attachments.remove(row.file_id)
+        row.file_id = None
+        row.name = PURGED_NAME  # a file name may carry the person's name
+        row.deleted_at = row.deleted_at or now
+    request.identity_number = None
+    request.phone = ""
+    request.address = ""
+    request.personal_data_purged_at = now
+    # the emails carry the requester's name and address
+    model.Session.execute(delete(notifications.Notification).where(
+        notifications.Notification.request_id == request_id))
+
+
+@tk.side_effect_free
+def statrequest_identity_access_list(context: dict[str, Any], data_dict: dict[str, Any]
+                                     ) -> list[dict[str, Any]]:
+    """Who opened the identity documents of a request, newest first (for the Secretary).
+
+    :param id: the request (id or tracking number)
+    """
+    from ckanext.statrequest.logic import action as core  # imported late: it loads this module
+    from ckanext.statrequest.logic.dictization import iso, user_display
+
+    data = _validate(data_dict, {"id": [_v("not_empty"), _v("unicode_safe")]}, context)
+    request = core._get_request(data["id"])
+    tk.check_access("statrequest_identity_access_list", context, {"id": request.id})
+    rows = model.Session.execute(
+        select(IdentityAccess, Attachment.kind, model.User.name)
+        .outerjoin(Attachment, Attachment.id == IdentityAccess.attachment_id)
+        .outerjoin(model.User, model.User.id == IdentityAccess.user_id)
+        .where(IdentityAccess.request_id == request.id)
+        .order_by(IdentityAccess.accessed_at.desc(), IdentityAccess.id.desc())).all()
+    return [{
+        "user_id": row.user_id,
+        "user_name": name,
+        "user_display": user_display(row.user_id),
+        "attachment_id": row.attachment_id,
+        "attachment_kind": kind,
+        "accessed_at": iso(row.accessed_at),
+    } for row, kind, name in rows]

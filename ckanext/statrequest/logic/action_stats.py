@@ -1,0 +1,233 @@
+"""Statistics of the service, the public transparency figures and the export of requests.
+
+The figures are computed by `ckanext.statrequest.stats` from the event log (see its module
+docstring for the definition of each). A period selects requests by the day they were
+received; `year`, `date_from` and `date_to` may be combined (all of them apply).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import ckan.model as model
+import ckantoolkit as tk
+from sqlalchemy import func, select
+
+from ckanext.statrequest import access, settings, stats
+from ckanext.statrequest.feedback_model import ELEMENTS, Complaint, Survey
+from ckanext.statrequest.logic import dictization as dz
+from ckanext.statrequest.logic import schema_stats as schema
+from ckanext.statrequest.model import Request
+
+log = logging.getLogger(__name__)
+_ = tk._
+
+__all__ = ["statrequest_stats", "statrequest_stats_public", "statrequest_stats_export"]
+
+EXPORT_COLUMNS = ("tracking_number", "received_at", "category", "title", "state", "outcome",
+                  "routed_opd", "finished_at", "working_days", "on_time")
+# Only with include_personal, for position holders (UU 27/2022: not by default).
+PERSONAL_COLUMNS = ("requester_name", "institution", "identity_type", "identity_number",
+                    "email", "phone", "address")
+RECENT_COMMENTS = 20
+
+
+def _validate(data_dict: dict[str, Any], schema_: dict[str, Any], context: dict[str, Any]
+              ) -> dict[str, Any]:
+    data, errors = tk.navl_validate(data_dict, schema_, context)
+    if errors:
+        raise tk.ValidationError(errors)
+    return data
+
+
+def _actor(context: dict[str, Any]) -> access.Actor:
+    return access.actor_for(context.get("user") or None)
+
+
+def _day(value: Any) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def _period(data: dict[str, Any]) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """[start, end) in the office's time zone; None where the period is open."""
+    lows: list[dt.date] = []
+    highs: list[dt.date] = []
+    if data.get("year"):
+        lows.append(dt.date(data["year"], 1, 1))
+        highs.append(dt.date(data["year"] + 1, 1, 1))
+    if data.get("date_from"):
+        lows.append(_day(data["date_from"]))
+    if data.get("date_to"):
+        highs.append(_day(data["date_to"]) + dt.timedelta(days=1))
+    start, end = max(lows, default=None), min(highs, default=None)
+    if start and end and end <= start:
+        raise tk.ValidationError({"date_to": [_("The end date is before the start date.")]})
+    tz = ZoneInfo(settings.get("timezone"))
+
+    def midnight(d: dt.date | None) -> dt.datetime | None:
+        return dt.datetime.combine(d, dt.time(0), tzinfo=tz) if d else None
+
+    return midnight(start), midnight(end)
+
+
+def _where(start: dt.datetime | None, end: dt.datetime | None) -> list[Any]:
+    where = []
+    if start:
+        where.append(Request.received_at >= start)
+    if end:
+        where.append(Request.received_at < end)
+    return where
+
+
+def _period_dict(start: dt.datetime | None, end: dt.datetime | None) -> dict[str, Any]:
+    return {"from": start.date().isoformat() if start else None,
+            "to": (end.date() - dt.timedelta(days=1)).isoformat() if end else None}
+
+
+def _org_titles(ids: set[str]) -> dict[str, str]:
+    if not ids:
+        return {}
+    return {gid: title or name for gid, name, title in model.Session.execute(
+        select(model.Group.id, model.Group.name, model.Group.title)
+        .where(model.Group.id.in_(ids)))}
+
+
+def _ikm(where: list[Any]) -> dict[str, Any] | None:
+    chosen = select(Request.id).where(*where).scalar_subquery()
+    rows = model.Session.execute(
+        select(*[getattr(Survey, u) for u in ELEMENTS]).where(Survey.request_id.in_(chosen))
+    ).all()
+    return stats.ikm([tuple(r) for r in rows])
+
+
+def _complaints(start: dt.datetime | None, end: dt.datetime | None) -> dict[str, int]:
+    """Complaints filed in the period (by their own date), per state."""
+    stmt = select(Complaint.state, func.count()).group_by(Complaint.state)
+    if start:
+        stmt = stmt.where(Complaint.created_at >= start)
+    if end:
+        stmt = stmt.where(Complaint.created_at < end)
+    counts = dict(model.Session.execute(stmt).all())
+    return {"total": sum(counts.values()), "received": counts.get("diterima", 0),
+            "answered": counts.get("ditanggapi", 0), "closed": counts.get("selesai", 0)}
+
+
+def _figures(data: dict[str, Any]) -> tuple[dict[str, Any], list[Any],
+                                            tuple[dt.datetime | None, dt.datetime | None]]:
+    start, end = _period(data)
+    where = _where(start, end)
+    rules = stats.rules_for(settings.workflow(), settings.sla_days())
+    result = stats.summarize(stats.load(*where), settings.calendar(), rules)
+    result.update(period=_period_dict(start, end), sla_days=settings.sla_days(),
+                  ikm=_ikm(where), complaints=_complaints(start, end))
+    return result, where, (start, end)
+
+
+@tk.side_effect_free
+def statrequest_stats(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
+    """All figures of the service for Diskominfo officials.
+
+    :param year: requests received in this year; :param date_from, date_to: ISO dates
+    :returns: counts (total, finished, withdrawn, open, by_state, by_category, by_opd,
+        by_month), completion (median, p90, mean working days), compliance (on time, late,
+        percent), steps (median and p90 working days waited per state, longest first),
+        ikm (per element and overall, with grade), complaints, recent survey comments
+    """
+    tk.check_access("statrequest_stats", context, data_dict)
+    data = _validate(data_dict, schema.stats(), context)
+    result, where, _span = _figures(data)
+    titles = _org_titles({row["organization_id"] for row in result["by_opd"]})
+    for row in result["by_opd"]:
+        row["title"] = titles.get(row["organization_id"], row["organization_id"])
+    chosen = select(Request.id).where(*where).scalar_subquery()
+    result["comments"] = [
+        {"tracking_number": number, "comment": comment, "created_at": dz.iso(at)}
+        for number, comment, at in model.Session.execute(
+            select(Request.tracking_number, Survey.comment, Survey.created_at)
+            .join(Request, Request.id == Survey.request_id)
+            .where(Survey.request_id.in_(chosen), Survey.comment != "")
+            .order_by(Survey.created_at.desc()).limit(RECENT_COMMENTS))
+    ]
+    return result
+
+
+@tk.side_effect_free
+def statrequest_stats_public(context: dict[str, Any], data_dict: dict[str, Any]
+                             ) -> dict[str, Any]:
+    """Aggregates for the public transparency page: no per-request rows, no OPD or step
+    details, no survey comments."""
+    tk.check_access("statrequest_stats_public", context, data_dict)
+    data = _validate(data_dict, schema.stats_public(), context)
+    result, _where_, _span = _figures(data)
+    keep = ("total", "finished", "withdrawn", "open", "by_category", "by_month", "completion",
+            "compliance", "period", "sla_days", "ikm", "complaints")
+    return {key: result[key] for key in keep}
+
+
+def _filename(start: dt.datetime | None, end: dt.datetime | None, personal: bool,
+              fmt: str) -> str:
+    period = _period_dict(start, end)
+    if start and end and start.month == 1 and start.day == 1 and end == start.replace(
+            year=start.year + 1):
+        span = str(start.year)
+    elif start or end:
+        span = f"{period['from'] or 'awal'}_{period['to'] or 'kini'}"
+    else:
+        span = "semua"
+    privacy = "DENGAN-DATA-PRIBADI" if personal else "tanpa-data-pribadi"
+    return f"permintaan-data_{span}_{privacy}.{fmt}"
+
+
+def statrequest_stats_export(context: dict[str, Any], data_dict: dict[str, Any]
+                             ) -> dict[str, Any]:
+    """The requests of a period as table rows, for a CSV or XLSX file.
+
+    Rows are the requests the caller may see (officials: all; an OPD administrator: those
+    routed to the OPD). Personal data (name, institution, identity, email, phone, address)
+    only with `include_personal` and only for Diskominfo position holders and sysadmins;
+    every export is logged with that choice.
+
+    :param year, date_from, date_to: the period (by day of receipt)
+    :param format: csv | xlsx (only the file name depends on it)
+    :param include_personal: add the personal columns
+    :returns: {"filename", "format", "include_personal", "columns", "rows"}
+    """
+    tk.check_access("statrequest_stats_export", context, data_dict)
+    data = _validate(data_dict, schema.stats_export(), context)
+    actor = _actor(context)
+    personal = bool(data.get("include_personal"))
+    if personal and not actor.is_staff:
+        raise tk.NotAuthorized(_("Only Diskominfo officials may export personal data."))
+    start, end = _period(data)
+    where = [*_where(start, end), access.visible_requests_clause(actor)]
+    histories = {h.request_id: h for h in stats.load(*where)}
+    requests = model.Session.scalars(
+        select(Request).where(*where).order_by(Request.received_at, Request.id)).all()
+    calendar = settings.calendar()
+    rules = stats.rules_for(settings.workflow(), settings.sla_days())
+    titles = _org_titles({o for h in histories.values() for o in h.routed})
+    rows = []
+    for r in requests:
+        h = histories.get(r.id) or stats.History(r.id, r.tracking_number, r.received_at,
+                                                 r.category)
+        days = stats.completion_days(h, calendar, rules)
+        row: list[Any] = [
+            r.tracking_number, dz.iso(r.received_at), r.category, r.title, h.state or r.state,
+            r.outcome or "", "; ".join(sorted(titles.get(o, o) for o in h.routed)),
+            dz.iso(stats.finished_at(h, rules)) or "",
+            round(days, 2) if days is not None else None, stats.on_time(h, calendar, rules),
+        ]
+        if personal:
+            row += [getattr(r, c) or "" for c in PERSONAL_COLUMNS]
+        rows.append(row)
+    fmt = data.get("format") or "csv"
+    filename = _filename(start, end, personal, fmt)
+    log.info("statrequest export by %s: %d requests, %s, personal data %s (%s)",
+             actor.name, len(rows), fmt, "INCLUDED" if personal else "not included", filename)
+    return {
+        "filename": filename, "format": fmt, "include_personal": personal,
+        "columns": list(EXPORT_COLUMNS) + (list(PERSONAL_COLUMNS) if personal else []),
+        "rows": rows,
+    }

@@ -1,0 +1,159 @@
+"""Auth of delivery datasets and of the public letter verification.
+
+A delivery dataset (see `ckanext.statrequest.delivery`) is read by exactly those whose
+permission labels match it, whatever else would grant access (dataset collaborators, another
+plugin's chained function); search applies the same labels in Solr. Only a sysadmin (which
+includes the delivery job) may change one: it is the record of what was sent.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import ckan.model as model
+import ckantoolkit as tk
+
+from ckanext.statrequest import delivery
+
+_ = tk._
+
+__all__ = [
+    "statrequest_verify",
+    "package_show",
+    "resource_show",
+    "resource_view_show",
+    "resource_view_list",
+    "package_update",
+    "package_delete",
+    "package_owner_org_update",
+    "package_collaborator_create",
+    "resource_create",
+    "resource_update",
+    "resource_delete",
+    "bulk_update_public",
+]
+
+Result = dict[str, Any]
+Auth = Callable[[dict[str, Any], dict[str, Any]], Result]
+
+
+@tk.auth_allow_anonymous_access
+def statrequest_verify(context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
+    """Everyone may check a letter (DESIGN.md §6, last row)."""
+    return {"success": True}
+
+
+def _user(context: dict[str, Any]) -> model.User | None:
+    user = context.get("auth_user_obj")
+    if isinstance(user, model.User):
+        return user
+    return model.User.get(context.get("user") or "") if context.get("user") else None
+
+
+def _package(ref: Any) -> model.Package | None:
+    return model.Package.get(str(ref)) if ref else None
+
+
+def _resource_package(ref: Any) -> model.Package | None:
+    resource = model.Resource.get(str(ref)) if ref else None
+    return model.Package.get(resource.package_id) if resource is not None else None
+
+
+def _view_package(ref: Any) -> model.Package | None:
+    view = model.ResourceView.get(str(ref)) if ref else None
+    return _resource_package(view.resource_id) if view is not None else None
+
+
+def _read(pkg: model.Package | None, next_auth: Auth, context: dict[str, Any],
+          data_dict: dict[str, Any]) -> Result:
+    if delivery.request_of(pkg) is None:
+        return next_auth(context, data_dict)
+    assert pkg is not None
+    if delivery.may_read(_user(context), pkg):
+        return {"success": True}
+    return {"success": False, "msg": _("You may not see this dataset.")}
+
+
+def _write(pkg: model.Package | None, next_auth: Auth, context: dict[str, Any],
+           data_dict: dict[str, Any]) -> Result:
+    # sysadmins never get here (CKAN lets them pass every auth function)
+    if delivery.request_of(pkg) is None:
+        return next_auth(context, data_dict)
+    return {"success": False, "msg": _(
+        "This dataset is the record of a delivered data request and cannot be changed.")}
+
+
+# --- reading: package, resources, views (downloads and activity lists call these) ----------
+
+@tk.chained_auth_function
+@tk.auth_allow_anonymous_access
+def package_show(next_auth: Auth, context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
+    return _read(_package(data_dict.get("id")), next_auth, context, data_dict)
+
+
+@tk.chained_auth_function
+@tk.auth_allow_anonymous_access
+def resource_show(next_auth: Auth, context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
+    return _read(_resource_package(data_dict.get("id")), next_auth, context, data_dict)
+
+
+@tk.chained_auth_function
+@tk.auth_allow_anonymous_access
+def resource_view_show(next_auth: Auth, context: dict[str, Any], data_dict: dict[str, Any]
+                       ) -> Result:
+    return _read(_view_package(data_dict.get("id")), next_auth, context, data_dict)
+
+
+@tk.chained_auth_function
+@tk.auth_allow_anonymous_access
+def resource_view_list(next_auth: Auth, context: dict[str, Any], data_dict: dict[str, Any]
+                       ) -> Result:
+    return _read(_resource_package(data_dict.get("id")), next_auth, context, data_dict)
+
+
+# --- changing: only sysadmins ---------------------------------------------------------------
+
+@tk.chained_auth_function
+def package_update(next_auth: Auth, context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
+    return _write(_package(data_dict.get("id")), next_auth, context, data_dict)
+
+
+@tk.chained_auth_function
+def package_delete(next_auth: Auth, context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
+    return _write(_package(data_dict.get("id")), next_auth, context, data_dict)
+
+
+@tk.chained_auth_function
+def package_owner_org_update(next_auth: Auth, context: dict[str, Any], data_dict: dict[str, Any]
+                             ) -> Result:
+    return _write(_package(data_dict.get("id")), next_auth, context, data_dict)
+
+
+@tk.chained_auth_function
+def package_collaborator_create(next_auth: Auth, context: dict[str, Any],
+                                data_dict: dict[str, Any]) -> Result:
+    return _write(_package(data_dict.get("id")), next_auth, context, data_dict)
+
+
+@tk.chained_auth_function
+def resource_create(next_auth: Auth, context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
+    return _write(_package(data_dict.get("package_id")), next_auth, context, data_dict)
+
+
+@tk.chained_auth_function
+def resource_update(next_auth: Auth, context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
+    return _write(_resource_package(data_dict.get("id")), next_auth, context, data_dict)
+
+
+@tk.chained_auth_function
+def resource_delete(next_auth: Auth, context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
+    return _write(_resource_package(data_dict.get("id")), next_auth, context, data_dict)
+
+
+@tk.chained_auth_function
+def bulk_update_public(next_auth: Auth, context: dict[str, Any], data_dict: dict[str, Any]
+                       ) -> Result:
+    for ref in data_dict.get("datasets") or []:
+        if delivery.request_of(_package(ref)) is not None:
+            return _write(_package(ref), next_auth, context, data_dict)
+    return next_auth(context, data_dict)

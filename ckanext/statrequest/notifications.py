@@ -1,0 +1,487 @@
+"""Email notifications: who must hear about a step, in which language, sent exactly once.
+
+Flow: `letters.transitioned` fires after a transition has been committed; `on_transitioned`
+renders the messages and inserts them into the outbox table `statrequest_notification`, whose
+unique key (cause, recipient, kind) makes a repeated signal or check add nothing; then one
+background job per new row (`jobs.send_notification`) sends it and marks it sent.
+`sla_check` adds reminders and escalations to the same outbox; `flush` re-enqueues rows that
+are still unsent (mail server down, Redis restarted, worker killed).
+
+Who gets what (DESIGN §3, the workflow's `holder` of each state):
+- whoever must act next, when a request enters their step: every current holder of the
+  position holding the new state; for the assignee position (staff) only the assigned staff
+  member; for an OPD state the admins and editors of the routed OPD organisations. The user
+  who fired the transition is not told about his own step.
+- the requester: on receipt (and resubmission), when sent back for changes, when finished.
+
+Language: a requester gets emails in the language of the portal page they submitted from
+(stored at submission in `statrequest_request_language`); officials get the configured
+`ckanext.statrequest.notify.language`, unless their user has plugin_extras
+{"statrequest": {"language": "en"}}. Messages are rendered when queued, with a Jinja
+environment of our own and the extension's catalogues, so the worker needs no web context and a
+retry sends exactly the same bytes.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import ckan.model as model
+import ckantoolkit as tk
+import jinja2
+from babel.dates import format_datetime
+from babel.support import Translations
+from sqlalchemy import BigInteger, ForeignKey, Integer, UnicodeText, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import TIMESTAMP
+
+from ckanext.statrequest import access, letters, settings
+from ckanext.statrequest.core.workflow import OPD, REQUESTER, State, Workflow
+from ckanext.statrequest.model import Event, Position, Request, RequestOrganization
+
+log = logging.getLogger(__name__)
+
+HERE = Path(__file__).parent
+TEMPLATES = HERE / "templates" / "statrequest" / "emails"
+LANGUAGES = ("id", "en")
+TZ_ABBREVIATIONS = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA",
+                    "Asia/Jayapura": "WIT"}
+
+# Kinds of message, each with its template `emails/<kind>.html`.
+RECEIVED, RETURNED, FINISHED, ACTION = "received", "returned", "finished", "action_needed"
+REMINDER, ESCALATION = "reminder", "escalation"
+
+
+class Notification(tk.BaseModel):
+    """One email in the outbox (created only by migration 0003)."""
+
+    __tablename__ = "statrequest_notification"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    event_key: Mapped[str] = mapped_column(UnicodeText)
+    recipient: Mapped[str] = mapped_column(UnicodeText)
+    kind: Mapped[str] = mapped_column(UnicodeText)
+    request_id: Mapped[str] = mapped_column(
+        UnicodeText, ForeignKey("statrequest_request.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(UnicodeText)
+    name: Mapped[str] = mapped_column(UnicodeText, default="")
+    language: Mapped[str] = mapped_column(UnicodeText)
+    subject: Mapped[str] = mapped_column(UnicodeText)
+    body: Mapped[str] = mapped_column(UnicodeText)
+    created_at: Mapped[dt.datetime] = mapped_column(TIMESTAMP(timezone=True))
+    sent_at: Mapped[dt.datetime | None] = mapped_column(TIMESTAMP(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_attempt_at: Mapped[dt.datetime | None] = mapped_column(TIMESTAMP(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(UnicodeText)
+
+
+class RequestLanguage(tk.BaseModel):
+    """The language the requester used when submitting (their emails follow it)."""
+
+    __tablename__ = "statrequest_request_language"
+
+    request_id: Mapped[str] = mapped_column(
+        UnicodeText, ForeignKey("statrequest_request.id", ondelete="CASCADE"), primary_key=True)
+    language: Mapped[str] = mapped_column(UnicodeText)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    key: str  # "user:<id>" or "email:<address>": one message per person and cause
+    email: str
+    name: str
+    language: str
+
+
+@dataclass(frozen=True)
+class Message:
+    event_key: str
+    kind: str
+    recipient: Recipient
+    request_id: str
+    subject: str
+    body: str
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+# --- languages and rendering ------------------------------------------------------------------
+
+def normalize_language(value: str | None) -> str:
+    """"en", "en_GB" -> "en"; anything else is the portal's Indonesian."""
+    return "en" if (value or "").split("_")[0].split("-")[0].lower() == "en" else "id"
+
+
+def default_language() -> str:
+    return normalize_language(settings.get("notify.language"))
+
+
+@lru_cache(maxsize=len(LANGUAGES))
+def _environment(language: str) -> jinja2.Environment:
+    # Plain-text emails, so no HTML escaping; the .html suffix only lets Babel's template
+    # extractor (setup.py) find the msgids. One environment per language: the gettext
+    # functions are installed on the environment.
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=False,  # noqa: S701
+        extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    translations = Translations.load(str(HERE / "i18n"), [language], domain="ckanext-statrequest")
+    env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
+    return env
+
+
+def render(kind: str, language: str, **variables: Any) -> tuple[str, str]:
+    """Subject and body of a message in the recipient's language."""
+    env = _environment(normalize_language(language))
+    template = env.get_template(f"{kind}.html")
+    variables.setdefault("site_title", tk.config.get("ckan.site_title") or "")
+    subject = "".join(template.blocks["subject"](template.new_context(variables)))
+    body = template.render(variables)
+    # one line, no header injection through a request title
+    return " ".join(subject.split())[:250], body.strip() + "\n"
+
+
+def when(value: dt.datetime | None, language: str) -> str:
+    """`Senin, 9 Februari 2026, 16.00 WIB`: office time zone, the recipient's language."""
+    if value is None:
+        return "-"
+    zone = settings.get("timezone")
+    text = format_datetime(value.astimezone(ZoneInfo(zone)), "EEEE, d MMMM y, HH:mm",
+                           locale=normalize_language(language))
+    return f"{text} {TZ_ABBREVIATIONS.get(zone, '')}".strip()
+
+
+def request_link(request: Request) -> str:
+    return f"{tk.config.get('ckan.site_url').rstrip('/')}/permintaan-data/{request.tracking_number}"
+
+
+# --- recipients ---------------------------------------------------------------------------------
+
+def official_language(user: model.User) -> str:
+    extras = (user.plugin_extras or {}).get("statrequest") or {}
+    return normalize_language(extras.get("language")) if extras.get("language") \
+        else default_language()
+
+
+def user_recipient(user: model.User | None) -> Recipient | None:
+    if user is None or user.state != "active" or not user.email:
+        return None
+    return Recipient(f"user:{user.id}", user.email, user.fullname or user.name,
+                     official_language(user))
+
+
+def requester_recipient(request: Request) -> Recipient | None:
+    """The address the requester gave on the form, in the language they used."""
+    if not request.email:
+        return None
+    language = model.Session.scalar(
+        select(RequestLanguage.language).where(RequestLanguage.request_id == request.id))
+    return Recipient(f"email:{request.email.strip().lower()}", request.email,
+                     request.requester_name or "", normalize_language(language)
+                     if language else default_language())
+
+
+def position_holders(position: str, on: dt.date | None = None) -> list[model.User]:
+    """Everyone holding the position today (definitive and acting), still a Diskominfo member."""
+    on = on or dt.date.today()
+    user_ids = model.Session.scalars(
+        select(Position.user_id).distinct().where(
+            Position.position == position, Position.revoked_at.is_(None),
+            Position.valid_from <= on,
+            or_(Position.valid_to.is_(None), Position.valid_to >= on))
+    ).all()
+    users = [model.User.get(uid) for uid in sorted(user_ids)]
+    return [u for u in users if u is not None and position in access.positions_held(u.id, on)]
+
+
+def opd_admins(request_id: str) -> list[model.User]:
+    """Admins and editors of the OPD organisations the request is routed to."""
+    return list(model.Session.scalars(
+        select(model.User).distinct()
+        .join(model.Member, model.Member.table_id == model.User.id)
+        .join(RequestOrganization, RequestOrganization.organization_id == model.Member.group_id)
+        .join(model.Group, model.Group.id == model.Member.group_id)
+        .where(
+            RequestOrganization.request_id == request_id, RequestOrganization.routed.is_(True),
+            model.Member.table_name == "user", model.Member.state == "active",
+            model.Member.capacity.in_(("admin", "editor")), model.Group.state == "active",
+            model.User.state == "active",
+        ).order_by(model.User.id)
+    ).all())
+
+
+def state_actors(request: Request, state: State, wf: Workflow, with_assignee: bool = False
+                 ) -> list[model.User]:
+    """Officials who must act on the request in `state` (not the requester).
+
+    `with_assignee`: in an OPD state also the assigned staff member, who chases the OPD
+    (used by reminders).
+    """
+    if state.holder == wf.assignee_position:
+        user = model.User.get(request.assignee_id) if request.assignee_id else None
+        return [user] if user is not None else []
+    if state.holder == OPD:
+        users = opd_admins(request.id)
+        if with_assignee and request.assignee_id:
+            users.append(model.User.get(request.assignee_id))
+        return [u for u in users if u is not None]
+    if state.holder in wf.positions:
+        return position_holders(state.holder)
+    return []
+
+
+def _unique(recipients: list[Recipient | None]) -> list[Recipient]:
+    seen: dict[str, Recipient] = {}
+    for r in recipients:
+        if r is not None and r.key not in seen:
+            seen[r.key] = r
+    return list(seen.values())
+
+
+# --- messages -----------------------------------------------------------------------------------
+
+def _variables(request: Request, wf: Workflow, language: str, **extra: Any) -> dict[str, Any]:
+    state = wf.states.get(request.state)
+    return {
+        "tracking_number": request.tracking_number,
+        "title": request.title,
+        "state_label": state.label.get(language) if state else request.state,
+        "due": when(request.sla_due_at, language),
+        "received": when(request.received_at, language),
+        "link": request_link(request),
+        "outcome": request.outcome or "",
+        **extra,
+    }
+
+
+def _message(kind: str, event_key: str, recipient: Recipient, request: Request, wf: Workflow,
+             **extra: Any) -> Message:
+    subject, body = render(kind, recipient.language,
+                           **_variables(request, wf, recipient.language, name=recipient.name,
+                                        **extra))
+    return Message(event_key, kind, recipient, request.id, subject, body)
+
+
+def transition_messages(request: Request, event: Event, wf: Workflow) -> list[Message]:
+    """What the step recorded in `event` tells whom."""
+    target = wf.states[event.to_state]
+    t = wf.transitions.get(event.transition)
+    key = f"event:{event.id}"
+    messages: list[Message] = []
+    requester = requester_recipient(request)
+    if requester is not None:
+        if target.final:
+            kind = FINISHED
+        elif event.from_state is None or (t is not None and t.actor == REQUESTER):
+            kind = RECEIVED  # submitted, or resubmitted after changes
+        elif target.holder == REQUESTER:
+            kind = RETURNED
+        else:
+            kind = ""
+        if kind:
+            # the requester reads only public notes
+            note = event.note if event.visibility == "public" else ""
+            messages.append(_message(kind, key, requester, request, wf, note=note,
+                                     resubmitted=event.from_state is not None))
+    if not target.final and target.holder != REQUESTER:
+        actors = [u for u in state_actors(request, target, wf) if u.id != event.actor_id]
+        for recipient in _unique([user_recipient(u) for u in actors]):
+            messages.append(_message(ACTION, key, recipient, request, wf, note=event.note,
+                                     step=t.label.get(recipient.language) if t else ""))
+    return messages
+
+
+def save(messages: list[Message]) -> list[int]:
+    """Insert into the outbox and commit; returns the ids of rows that are new."""
+    ids: list[int] = []
+    now = _now()
+    for m in messages:
+        new_id = model.Session.execute(
+            pg_insert(Notification).values(
+                event_key=m.event_key, recipient=m.recipient.key, kind=m.kind,
+                request_id=m.request_id, email=m.recipient.email, name=m.recipient.name,
+                language=m.recipient.language, subject=m.subject, body=m.body,
+                created_at=now, attempts=0,
+            ).on_conflict_do_nothing(
+                index_elements=["event_key", "recipient", "kind"]
+            ).returning(Notification.id)
+        ).scalar_one_or_none()
+        if new_id is not None:
+            ids.append(new_id)
+    model.Session.commit()
+    return ids
+
+
+def enqueue_all(ids: list[int]) -> int:
+    """Start one job per row; a failure only delays the email until the next flush."""
+    from ckanext.statrequest import jobs
+
+    started = 0
+    for notification_id in ids:
+        try:
+            jobs.enqueue(notification_id)
+            started += 1
+        except Exception:
+            log.exception("could not enqueue email %s; notifications-flush will retry",
+                          notification_id)
+    return started
+
+
+def remember_language(request_id: str, language: str) -> None:
+    model.Session.execute(
+        pg_insert(RequestLanguage).values(request_id=request_id,
+                                          language=normalize_language(language))
+        .on_conflict_do_nothing(index_elements=["request_id"]))
+
+
+def queue_transition(request_id: str, transition: str) -> list[int]:
+    """Outbox rows for a committed transition; returns the ids of new rows."""
+    from ckanext.statrequest.logic.dictization import lang
+
+    request = model.Session.get(Request, request_id)
+    if request is None:
+        return []
+    # the latest event of that transition is the one just committed
+    event = model.Session.scalars(
+        select(Event).where(Event.request_id == request_id, Event.transition == transition)
+        .order_by(Event.id.desc()).limit(1)).first()
+    if event is None:
+        return []
+    if event.from_state is None:  # submission: the page language is the requester's
+        remember_language(request_id, lang())
+    wf = settings.workflow()
+    if event.to_state not in wf.states:
+        return []
+    return save(transition_messages(request, event, wf))
+
+
+def on_transitioned(sender: str, **kwargs: Any) -> None:
+    """Receiver of `letters.transitioned`: queue the emails; never fails the transition."""
+    request_id = kwargs.get("request_id")
+    try:
+        enqueue_all(queue_transition(str(request_id), sender))
+    except Exception:
+        model.Session.rollback()
+        log.exception("could not queue the emails of %s on request %s", sender, request_id)
+
+
+def signal_subscriptions() -> dict[Any, list[Any]]:
+    """For the plugin's ISignal."""
+    from ckanext.statrequest import ratelimit
+
+    return {letters.transitioned: [
+        on_transitioned,
+        {"receiver": ratelimit.on_submitted, "sender": "ajukan"},
+    ]}
+
+
+# --- the outbox --------------------------------------------------------------------------------
+
+def flush(min_age: dt.timedelta = dt.timedelta(minutes=5), now: dt.datetime | None = None
+          ) -> dict[str, int]:
+    """Re-enqueue unsent emails older than `min_age` (younger ones still have their job) and
+    younger than the give-up period. A duplicate job is harmless: it finds the row sent."""
+    now = now or _now()
+    give_up = now - dt.timedelta(hours=int(settings.get("notify.give_up_hours")))
+    rows = model.Session.execute(
+        select(Notification.id, Notification.created_at).where(Notification.sent_at.is_(None))
+        .order_by(Notification.id)).all()
+    model.Session.rollback()
+    retry = [r.id for r in rows if give_up <= r.created_at <= now - min_age]
+    return {"enqueued": enqueue_all(retry),
+            "given_up": sum(1 for r in rows if r.created_at < give_up)}
+
+
+# --- reminders and escalation -------------------------------------------------------------------
+
+def _escalation_chain(holder: str | None, wf: Workflow) -> list[str]:
+    if holder == OPD:  # staff coordinate with the OPD; their superiors hear of the delay
+        return wf.escalation_chain(wf.assignee_position)
+    return wf.escalation_chain(holder) if holder in wf.positions else []
+
+
+def _holder_label(request: Request, state: State, wf: Workflow, language: str) -> str:
+    if state.holder in wf.positions:
+        label = wf.positions[state.holder].get(language)
+        if state.holder == wf.assignee_position and request.assignee_id:
+            user = model.User.get(request.assignee_id)
+            label = f"{label} ({user.fullname or user.name})" if user else label
+        return label
+    if state.holder == OPD:
+        return ", ".join(sorted(
+            g.title or g.name for g in model.Session.scalars(
+                select(model.Group).join(RequestOrganization,
+                                         RequestOrganization.organization_id == model.Group.id)
+                .where(RequestOrganization.request_id == request.id,
+                       RequestOrganization.routed.is_(True)))))
+    return state.holder or ""
+
+
+def _working_days_overdue(due: dt.datetime, now: dt.datetime, calendar: Any) -> int:
+    """Working days after the deadline's day, up to and including today."""
+    day, today = calendar.localize(due).date(), calendar.localize(now).date()
+    count = 0
+    while day < today:
+        day = calendar.next_working_day(day)
+        count += 1 if day <= today else 0
+    return count
+
+
+def sla_check(now: dt.datetime | None = None) -> dict[str, int]:
+    """Remind whoever must act on requests due soon or overdue (once a working day), and tell
+    the superiors of overdue ones (once per level and visit of a state). Idempotent."""
+    now = now or _now()
+    calendar, wf = settings.calendar(), settings.workflow()
+    today = calendar.localize(now).date()
+    result = {"checked": 0, "reminders": 0, "escalations": 0}
+    if not calendar.is_working_day(today):
+        return result
+    horizon = calendar.add_working_time(
+        now, calendar.day_length * max(int(settings.get("sla.remind_days_before")), 0))
+    step = int(settings.get("sla.escalate_after_days"))
+    running = [name for name in wf.states if wf.sla_running(name)]
+    requests = model.Session.scalars(
+        select(Request).where(Request.state.in_(running), Request.sla_paused_at.is_(None),
+                              Request.sla_due_at.is_not(None), Request.sla_due_at <= horizon)
+        .order_by(Request.sla_due_at)).all()
+    for request in requests:
+        result["checked"] += 1
+        state = wf.states[request.state]
+        assert request.sla_due_at is not None
+        overdue = now > request.sla_due_at
+        days = _working_days_overdue(request.sla_due_at, now, calendar) if overdue else 0
+        messages = []
+        reminder_key = f"reminder:{request.id}:{today.isoformat()}"
+        for r in _unique([user_recipient(u) for u in state_actors(request, state, wf, True)]):
+            messages.append(_message(REMINDER, reminder_key, r, request, wf,
+                                     overdue=overdue, days=days))
+        if overdue and step > 0 and days >= step:
+            entered = model.Session.scalar(
+                select(Event.id).where(Event.request_id == request.id,
+                                       Event.to_state == request.state)
+                .order_by(Event.id.desc()).limit(1))
+            chain = _escalation_chain(state.holder, wf)
+            for level, position in enumerate(chain[: days // step], start=1):
+                key = f"escalation:{request.id}:{entered}:{level}"
+                for r in _unique([user_recipient(u) for u in position_holders(position)]):
+                    messages.append(_message(
+                        ESCALATION, key, r, request, wf, days=days,
+                        holder=_holder_label(request, state, wf, r.language),
+                        position=wf.positions[position].get(r.language)))
+        new_ids = save(messages)
+        new_kinds = set(model.Session.execute(
+            select(Notification.id, Notification.kind).where(Notification.id.in_(new_ids))
+        ).all()) if new_ids else set()
+        result["reminders"] += sum(1 for _id, kind in new_kinds if kind == REMINDER)
+        result["escalations"] += sum(1 for _id, kind in new_kinds if kind == ESCALATION)
+        enqueue_all(new_ids)
+    return result

@@ -1,0 +1,113 @@
+"""Administration pages: positions and acting officials, holidays, the active workflow."""
+from __future__ import annotations
+
+from typing import Any
+
+import ckantoolkit as tk
+from flask import Blueprint
+
+from ckanext.statrequest import access, settings
+from ckanext.statrequest.forms import HolidayForm, PositionForm
+
+admin = Blueprint("statrequest_admin", __name__, url_prefix="/permintaan-data/admin")
+_ = tk._
+
+HOLIDAY_KINDS = ("cuti_bersama", "libur_daerah", "libur_lain", "hari_kerja")
+
+
+def _context() -> dict[str, Any]:
+    return {"user": tk.current_user.name if tk.current_user.is_authenticated else ""}
+
+
+@admin.before_request
+def _only_administrators() -> None:
+    user = tk.current_user
+    if not user.is_authenticated or not access.actor_for(user.name).can_administer:
+        tk.abort(403, _("Only the portal administrator may do this."))
+
+
+def _page(position_form: PositionForm | None = None, holiday_form: HolidayForm | None = None,
+          errors: dict[str, list[str]] | None = None) -> str:
+    wf = settings.workflow()
+    language = tk.h.lang()
+    position_form = position_form or PositionForm()
+    position_form.position.choices = [(c, label.get(language)) for c, label in wf.positions.items()]
+    holiday_form = holiday_form or HolidayForm()
+    kind_words = {"cuti_bersama": _("Joint leave (cuti bersama)"),
+                  "libur_daerah": _("Regional holiday"), "libur_lain": _("Other day off"),
+                  "hari_kerja": _("Working day despite the national calendar")}
+    holiday_form.kind.choices = [(k, kind_words[k]) for k in HOLIDAY_KINDS]
+    year = tk.request.args.get("tahun", "")
+    year = int(year) if year.isdigit() and 2000 <= int(year) <= 2100 else None
+    return tk.render("statrequest/admin.html", {
+        "positions": tk.get_action("statrequest_position_list")(
+            _context(), {"include_inactive": True}),
+        "position_labels": {c: label.get(language) for c, label in wf.positions.items()},
+        "holidays": tk.get_action("statrequest_holiday_list")(_context(), {"year": year} if year else {}),
+        "year": year, "kind_words": kind_words,
+        "workflow": tk.get_action("statrequest_workflow_show")(_context(), {}),
+        "position_form": position_form, "holiday_form": holiday_form, "errors": errors or {},
+        "settings": {
+            "diskominfo_org": settings.diskominfo_org(),
+            "position_min_capacity": settings.position_min_capacity(),
+            "sla_days": settings.sla_days(), "timezone": settings.get("timezone"),
+            "office_hours": settings.get("office_hours"),
+            "max_file_size_mb": settings.get("max_file_size_mb"),
+        },
+    })
+
+
+@admin.route("/")
+def index() -> str:
+    return _page()
+
+
+def _errors(exc: tk.ValidationError) -> dict[str, list[str]]:
+    return {k: v if isinstance(v, list) else [str(v)] for k, v in exc.error_dict.items()}
+
+
+@admin.route("/jabatan", methods=["POST"])
+def assign() -> Any:
+    form = PositionForm()
+    if form.validate_on_submit():
+        data = {k: getattr(form, k).data for k in ("position", "user", "valid_from", "valid_to",
+                                                     "acting", "nip", "note") if getattr(form, k).data}
+        try:
+            tk.get_action("statrequest_position_assign")(_context(), data)
+        except tk.ValidationError as exc:
+            return _page(position_form=form, errors=_errors(exc))
+        tk.h.flash_success(_("Position assigned."))
+    return tk.redirect_to("statrequest_admin.index")
+
+
+@admin.route("/jabatan/<assignment_id>/cabut", methods=["POST"])
+def revoke(assignment_id: str) -> Any:
+    try:
+        tk.get_action("statrequest_position_revoke")(_context(), {"id": assignment_id})
+    except tk.ObjectNotFound:
+        tk.abort(404, _("Position assignment not found"))
+    tk.h.flash_success(_("Position revoked."))
+    return tk.redirect_to("statrequest_admin.index")
+
+
+@admin.route("/libur", methods=["POST"])
+def add_holiday() -> Any:
+    form = HolidayForm()
+    if form.validate_on_submit():
+        try:
+            tk.get_action("statrequest_holiday_create")(_context(), {
+                "day": form.day.data, "name": form.name.data, "kind": form.kind.data})
+        except tk.ValidationError as exc:
+            return _page(holiday_form=form, errors=_errors(exc))
+        tk.h.flash_success(_("Day added; deadlines of open requests were recomputed."))
+    return tk.redirect_to("statrequest_admin.index")
+
+
+@admin.route("/libur/<day>/hapus", methods=["POST"])
+def delete_holiday(day: str) -> Any:
+    try:
+        tk.get_action("statrequest_holiday_delete")(_context(), {"day": day})
+    except (tk.ObjectNotFound, tk.ValidationError):
+        tk.abort(404, _("Holiday not found"))
+    tk.h.flash_success(_("Day removed; deadlines of open requests were recomputed."))
+    return tk.redirect_to("statrequest_admin.index")

@@ -1,0 +1,79 @@
+"""The public verification pages of signed reply letters (the QR code leads here)."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import ckantoolkit as tk
+from babel.dates import format_date, format_datetime
+from flask import Blueprint
+
+statrequest_verify = Blueprint(
+    "statrequest_verify", __name__, url_prefix="/permintaan-data/verifikasi")
+
+
+def _context() -> dict[str, Any]:
+    return {"user": tk.current_user.name if tk.current_user.is_authenticated else ""}
+
+
+def _when(value: str | None, with_time: bool) -> str | None:
+    """An ISO date or instant from the action, written for the reader's language."""
+    if not value:
+        return None
+    locale = tk.h.lang() or "id"
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if with_time:  # the office's time, with its offset so that nobody has to guess the zone
+        return format_datetime(parsed, "d MMMM y, HH:mm xxx", locale=locale)
+    return format_date(parsed.date(), "long", locale=locale)
+
+
+def _display(data: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not data:
+        return data
+    if "date" in data:
+        data["date_display"] = _when(data["date"], with_time=False)
+    for signer in data.get("signers") or []:
+        signer["signed_at_display"] = _when(signer.get("signed_at"), with_time=True)
+    _display(data.get("letter"))
+    return data
+
+
+def _check(code: str | None) -> tuple[dict[str, Any] | None, dict[str, list[str]]]:
+    """Run the action on the posted file (and the page's letter); errors for the form."""
+    data: dict[str, Any] = {"upload": tk.request.files.get("upload")}
+    if code:
+        data["id"] = code
+    try:
+        return _display(tk.get_action("statrequest_verify")(_context(), data)), {}
+    except tk.ValidationError as exc:
+        return None, exc.error_dict  # type: ignore[return-value]
+
+
+def _extra() -> dict[str, Any]:
+    from ckanext.statrequest.logic.action_delivery import max_upload
+
+    return {"max_mb": max_upload() // (1024 * 1024)}
+
+
+@statrequest_verify.route("/", methods=["GET", "POST"], strict_slashes=False)
+def check() -> str:
+    """Anyone uploads a PDF and gets a verdict."""
+    result, errors = _check(None) if tk.request.method == "POST" else (None, {})
+    return tk.render("statrequest/verify/index.html",
+                     {"result": result, "errors": errors, "letter": None, **_extra()})
+
+
+@statrequest_verify.route("/<code>", methods=["GET", "POST"])
+def letter(code: str) -> str:
+    """One letter's public facts, and a check of a file against it."""
+    try:
+        facts = tk.get_action("statrequest_verify")(_context(), {"id": code})
+    except tk.ObjectNotFound:
+        return tk.abort(404, tk._("Letter not found"))
+    result, errors = _check(code) if tk.request.method == "POST" else (None, {})
+    return tk.render("statrequest/verify/letter.html", {
+        "letter": _display(facts["letter"]), "code": code, "result": result, "errors": errors,
+        **_extra()})

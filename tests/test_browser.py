@@ -1,0 +1,223 @@
+"""The portal in a real browser: headless Debian Chromium driven by Playwright, against a
+CKAN server running the extension on loopback (CSRF on, real PostgreSQL, Solr, Redis)."""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import time
+import urllib.request
+
+import pytest
+from support import pdf_bytes, png_bytes
+
+pytestmark = [pytest.mark.usefixtures("with_plugins"), pytest.mark.browser]
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PORT = 5057
+BASE = f"http://127.0.0.1:{PORT}"
+SHOTS = os.path.join(ROOT, ".run", "screens")
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module")
+def server():
+    """`ckan run` in its own process, as a portal runs."""
+    log = open(os.path.join(ROOT, ".run", "browser-server.log"), "w")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [os.path.join(ROOT, ".venv", "bin", "ckan"), "-c", os.path.join(ROOT, "tests", "browser.ini"),
+         "run", "-H", "127.0.0.1", "-p", str(PORT), "--disable-reloader"],
+        stdout=log, stderr=subprocess.STDOUT)
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(BASE + "/api/3/action/status_show", timeout=2)  # noqa: S310
+                break
+            except OSError:
+                if proc.poll() is not None:
+                    raise RuntimeError("the CKAN server exited; see .run/browser-server.log") from None
+                time.sleep(0.5)
+        yield BASE
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        yield b
+        b.close()
+
+
+def login(browser, user: str):
+    from conftest import USER_PASSWORD
+
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(BASE + "/user/login")
+    page.fill("#field-login", user)
+    page.fill("#field-password", USER_PASSWORD)
+    page.press("#field-password", "Enter")
+    page.wait_for_load_state()
+    return page
+
+
+def shot(page, name: str) -> None:
+    os.makedirs(SHOTS, exist_ok=True)
+    page.screenshot(path=os.path.join(SHOTS, name + ".png"), full_page=True)
+
+
+def fill_request(page, tmp_path, nik: str) -> None:
+    (tmp_path / "ktp.png").write_bytes(png_bytes())
+    (tmp_path / "surat.pdf").write_bytes(pdf_bytes())
+    (tmp_path / "formulir.pdf").write_bytes(pdf_bytes("Formulir"))
+    page.fill("#identity_number", nik)
+    page.fill("#title", "Jumlah sekolah dasar per kecamatan 2025")
+    page.fill("#description", "Jumlah SD negeri dan swasta per kecamatan.")
+    page.fill("#purpose", "Perencanaan program CSR")
+    page.select_option("#category", "dunia_usaha")
+    page.set_input_files("#identity_document", str(tmp_path / "ktp.png"))
+    page.set_input_files("#request_letter", str(tmp_path / "surat.pdf"))
+    page.set_input_files("#data_form", str(tmp_path / "formulir.pdf"))
+    page.check("#consent_personal_data")
+
+
+def test_request_from_submission_to_the_secretary(server, browser, office, tmp_path):
+    page = login(browser, "pemohon1")
+    page.goto(BASE + "/permintaan-data/baru")
+    email = page.input_value("#email")
+    assert email  # prefilled from the profile
+    fill_request(page, tmp_path, nik="123")
+    page.click("button[name=save]")
+    # the error stands beside the field, in Indonesian, and what was typed is kept
+    assert "16 digit" in page.inner_text("#identity_number-error")
+    assert page.input_value("#title") == "Jumlah sekolah dasar per kecamatan 2025"
+    shot(page, "01-form-error")
+    fill_request(page, tmp_path, nik="6104012345678901")
+    page.click("button[name=save]")
+    number = page.inner_text("#tracking-number")
+    assert re.fullmatch(r"PDS-\d{4}-\d{5}", number)
+    shot(page, "02-submitted")
+
+    anonymous = browser.new_page()
+    anonymous.goto(BASE + f"/permintaan-data/lacak?nomor={number}&email=orang.lain@example.com")
+    assert anonymous.locator("#track-result").count() == 0
+    anonymous.goto(BASE + f"/permintaan-data/lacak?nomor={number}&email={email}")
+    assert "Diajukan" in anonymous.inner_text("#track-result")
+    assert "6104" not in anonymous.content()  # the state only
+
+    staff = login(browser, "sekretaris")
+    staff.goto(BASE + "/permintaan-data/kotak-masuk")
+    assert number in staff.inner_text("table")
+    shot(staff, "03-inbox")
+    staff.click(f"text={number}")
+    assert staff.inner_text("#identity-number") == "6104012345678901"
+    staff.click("form[data-transition=teruskan_ke_kadis] button[type=submit]")
+    assert "disposisi" in staff.inner_text("#state-label").lower()
+    shot(staff, "04-forwarded")
+
+    # the requester sees the new state but not the internal step's actor details
+    page.goto(BASE + f"/permintaan-data/{number}")
+    assert page.locator("#timeline li").count() >= 2
+
+
+def test_action_needs_its_inputs_and_keeps_the_request(server, browser, office, tmp_path):
+    from support import submit
+
+    number = submit()["tracking_number"]
+    page = login(browser, "sekretaris")
+    page.goto(BASE + f"/permintaan-data/{number}")
+    page.click("form[data-transition=minta_perbaikan] button[type=submit]")
+    form = page.locator("form[data-transition=minta_perbaikan]")
+    assert form.locator(".invalid-feedback").count() == 1
+    assert "diajukan" in page.inner_text("#state-label").lower()
+
+
+def test_english_pages(server, browser, office):
+    page = login(browser, "pemohon2")
+    page.goto(BASE + "/en/permintaan-data/baru")
+    assert "Submit a data request" in page.inner_text("h1")
+    assert "Free of charge" in page.content()
+    page.goto(BASE + "/permintaan-data/baru")
+    assert "Ajukan permintaan data" in page.inner_text("h1")
+
+
+def test_outsider_cannot_open_a_request_page(server, browser, office):
+    from support import submit
+
+    number = submit()["tracking_number"]
+    page = login(browser, "pemohon2")
+    response = page.goto(BASE + f"/permintaan-data/{number}")
+    assert response.status == 403
+    anonymous = browser.new_page()
+    assert anonymous.goto(BASE + f"/permintaan-data/{number}").status == 403
+
+
+def _step(browser, user: str, number: str, transition: str, fill=None):
+    page = login(browser, user)
+    page.goto(BASE + f"/permintaan-data/{number}")
+    form = page.locator(f"form[data-transition={transition}]")
+    if fill:
+        fill(form)
+    form.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+    assert page.locator(".invalid-feedback").count() == 0, page.inner_text("#actions")
+    if transition != "tandatangani":
+        page.close()
+    return page
+
+
+@pytest.mark.usefixtures("test_pki")
+def test_every_step_through_the_pages_until_the_requester_downloads(server, browser, office,
+                                                                    tmp_path):
+    from support import PASSPHRASE, submit
+
+    number = submit()["tracking_number"]
+    (tmp_path / "hasil.csv").write_bytes(b"kecamatan,sekolah\nDelta Pawan,41\n")
+    _step(browser, "sekretaris", number, "teruskan_ke_kadis")
+    _step(browser, "kadis", number, "disposisi_ke_kabid",
+          lambda f: f.locator("textarea[name=instruction]").fill("Mohon ditindaklanjuti."))
+    _step(browser, "kabid", number, "disposisi_ke_kasi",
+          lambda f: f.locator("textarea[name=instruction]").fill("Koordinasikan."))
+
+    def assign(f):
+        f.locator("select[name=assignee]").select_option("staf1")
+        f.locator("textarea[name=instruction]").fill("Siapkan datanya.")
+    _step(browser, "kasi", number, "tugaskan_staf", assign)
+    _step(browser, "staf1", number, "teruskan_ke_opd",
+          lambda f: f.locator("select[name=opd]").select_option(label="Dinas Kesehatan"))
+
+    opd = login(browser, "admin-kesehatan")
+    opd.goto(BASE + "/organization/dinas-kesehatan")
+    opd.click("a[href='/permintaan-data/opd/dinas-kesehatan']")
+    assert number in opd.inner_text("table")
+    shot(opd, "05-opd-tab")
+    _step(browser, "admin-kesehatan", number, "unggah_hasil",
+          lambda f: f.locator("input[name=result]").set_input_files(str(tmp_path / "hasil.csv")))
+
+    def accept(f):
+        f.locator("select[name=outcome]").select_option("dipenuhi")
+        f.locator("textarea[name=note]").fill("Data lengkap dan sesuai.")
+    _step(browser, "staf1", number, "hasil_sesuai", accept)
+    _step(browser, "kasi", number, "teruskan_ke_kabid")
+    sign = lambda f: f.locator("input[name=passphrase]").fill(PASSPHRASE)  # noqa: E731
+    _step(browser, "kabid", number, "paraf_kabid", sign)
+    _step(browser, "sekretaris", number, "paraf_sekretaris", sign)
+    page = _step(browser, "kadis", number, "tandatangani", sign)
+    assert "Selesai" in page.inner_text("#state-label")
+
+    requester = login(browser, "pemohon1")
+    requester.goto(BASE + f"/permintaan-data/{number}")
+    shot(requester, "06-finished")
+    links = requester.locator("#downloads a")
+    assert links.count() == 2
+    with requester.expect_download() as download:
+        requester.locator("#downloads a", has_text="surat-balasan").click()
+    path = download.value.path()
+    assert open(path, "rb").read(5) == b"%PDF-"
