@@ -157,8 +157,8 @@ def statrequest_create(context: dict[str, Any], data_dict: dict[str, Any]) -> di
     """
     tk.check_access("statrequest_create", context, data_dict)
     ratelimit.check_submission(context, data_dict)  # spam limits and honeypot; writes nothing
-    data = _validate(data_dict, schema.create(), context)
-    errors: dict[str, list[str]] = {}
+    # every problem at once: the fields, then the documents
+    data, errors = tk.navl_validate(data_dict, schema.create(), context)
     for required in ("identity_document", "request_letter"):
         if data_dict.get(required) in (None, "", tk.missing):
             errors[required] = [_("Please attach this document.")]
