@@ -8,7 +8,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 import ckan.model as model
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, exists, or_, select
 
 from ckanext.statrequest import settings
 from ckanext.statrequest.model import Event, Position, Request, RequestOrganization
@@ -181,10 +181,18 @@ def visible_requests_clause(actor: Actor):
     if actor.user_id:
         conditions.append(Request.requester_id == actor.user_id)
     if actor.opd_ids:
-        conditions.append(Request.id.in_(
-            select(RequestOrganization.request_id).where(
-                RequestOrganization.organization_id.in_(actor.opd_ids),
-                RequestOrganization.routed.is_(True),
-            )
-        ))
+        conditions.append(routed_to(actor.opd_ids))
     return or_(*conditions) if conditions else and_(False)
+
+
+def routed_to(organization_ids: frozenset[str] | list[str], only_routed: bool = True):
+    """SQL condition: the request concerns one of these organisations.
+
+    EXISTS probes the link table's primary key per request; an IN (subquery) would read
+    every request ever routed to the OPD (thousands after a few years) on each page.
+    """
+    condition = exists().where(
+        RequestOrganization.request_id == Request.id,
+        RequestOrganization.organization_id.in_(organization_ids),
+    )
+    return condition.where(RequestOrganization.routed.is_(True)) if only_routed else condition

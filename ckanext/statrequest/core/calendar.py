@@ -155,20 +155,38 @@ class WorkingCalendar:
             cursor = self._opening(self.next_working_day(cursor.date()))
 
     def working_time_between(self, a: datetime, b: datetime) -> timedelta:
-        """Office time from `a` to `b` (negative if `b` is before `a`)."""
+        """Office time from `a` to `b` (negative if `b` is before `a`).
+
+        The days strictly between the two ends are counted arithmetically, not walked one
+        by one: inbox pages compute this for requests that may be months overdue.
+        """
         a, b = self.localize(a), self.localize(b)
         if b < a:
             return -self.working_time_between(b, a)
-        total = timedelta(0)
-        d = a.date()
-        while d <= b.date():
-            if self.is_working_day(d):
-                start = max(a, self._opening(d))
-                end = min(b, self._closing(d))
-                if end > start:
-                    total += end - start
-            d += _ONE_DAY
-        return total
+
+        def part(d: date) -> timedelta:
+            if not self.is_working_day(d):
+                return timedelta(0)
+            return max(min(b, self._closing(d)) - max(a, self._opening(d)), timedelta(0))
+
+        if a.date() == b.date():
+            return part(a.date())
+        middle = self._working_days_in(a.date() + _ONE_DAY, b.date() - _ONE_DAY)
+        return part(a.date()) + part(b.date()) + middle * self.day_length
+
+    def _working_days_in(self, first: date, last: date) -> int:
+        """Working days from `first` to `last` inclusive: weekdays, less holidays."""
+        if last < first:
+            return 0
+        weeks, rest = divmod((last - first).days + 1, 7)
+        count = weeks * 5 + sum((first.weekday() + i) % 7 < 5 for i in range(rest))
+        off = set(self.extra_holidays)
+        for year in range(first.year, last.year + 1):
+            off.update(_national_holidays(self.country, year, self.categories, self.language))
+        count -= sum(1 for d in off
+                     if first <= d <= last and d.weekday() < 5 and d not in self.extra_working_days)
+        count += sum(1 for d in self.extra_working_days if first <= d <= last and d.weekday() >= 5)
+        return count
 
     def working_days_between(self, a: datetime, b: datetime) -> float:
         """Elapsed office time in working days, e.g. 2.5 (for statistics and due-soon)."""

@@ -263,10 +263,7 @@ def _inbox_clause(actor: access.Actor, wf: wflib.Workflow):
             clauses.append(Request.state.in_(states - assignee_states))
     opd_states = wf.states_waiting_for([access.OPD])
     if actor.opd_ids and opd_states:
-        clauses.append(and_(Request.state.in_(opd_states), Request.id.in_(
-            select(RequestOrganization.request_id).where(
-                RequestOrganization.organization_id.in_(actor.opd_ids),
-                RequestOrganization.routed.is_(True)))))
+        clauses.append(and_(Request.state.in_(opd_states), access.routed_to(actor.opd_ids)))
     mine = wf.states_waiting_for([access.REQUESTER])
     if actor.user_id and mine:
         clauses.append(and_(Request.state.in_(mine), Request.requester_id == actor.user_id))
@@ -299,8 +296,7 @@ def statrequest_list(context: dict[str, Any], data_dict: dict[str, Any]) -> dict
     if data.get("state"):
         where.append(Request.state.in_(data["state"]))
     if data.get("organization"):
-        where.append(Request.id.in_(select(RequestOrganization.request_id).where(
-            RequestOrganization.organization_id.in_(data["organization"]))))
+        where.append(access.routed_to(data["organization"], only_routed=False))
     if data.get("requester"):
         where.append(Request.requester_id == data["requester"])
     if data.get("category"):
@@ -342,8 +338,10 @@ def statrequest_list(context: dict[str, Any], data_dict: dict[str, Any]) -> dict
         select(Request).where(*where).order_by(*order, Request.id).limit(limit).offset(offset)
     ).all()
     routed = _routed_map([r.id for r in rows])
+    names = dz.user_names({r.assignee_id for r in rows if r.assignee_id})  # one query a page
     results = [
-        dz.request_summary(r, access.View(actor, r, routed.get(r.id, frozenset())), wf, calendar)
+        dz.request_summary(r, access.View(actor, r, routed.get(r.id, frozenset())), wf, calendar,
+                           names)
         for r in rows
     ]
     return {"count": count, "results": results, "limit": limit, "offset": offset}

@@ -52,6 +52,14 @@ def user_display(user_id: str | None) -> str | None:
     return (user.fullname or user.name) if user else None
 
 
+def user_names(user_ids: set[str]) -> dict[str, str]:
+    if not user_ids:
+        return {}
+    rows = model.Session.execute(
+        select(model.User.id, model.User.fullname, model.User.name).where(model.User.id.in_(user_ids)))
+    return {uid: fullname or name for uid, fullname, name in rows}
+
+
 def sla_info(request: Request, wf: Workflow, calendar: WorkingCalendar,
              now: dt.datetime | None = None) -> dict[str, Any]:
     now = now or dt.datetime.now(dt.timezone.utc)
@@ -73,7 +81,8 @@ def sla_info(request: Request, wf: Workflow, calendar: WorkingCalendar,
 
 
 def request_summary(request: Request, v: access.View, wf: Workflow,
-                    calendar: WorkingCalendar) -> dict[str, Any]:
+                    calendar: WorkingCalendar, names: dict[str, str] | None = None
+                    ) -> dict[str, Any]:
     """The short form used by lists: no attachments, personal data masked."""
     language = lang()
     state = wf.states.get(request.state)
@@ -87,7 +96,8 @@ def request_summary(request: Request, v: access.View, wf: Workflow,
         "state": request.state,
         "state_label": state.label.get(language) if state else request.state,
         "outcome": request.outcome,
-        "assignee": user_display(request.assignee_id) if v.internal else None,
+        "assignee": ((names or {}).get(request.assignee_id) or user_display(request.assignee_id))
+        if v.internal else None,
         "received_at": iso(request.received_at),
         "sla_due_at": iso(request.sla_due_at),
         "sla": sla_info(request, wf, calendar),
