@@ -19,6 +19,7 @@ __all__ = [
     "statrequest_initial_state",
     "statrequest_is_opd_member",
     "statrequest_datetime",
+    "statrequest_survey_open",
 ]
 
 
@@ -80,3 +81,15 @@ def statrequest_datetime(value: str | None) -> str:
     text = format_datetime(instant, "d MMM y HH.mm" if tk.h.lang() != "en" else "d MMM y HH:mm",
                            locale=tk.h.lang() or "id")
     return f"{text} {ZONE_NAMES.get(zone, zone)}"
+
+
+def statrequest_survey_open(request_id: str) -> bool:
+    """Whether the current user may still fill the satisfaction survey of this request."""
+    if not tk.current_user.is_authenticated:
+        return False
+    try:
+        shown = tk.get_action("statrequest_survey_show")(
+            {"user": tk.current_user.name}, {"id": request_id})
+    except (tk.NotAuthorized, tk.ObjectNotFound, tk.ValidationError):
+        return False
+    return bool(shown.get("may_submit"))

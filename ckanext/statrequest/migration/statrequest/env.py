@@ -7,7 +7,7 @@ from sqlalchemy import engine_from_config, pool
 
 config = context.config
 if config.config_file_name:
-    fileConfig(config.config_file_name)
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 name = os.path.basename(os.path.dirname(__file__))
 version_table = f"{name}_alembic_version"

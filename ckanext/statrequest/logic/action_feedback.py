@@ -1,0 +1,329 @@
+"""The satisfaction survey (SKM) and complaints (pengaduan).
+
+Survey: once per finished request, by its requester; nine scores of 1–4 (PermenPAN-RB
+14/2017) and an optional comment. Complaints: filed by a logged-in user, about one of their
+own requests or about the service in general; numbered ADU-<year>-<seq>, they go
+diterima → ditanggapi → selesai as the Secretary (or a sysadmin) answers and closes them.
+Complaints need an account (no anonymous ones): the answer is read on the complaint page and
+the account is how the office reaches the complainant; anonymous reports go to SP4N-LAPOR!.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+import ckan.model as model
+import ckantoolkit as tk
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from ckanext.statrequest import access, records, settings, stats
+from ckanext.statrequest.core.numbering import format_tracking_number, parse_tracking_number
+from ckanext.statrequest.feedback_model import ELEMENTS, Complaint, Survey
+from ckanext.statrequest.logic import dictization as dz
+from ckanext.statrequest.logic import schema_feedback as schema
+from ckanext.statrequest.model import Request
+
+log = logging.getLogger(__name__)
+_ = tk._
+
+__all__ = [
+    "statrequest_survey_submit",
+    "statrequest_survey_show",
+    "statrequest_complaint_create",
+    "statrequest_complaint_show",
+    "statrequest_complaint_list",
+    "statrequest_complaint_respond",
+]
+
+COMPLAINT_PREFIX = "ADU"
+
+
+def _validate(data_dict: dict[str, Any], schema_: dict[str, Any], context: dict[str, Any]
+              ) -> dict[str, Any]:
+    data, errors = tk.navl_validate(data_dict, schema_, context)
+    if errors:
+        raise tk.ValidationError(errors)
+    return data
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _actor(context: dict[str, Any]) -> access.Actor:
+    return access.actor_for(context.get("user") or None)
+
+
+def find_request(ref: str) -> Request | None:
+    """By id or tracking number; a malformed reference is simply not found."""
+    request = model.Session.get(Request, ref) if len(ref) <= 64 else None
+    if request is None:
+        try:
+            parse_tracking_number(ref.strip().upper())
+        except ValueError:
+            return None
+        request = model.Session.scalars(
+            select(Request).where(Request.tracking_number == ref.strip().upper())).first()
+    return request
+
+
+def _completed(request: Request) -> bool:
+    rules = stats.rules_for(settings.workflow(), settings.sla_days())
+    return request.state in rules.completed
+
+
+# --- survey -------------------------------------------------------------------------------
+
+def _survey_dict(request: Request, survey: Survey | None, actor: access.Actor
+                 ) -> dict[str, Any]:
+    is_requester = actor.user_id is not None and actor.user_id == request.requester_id
+    data: dict[str, Any] = {
+        "request_id": request.id,
+        "tracking_number": request.tracking_number,
+        "completed": _completed(request),
+        "submitted": survey is not None,
+        "may_submit": survey is None and is_requester and _completed(request),
+    }
+    if survey is not None:
+        data.update(scores={u: getattr(survey, u) for u in ELEMENTS}, comment=survey.comment,
+                    created_at=dz.iso(survey.created_at))
+    return data
+
+
+def _survey_of(request_id: str) -> Survey | None:
+    return model.Session.scalars(select(Survey).where(Survey.request_id == request_id)).first()
+
+
+def statrequest_survey_submit(context: dict[str, Any], data_dict: dict[str, Any]
+                              ) -> dict[str, Any]:
+    """The requester rates the service of a finished request, once.
+
+    :param id: the request (id or tracking number)
+    :param u1..u9: scores 1–4 of the nine SKM elements; :param comment: optional
+    """
+    data = _validate(data_dict, schema.survey_submit(), context)
+    request = find_request(data["id"])
+    if request is None:
+        raise tk.ObjectNotFound(_("Request not found"))
+    tk.check_access("statrequest_survey_submit", context, {"id": request.id})
+    actor = _actor(context)
+    if actor.user_id != request.requester_id:  # sysadmins pass auth functions; not this
+        raise tk.NotAuthorized(_("Only the requester may fill the survey of a request."))
+    if not _completed(request):
+        raise tk.ValidationError({"survey": [_(
+            "The survey opens when the request is completed.")]})
+    if _survey_of(request.id) is not None:
+        raise tk.ValidationError({"survey": [_(
+            "You have already filled the survey for this request. Thank you!")]})
+    survey = Survey(request_id=request.id, respondent_id=actor.user_id,
+                    comment=data.get("comment") or "", created_at=_now(),
+                    **{u: data[u] for u in ELEMENTS})
+    model.Session.add(survey)
+    try:
+        model.Session.commit()
+    except IntegrityError:  # a second submission that raced the first (unique request_id)
+        model.Session.rollback()
+        raise tk.ValidationError({"survey": [_(
+            "You have already filled the survey for this request. Thank you!")]}) from None
+    return _survey_dict(request, survey, actor)
+
+
+@tk.side_effect_free
+def statrequest_survey_show(context: dict[str, Any], data_dict: dict[str, Any]
+                            ) -> dict[str, Any]:
+    """Whether the request's survey was filled (and its answers), and whether the caller may
+    fill it now. For the requester and Diskominfo officials."""
+    data = _validate(data_dict, schema.survey_show(), context)
+    request = find_request(data["id"])
+    if request is None:
+        raise tk.ObjectNotFound(_("Request not found"))
+    tk.check_access("statrequest_survey_show", context, {"id": request.id})
+    return _survey_dict(request, _survey_of(request.id), _actor(context))
+
+
+# --- complaints ---------------------------------------------------------------------------
+
+def is_official(actor: access.Actor) -> bool:
+    """Who receives complaints: Diskominfo position holders and sysadmins."""
+    return actor.is_staff
+
+
+def may_respond(actor: access.Actor) -> bool:
+    return actor.sysadmin or settings.get("complaint.responder_position") in actor.positions
+
+
+def _find_complaint(ref: str) -> Complaint | None:
+    ref = ref.strip()
+    if ref.upper().startswith(COMPLAINT_PREFIX + "-"):
+        return model.Session.scalars(
+            select(Complaint).where(Complaint.number == ref.upper())).first()
+    return model.Session.get(Complaint, ref) if len(ref) <= 64 else None
+
+
+def _state_label(state: str) -> str:
+    return {"diterima": _("Received"), "ditanggapi": _("Answered"),
+            "selesai": _("Closed")}.get(state, state)
+
+
+def complaint_dict(c: Complaint, actor: access.Actor) -> dict[str, Any]:
+    official = is_official(actor)
+    request = model.Session.get(Request, c.request_id) if c.request_id else None
+    data: dict[str, Any] = {
+        "id": c.id,
+        "number": c.number,
+        "request_id": c.request_id,
+        "tracking_number": request.tracking_number if request else None,
+        "subject": c.subject,
+        "body": c.body,
+        "state": c.state,
+        "state_label": _state_label(c.state),
+        "response": c.response,
+        "responded_at": dz.iso(c.responded_at),
+        "closed_at": dz.iso(c.closed_at),
+        "created_at": dz.iso(c.created_at),
+        "updated_at": dz.iso(c.updated_at),
+        "history": [
+            {"at": h["at"], "state": h["state"], "state_label": _state_label(h["state"]),
+             "response": h.get("response", ""),
+             **({"by": dz.user_display(h.get("by"))} if official else {})}
+            for h in c.history or []
+        ],
+        "may_respond": may_respond(actor) and c.state != "selesai",
+    }
+    if official:  # officials need to know and reach the complainant
+        user = model.User.get(c.complainant_id)
+        data.update(complainant=dz.user_display(c.complainant_id),
+                    complainant_email=user.email if user else None,
+                    responded_by=dz.user_display(c.responded_by))
+    return data
+
+
+def _too_many(actor: access.Actor) -> bool:
+    limit = int(settings.get("complaint.per_day"))
+    if limit <= 0 or actor.is_staff:
+        return False
+    since = _now() - dt.timedelta(days=1)
+    count = model.Session.scalar(select(func.count()).select_from(Complaint).where(
+        Complaint.complainant_id == actor.user_id, Complaint.created_at >= since))
+    return count >= limit
+
+
+def statrequest_complaint_create(context: dict[str, Any], data_dict: dict[str, Any]
+                                 ) -> dict[str, Any]:
+    """File a complaint, about one of the caller's own requests or about the service.
+
+    :param subject, body: plain text; :param request: optional id or tracking number
+    :returns: the complaint, with its number (ADU-<year>-<seq>)
+    """
+    tk.check_access("statrequest_complaint_create", context, data_dict)
+    data = _validate(data_dict, schema.complaint_create(), context)
+    actor = _actor(context)
+    request_id = None
+    if data.get("request"):
+        request = find_request(data["request"])
+        # unknown and someone else's give the same answer: the form reveals nothing
+        if request is None or request.requester_id != actor.user_id:
+            raise tk.ValidationError({"request": [_("Choose one of your own requests.")]})
+        request_id = request.id
+    if _too_many(actor):
+        raise tk.ValidationError({"submission": [_(
+            "You have filed many complaints today. Please wait for our answer or try again "
+            "tomorrow.")]})
+    now = _now()
+    try:
+        year = settings.calendar().localize(now).year
+        number = format_tracking_number(year, records.next_number("complaint", year),
+                                        prefix=COMPLAINT_PREFIX)
+        complaint = Complaint(
+            number=number, request_id=request_id, complainant_id=actor.user_id,
+            subject=data["subject"], body=data["body"], state="diterima",
+            history=[{"at": dz.iso(now), "by": actor.user_id, "state": "diterima"}],
+            created_at=now, updated_at=now)
+        model.Session.add(complaint)
+        model.Session.commit()
+    except Exception:
+        model.Session.rollback()
+        raise
+    log.info("statrequest complaint %s filed by %s", number, actor.name)
+    return complaint_dict(complaint, actor)
+
+
+@tk.side_effect_free
+def statrequest_complaint_show(context: dict[str, Any], data_dict: dict[str, Any]
+                               ) -> dict[str, Any]:
+    """A complaint by number or id: for its complainant and Diskominfo officials."""
+    data = _validate(data_dict, schema.complaint_show(), context)
+    complaint = _find_complaint(data["id"])
+    if complaint is None:
+        raise tk.ObjectNotFound(_("Complaint not found"))
+    tk.check_access("statrequest_complaint_show", context, {"id": complaint.id})
+    return complaint_dict(complaint, _actor(context))
+
+
+@tk.side_effect_free
+def statrequest_complaint_list(context: dict[str, Any], data_dict: dict[str, Any]
+                               ) -> dict[str, Any]:
+    """Officials: every complaint (or `mine`); others: their own. Newest first.
+
+    :param state: diterima|ditanggapi|selesai; :param mine; :param limit (max 100), offset
+    """
+    tk.check_access("statrequest_complaint_list", context, data_dict)
+    data = _validate(data_dict, schema.complaint_list(), context)
+    actor = _actor(context)
+    where = []
+    if data.get("mine") or not is_official(actor):
+        where.append(Complaint.complainant_id == actor.user_id)
+    if data.get("state"):
+        where.append(Complaint.state == data["state"])
+    limit = min(int(data.get("limit") or 20), 100)
+    offset = int(data.get("offset") or 0)
+    count = model.Session.scalar(select(func.count()).select_from(Complaint).where(*where))
+    rows = model.Session.scalars(
+        select(Complaint).where(*where).order_by(Complaint.created_at.desc(), Complaint.id)
+        .limit(limit).offset(offset)).all()
+    return {"count": count, "results": [complaint_dict(c, actor) for c in rows],
+            "limit": limit, "offset": offset}
+
+
+def statrequest_complaint_respond(context: dict[str, Any], data_dict: dict[str, Any]
+                                  ) -> dict[str, Any]:
+    """The Secretary (or a sysadmin) answers a complaint and/or closes it.
+
+    :param id: number or id; :param response: the answer the complainant reads (required
+        unless an answered complaint is only being closed); :param close: mark it selesai
+    """
+    data = _validate(data_dict, schema.complaint_respond(), context)
+    complaint = _find_complaint(data["id"])
+    if complaint is None:
+        raise tk.ObjectNotFound(_("Complaint not found"))
+    tk.check_access("statrequest_complaint_respond", context, {"id": complaint.id})
+    actor = _actor(context)
+    response, close = data.get("response") or "", bool(data.get("close"))
+    # the row lock makes two officials answering at once take turns (both are kept in history)
+    complaint = model.Session.scalars(
+        select(Complaint).where(Complaint.id == complaint.id).with_for_update()
+        .execution_options(populate_existing=True)).one()
+    errors: dict[str, list[str]] = {}
+    if complaint.state == "selesai":
+        errors["id"] = [_("This complaint is already closed.")]
+    elif not response and not (close and complaint.state == "ditanggapi"):
+        errors["response"] = [_("Please write the answer to the complainant.")]
+    if errors:
+        model.Session.rollback()
+        raise tk.ValidationError(errors)
+    now = _now()
+    state = "selesai" if close else "ditanggapi"
+    if response:
+        complaint.response, complaint.responded_by, complaint.responded_at = \
+            response, actor.user_id, now
+    if close:
+        complaint.closed_at = now
+    complaint.state, complaint.updated_at = state, now
+    complaint.history = [*(complaint.history or []),
+                         {"at": dz.iso(now), "by": actor.user_id, "state": state,
+                          "response": response}]
+    model.Session.commit()
+    log.info("statrequest complaint %s -> %s by %s", complaint.number, state, actor.name)
+    return complaint_dict(complaint, actor)
