@@ -219,5 +219,5 @@ def test_every_step_through_the_pages_until_the_requester_downloads(server, brow
     assert links.count() == 2
     with requester.expect_download() as download:
         requester.locator("#downloads a", has_text="surat-balasan").click()
-    path = download.value.path()
-    assert open(path, "rb").read(5) == b"%PDF-"
+    with open(download.value.path(), "rb") as f:
+        assert f.read(5) == b"%PDF-"
