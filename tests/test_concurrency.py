@@ -75,6 +75,10 @@ def test_same_transition_twice_at_once_is_applied_once(office):
         Event.request_id == rid, Event.transition == "teruskan_ke_kadis")) == 1
 
 
+@pytest.mark.ckan_config("ckanext.statrequest.limit.user_per_hour", "0")
+@pytest.mark.ckan_config("ckanext.statrequest.limit.user_per_day", "0")
+@pytest.mark.ckan_config("ckanext.statrequest.limit.ip_per_hour", "0")
+@pytest.mark.ckan_config("ckanext.statrequest.limit.ip_per_day", "0")
 def test_fifty_concurrent_submissions_get_distinct_gap_free_numbers(office):
     def one(i: int) -> str:
         return act("pemohon1" if i % 2 else "pemohon2", "statrequest_create",

@@ -30,6 +30,7 @@ from typing import Any
 import ckan.model as model
 import ckantoolkit as tk
 from ckan.lib.helpers import unified_resource_format
+from ckan.lib.munge import munge_title_to_name
 from ckan.lib.plugins import DefaultPermissionLabels
 from sqlalchemy import select, text, update
 from werkzeug.datastructures import FileStorage
@@ -168,7 +169,8 @@ def deliver(request_id: str) -> str | None:
                 model.Resource.package_id == package_id, model.Resource.state == "active")))
             for row in [letter, *_results(request)]:
                 if resource_id_for(row.id) not in present:
-                    _add_resource(package_id, request, row)
+                    _add_resource(package_id, row, resource_id_for(row.id),
+                                  _description(request, row))
         first = _record(request.id, package_id)
     if first:  # a retried job does not notify twice
         try:
@@ -179,10 +181,10 @@ def deliver(request_id: str) -> str | None:
 
 
 @contextlib.contextmanager
-def _lock(request_id: str) -> Iterator[None]:
-    """A PostgreSQL advisory lock per request, held on its own connection for the whole job
-    (the actions below commit several times, so a transaction-level lock would not last)."""
-    digest = hashlib.sha256(f"statrequest-deliver:{request_id}".encode()).digest()
+def _lock(name: str) -> Iterator[None]:
+    """A PostgreSQL advisory lock, held on its own connection for the whole job (the
+    actions below commit several times, so a transaction-level lock would not last)."""
+    digest = hashlib.sha256(f"statrequest-deliver:{name}".encode()).digest()
     key = int.from_bytes(digest[:8], "big", signed=True)
     assert model.meta.engine is not None
     with model.meta.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -208,7 +210,7 @@ def _site_language() -> Iterator[None]:
     if ctx is None:
         yield
         return
-    with ctx:
+    with ctx.app.test_request_context():  # a fresh one: safe in several threads at once
         yield
 
 
@@ -283,7 +285,7 @@ def _description(request: Request, row: Attachment) -> str:
     return tk._("Data delivered with the reply.")
 
 
-def _add_resource(package_id: str, request: Request, row: Attachment) -> None:
+def _add_resource(package_id: str, row: Attachment, resource_id: str, description: str) -> None:
     """Upload one attachment's bytes as a resource, checking them against the recorded hash
     (the signed letter lists these hashes, so a silently altered file must not go out)."""
     digest = hashlib.sha256()
@@ -292,14 +294,14 @@ def _add_resource(package_id: str, request: Request, row: Attachment) -> None:
             digest.update(chunk)
             buffer.write(chunk)
         if digest.hexdigest() != row.sha256:
-            raise RuntimeError(f"attachment {row.id} of request {request.id} does not match "
-                               "its recorded SHA-256; not delivered")
+            raise RuntimeError(f"attachment {row.id} of request {row.request_id} does not "
+                               "match its recorded SHA-256; not published")
         buffer.seek(0)
         tk.get_action("resource_create")(_context(), {
             "package_id": package_id,
-            "id": resource_id_for(row.id),
+            "id": resource_id,
             "name": row.name,
-            "description": _description(request, row),
+            "description": description,
             "url": row.name,
             "mimetype": row.media_type,
             "format": unified_resource_format(row.media_type),  # not guessed for a given id
@@ -321,3 +323,45 @@ def _record(request_id: str, package_id: str) -> bool:
                                          role=ROLE))
     model.Session.commit()
     return first
+
+
+# --- optional: the OPD also publishes the data as an open dataset ---------------------------
+
+def open_package_id_for(request_id: str, organization_id: str) -> str:
+    return str(uuid.uuid5(NAMESPACE, f"open:{request_id}:{organization_id}"))
+
+
+def open_results(request: Request, organization_id: str) -> list[Attachment]:
+    """The result files this OPD provided for the request (only its own are its to publish)."""
+    return [a for a in _results(request) if a.organization_id == organization_id]
+
+
+def publish_open(request: Request, organization: model.Group, title: str, notes: str,
+                 license_id: str | None) -> str:
+    """A public dataset of the OPD with the files it provided; idempotent like `deliver`.
+
+    Created as the site user: the deterministic id needs a sysadmin, and the OPD admin's
+    decision is recorded in the request's own event log.
+    """
+    package_id = open_package_id_for(request.id, organization.id)
+    with _lock(f"open:{package_id}"), _site_language():
+        pkg = model.Package.get(package_id)
+        if pkg is None:
+            name = munge_title_to_name(title)[:90].strip("-") or "data"
+            tk.get_action("package_create")(_context(), {
+                "id": package_id, "name": f"{name}-{package_id[:8]}", "title": title,
+                "notes": notes, "owner_org": organization.id, "private": False,
+                **({"license_id": license_id} if license_id else {}),
+            })
+        present = set(model.Session.scalars(select(model.Resource.id).where(
+            model.Resource.package_id == package_id, model.Resource.state == "active")))
+        for row in open_results(request, organization.id):
+            resource_id = str(uuid.uuid5(NAMESPACE, f"open:{row.id}"))
+            if resource_id not in present:
+                _add_resource(package_id, row, resource_id, tk._("Data provided by %(organization)s.")
+                              % {"organization": organization.title or organization.name})
+        if model.Session.get(RequestDataset, (request.id, package_id)) is None:
+            model.Session.add(RequestDataset(request_id=request.id, package_id=package_id,
+                                             role="published"))
+            model.Session.commit()
+    return package_id

@@ -33,10 +33,13 @@ class StatrequestPlugin(p.SingletonPlugin, DefaultTranslation):
 
     # ISignal
     def get_signal_subscriptions(self) -> dict[Any, list[Any]]:
-        """Emails and submission counts after each committed transition."""
-        from ckanext.statrequest import notifications
+        """After each committed transition: emails, submission counts, and delivery of the
+        signed reply once the final signature is made."""
+        from ckanext.statrequest import delivery, letters, notifications
 
-        return notifications.signal_subscriptions()
+        subscriptions = notifications.signal_subscriptions()
+        subscriptions.setdefault(letters.transitioned, []).append(delivery.on_transition)
+        return subscriptions
 
     # IConfigurer
     def update_config(self, config: tk.CKANConfig) -> None:

@@ -18,16 +18,16 @@ import ckan.model as model
 import ckantoolkit as tk
 from sqlalchemy import select
 
-from ckanext.statrequest import attachments, letters, settings
+from ckanext.statrequest import access, attachments, delivery, letters, records, settings
 from ckanext.statrequest.documents.certs import load_pem_certs
 from ckanext.statrequest.documents.verify import Verdict, verify_pdf
 from ckanext.statrequest.logic import dictization as dz
-from ckanext.statrequest.model import Attachment, Request
+from ckanext.statrequest.model import Attachment, Event, Request
 
 log = logging.getLogger(__name__)
 _ = tk._
 
-__all__ = ["statrequest_verify"]
+__all__ = ["statrequest_verify", "statrequest_publish_consent", "statrequest_publish_open"]
 
 POSITION_OF_FIELD = {field: position for position, field in letters.FIELDS.items()}
 
@@ -227,3 +227,100 @@ def statrequest_verify(context: dict[str, Any], data_dict: dict[str, Any]) -> di
         "checked_at": dz.iso(dt.datetime.now(dt.timezone.utc)),
         "letter": _letter_record(shown, shown_row) if shown and shown_row else None,
     }
+
+
+# --- optional: publish the result as an open dataset of the OPD -----------------------------
+# Two decisions are needed (DESIGN.md §5): the requester's consent, then the OPD's choice.
+# Both are recorded as events of the request (public: the requester sees them), outside the
+# workflow, which has ended by then.
+
+CONSENT = "setuju_publikasi"
+PUBLISHED = "terbitkan_terbuka"
+PUBLISHABLE_OUTCOMES = ("dipenuhi", "dipenuhi_sebagian")
+
+
+def _request(ref: Any) -> Request:
+    ref = str(ref or "").strip()
+    request = model.Session.get(Request, ref) if 0 < len(ref) <= 64 else None
+    request = request or model.Session.scalars(
+        select(Request).where(Request.tracking_number == ref.upper())).first()
+    if request is None:
+        raise tk.ObjectNotFound(_("Request not found"))
+    return request
+
+
+def _event_of(request: Request, transition: str, **data: str) -> Event | None:
+    stmt = select(Event).where(Event.request_id == request.id, Event.transition == transition)
+    for key, value in data.items():
+        stmt = stmt.where(Event.data[key].astext == value)
+    return model.Session.scalars(stmt.order_by(Event.id).limit(1)).first()
+
+
+def _log(request: Request, actor: access.Actor, role: str, transition: str, note: str,
+         data: dict[str, Any]) -> Event:
+    """Append an event; the version bump makes a concurrent duplicate fail, not double."""
+    now = dt.datetime.now(dt.timezone.utc)
+    try:
+        version = records.guarded_update(request.id, request.version, {"updated_at": now})
+    except records.StaleVersion:
+        model.Session.rollback()
+        raise tk.ValidationError({"version": [_(
+            "This request was already handled by someone else. Reload the page.")]}) from None
+    event = Event(request_id=request.id, actor_id=actor.user_id, actor_role=role, acting=False,
+                  transition=transition, from_state=request.state, to_state=request.state,
+                  note=note, visibility="public", data=data, version=version, created_at=now)
+    model.Session.add(event)
+    model.Session.commit()
+    return event
+
+
+def statrequest_publish_consent(context: dict[str, Any], data_dict: dict[str, Any]
+                                ) -> dict[str, Any]:
+    """The requester agrees that the OPD may publish the delivered data as open data.
+
+    :param id: the request (id or tracking number), finished and (partly) fulfilled
+    :returns: ``{"consent": True, "given_at": ...}``; giving it again changes nothing
+    """
+    request = _request(data_dict.get("id"))
+    tk.check_access("statrequest_publish_consent", context, {"id": request.id})
+    event = _event_of(request, CONSENT) or _log(
+        request, access.actor_for(context.get("user") or None), access.REQUESTER, CONSENT,
+        "", {})
+    return {"request_id": request.id, "consent": True, "given_at": dz.iso(event.created_at)}
+
+
+def statrequest_publish_open(context: dict[str, Any], data_dict: dict[str, Any]
+                             ) -> dict[str, Any]:
+    """An admin of a routed OPD publishes the files it provided as a public dataset of the
+    OPD, once the requester has agreed. Repeating it returns the same dataset.
+
+    :param id: the request (id or tracking number)
+    :param organization: the OPD (id or name)
+    :param title, notes, license_id: of the new dataset (optional; the request's title by
+        default, never anything about the requester)
+    :returns: ``{"package_id", "name"}``
+    """
+    request = _request(data_dict.get("id"))
+    organization = model.Group.get(str(data_dict.get("organization") or ""))
+    if organization is None or not organization.is_organization:
+        raise tk.ObjectNotFound(_("Organization not found"))
+    tk.check_access("statrequest_publish_open", context,
+                    {"id": request.id, "organization": organization.id})
+    if _event_of(request, CONSENT) is None:
+        raise tk.ValidationError({"consent": [_(
+            "The requester has not agreed to publishing the data.")]})
+    if not delivery.open_results(request, organization.id):
+        raise tk.ValidationError({"organization": [_(
+            "This agency provided no files for this request.")]})
+    title = str(data_dict.get("title") or request.title).strip()[:200]
+    notes = str(data_dict.get("notes") or _(
+        "Data published by %(organization)s in answer to a request for sectoral statistical "
+        "data.") % {"organization": organization.title or organization.name})
+    package_id = delivery.publish_open(request, organization, title, notes,
+                                       data_dict.get("license_id") or None)
+    if _event_of(request, PUBLISHED, package_id=package_id) is None:
+        model.Session.refresh(request)
+        _log(request, access.actor_for(context.get("user") or None), access.OPD, PUBLISHED, "",
+             {"package_id": package_id, "organization": organization.id})
+    pkg = model.Package.get(package_id)
+    return {"package_id": package_id, "name": pkg.name if pkg else None}

@@ -13,12 +13,15 @@ from typing import Any
 import ckan.model as model
 import ckantoolkit as tk
 
-from ckanext.statrequest import delivery
+from ckanext.statrequest import access, delivery, settings
+from ckanext.statrequest.model import Request
 
 _ = tk._
 
 __all__ = [
     "statrequest_verify",
+    "statrequest_publish_consent",
+    "statrequest_publish_open",
     "package_show",
     "resource_show",
     "resource_view_show",
@@ -41,6 +44,40 @@ Auth = Callable[[dict[str, Any], dict[str, Any]], Result]
 def statrequest_verify(context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
     """Everyone may check a letter (DESIGN.md §6, last row)."""
     return {"success": True}
+
+
+def _publishable(data_dict: dict[str, Any]) -> Request | None:
+    """The request, if it ended with data delivered (fulfilled or partly)."""
+    ref = str(data_dict.get("id") or "")
+    request = model.Session.get(Request, ref) if 0 < len(ref) <= 64 else None
+    if request is None or request.state not in settings.workflow().final or \
+            request.outcome not in ("dipenuhi", "dipenuhi_sebagian"):
+        return None
+    return request
+
+
+def statrequest_publish_consent(context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
+    """Only the requester may agree, once the data was delivered."""
+    request = _publishable(data_dict)
+    user = _user(context)
+    if request is not None and user is not None and request.requester_id == user.id:
+        return {"success": True}
+    return {"success": False, "msg": _("Only the requester may agree to publishing the data.")}
+
+
+def statrequest_publish_open(context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
+    """Only an admin of the OPD the request was routed to (the OPD's own decision)."""
+    import ckan.authz as authz
+
+    request = _publishable(data_dict)
+    user = _user(context)
+    org_id = str(data_dict.get("organization") or "")
+    if request is not None and user is not None and \
+            org_id in access.routed_org_ids(request.id) and \
+            authz.users_role_for_group_or_org(org_id, user.name) == "admin":
+        return {"success": True}
+    return {"success": False, "msg": _(
+        "Only an admin of the agency that provided the data may publish it.")}
 
 
 def _user(context: dict[str, Any]) -> model.User | None:

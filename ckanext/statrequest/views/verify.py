@@ -47,9 +47,12 @@ def _check(code: str | None) -> tuple[dict[str, Any] | None, dict[str, list[str]
     if code:
         data["id"] = code
     try:
-        return _display(tk.get_action("statrequest_verify")(_context(), data)), {}
+        result = tk.get_action("statrequest_verify")(_context(), data)
     except tk.ValidationError as exc:
         return None, exc.error_dict  # type: ignore[return-value]
+    if result["status"] is None:  # the letter page was posted without a file
+        return None, {"upload": [tk._("Please choose a PDF file.")]}
+    return _display(result), {}
 
 
 def _extra() -> dict[str, Any]:
