@@ -12,7 +12,7 @@ from ckan.lib import files
 from ckan.lib.redis import connect_to_redis
 from freezegun import freeze_time
 from sqlalchemy import func, select, update
-from support import act, as_sysadmin, fire, submit
+from support import act, as_sysadmin, fire, request_data, submit
 
 from ckanext.statrequest import ratelimit
 from ckanext.statrequest.cli import statrequest
@@ -100,6 +100,18 @@ def test_limit_per_ip_address(office, limits, test_request_context):
         assert footprint() == before
     with test_request_context(environ_base={"REMOTE_ADDR": "10.20.30.41"}):
         submit("other")
+
+
+@pytest.mark.ckan_config("ckanext.statrequest.guest_mode", True)
+def test_guests_without_an_account_are_limited_per_ip_address(office, limits, test_request_context):
+    limits(ip_per_hour=1, user_per_hour=1)
+    with test_request_context(environ_base={"REMOTE_ADDR": "10.20.30.40"}):
+        act(None, "statrequest_create", **request_data())
+        with pytest.raises(tk.ValidationError) as err:
+            act(None, "statrequest_create", **request_data(email="lain@example.test"))
+        assert "too many requests" in str(err.value.error_dict["submission"])
+    with test_request_context(environ_base={"REMOTE_ADDR": "10.20.30.41"}):
+        act(None, "statrequest_create", **request_data())
 
 
 @pytest.mark.parametrize("field", ["website", "nickname"])

@@ -2,6 +2,7 @@
 who receives what at each step, in which language, and delivery exactly once."""
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import email
 import email.policy
@@ -9,6 +10,7 @@ import socket
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from email.message import EmailMessage
 from typing import Any
 
@@ -17,7 +19,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from ckan.lib import jobs as ckan_jobs
 from sqlalchemy import select
-from support import PASSPHRASE, fire, submit, upload
+from support import PASSPHRASE, act, fire, request_data, submit, upload
 
 from ckanext.statrequest import jobs, notifications
 from ckanext.statrequest.cli import statrequest
@@ -37,8 +39,10 @@ class Inbox:
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
         self.fail = False
+        self.delay = 0.0
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        await asyncio.sleep(self.delay)
         if self.fail:
             return "451 4.3.0 Mailbox temporarily unavailable"
         self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
@@ -228,6 +232,16 @@ def test_config_sets_the_officials_language(office, mailbox, queue):
     assert by_to[REQUESTER_EMAIL]["Content-Language"] == "id"
 
 
+@pytest.mark.ckan_config("ckanext.statrequest.guest_mode", True)
+def test_a_guest_follows_the_request_through_the_signed_link_in_the_email(office, mailbox, queue):
+    created = act(None, "statrequest_create", **request_data())
+    work(queue)
+    by_to = {m["To"].addresses[0].addr_spec: m.get_content() for m in mailbox.take()}
+    assert created["guest_link"] in by_to[REQUESTER_EMAIL]
+    assert created["guest_link"] not in by_to[address("sekretaris")]  # the secret stays with the guest
+    assert f"/permintaan-data/{created['tracking_number']}" in by_to[address("sekretaris")]
+
+
 # --- exactly once --------------------------------------------------------------------------------
 
 def test_mail_server_down_then_up_delivers_exactly_once(office, queue, ckan_config, monkeypatch, cli):
@@ -262,6 +276,23 @@ def test_mail_server_down_then_up_delivers_exactly_once(office, queue, ckan_conf
         assert all(r.sent_at is not None and r.attempts == 4 for r in outbox())
     finally:
         controller.stop()
+
+
+def test_two_workers_on_the_same_email_send_it_once(office, mailbox, queue):
+    submit()
+    (first, *_rest) = [r.id for r in outbox()]
+    mailbox.delay = 0.5  # a slow mail server: both jobs run while the first one is sending
+
+    def job() -> str:
+        try:
+            return jobs.send_notification(first)
+        finally:
+            model.Session.remove()
+
+    with ThreadPoolExecutor(2) as pool:
+        results = sorted(pool.map(lambda _i: job(), range(2)))
+    assert results == ["already sent or removed", "sent"]
+    assert len(mailbox.take()) == 1
 
 
 def test_temporary_failure_is_retried_with_back_off(office, mailbox, queue, ckan_config,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import socket
 from urllib.parse import urlparse
 
 import ckan.model as model
@@ -20,6 +21,10 @@ from sqlalchemy import select, update
 from ckanext.statrequest import settings
 
 log = logging.getLogger(__name__)
+
+# CKAN's mailer opens its SMTP connection without a timeout; a mail server that accepts the
+# connection and then hangs would hold the job until RQ kills it.
+SMTP_TIMEOUT = 60
 
 
 def _retry() -> Retry | None:
@@ -63,12 +68,16 @@ def send_notification(notification_id: int) -> str:
         "Auto-Submitted": "auto-generated",
         "X-Statrequest-Kind": row.kind,  # lets officials filter reminders and escalations
     }
+    previous_timeout = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(SMTP_TIMEOUT)
     try:
         mailer.mail_recipient(row.name, row.email, row.subject, row.body, headers=headers)
     except Exception as exc:
         session.rollback()
         _record_failure(notification_id, f"{type(exc).__name__}: {exc}")
         raise
+    finally:
+        socket.setdefaulttimeout(previous_timeout)
     now = dt.datetime.now(dt.timezone.utc)
     row.sent_at, row.last_attempt_at, row.last_error = now, now, None
     row.attempts += 1

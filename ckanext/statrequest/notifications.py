@@ -160,7 +160,12 @@ def when(value: dt.datetime | None, language: str) -> str:
     return f"{text} {TZ_ABBREVIATIONS.get(zone, '')}".strip()
 
 
-def request_link(request: Request) -> str:
+def request_link(request: Request, for_requester: bool = False) -> str:
+    """The request's page; a guest (no account) gets the signed link that opens it."""
+    if for_requester and request.requester_id is None:
+        from ckanext.statrequest import guest
+
+        return guest.link(request.id)
     return f"{tk.config.get('ckan.site_url').rstrip('/')}/permintaan-data/{request.tracking_number}"
 
 
@@ -291,7 +296,8 @@ def transition_messages(request: Request, event: Event, wf: Workflow) -> list[Me
             # the requester reads only public notes
             note = event.note if event.visibility == "public" else ""
             messages.append(_message(kind, key, requester, request, wf, note=note,
-                                     resubmitted=event.from_state is not None))
+                                     resubmitted=event.from_state is not None,
+                                     link=request_link(request, for_requester=True)))
     if not target.final and target.holder != REQUESTER:
         actors = [u for u in state_actors(request, target, wf) if u.id != event.actor_id]
         for recipient in _unique([user_recipient(u) for u in actors]):

@@ -1,10 +1,14 @@
-"""Operations commands, meant for cron (times in the office time zone):
+"""Operations commands, meant for cron (a server clock in office time, e.g. WIB; on a UTC
+clock write `0 1 * * 1-5` for 08:00 WIB):
 
     */10 * * * *  ckan -c /etc/ckan/ckan.ini statrequest notifications-flush
     0 8 * * 1-5   ckan -c /etc/ckan/ckan.ini statrequest sla-check
     30 2 * * *    ckan -c /etc/ckan/ckan.ini statrequest purge-personal-data
 
-Each calls the matching action as the site user, so the rules live in one place.
+All three are safe to run more often: sla-check skips holidays and sends each reminder at most
+once a working day. Emails need a worker with its scheduler (the default of `ckan jobs worker`
+in CKAN 2.12) on ckanext.statrequest.notify.queue. Each command calls the matching action as
+the site user, so the rules live in one place.
 """
 from __future__ import annotations
 
