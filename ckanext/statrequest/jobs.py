@@ -16,6 +16,8 @@ from urllib.parse import urlparse
 import ckan.model as model
 import ckantoolkit as tk
 from rq import Retry
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
 from sqlalchemy import select, update
 
 from ckanext.statrequest import settings
@@ -36,10 +38,19 @@ def enqueue(notification_id: int) -> None:
     """One job per email, with back-off on failure; a job waiting longer than the give-up
     period is dropped by RQ (notifications-flush re-creates what is still worth sending)."""
     keep = int(settings.get("notify.give_up_hours")) * 3600
+    queue = settings.get("notify.queue") or "default"
+    # one job id per email: a flush does not queue a second job while the first still waits
+    job_id = f"statrequest-email-{notification_id}"
+    try:
+        waiting = Job.fetch(job_id, connection=tk.get_job_queue(queue).connection).get_status()
+    except NoSuchJobError:
+        waiting = None
+    if waiting in ("queued", "scheduled", "started", "deferred"):
+        return
     tk.enqueue_job(
         send_notification, [notification_id], title=f"statrequest email {notification_id}",
-        queue=settings.get("notify.queue") or "default",
-        rq_kwargs={"retry": _retry(), "ttl": keep, "failure_ttl": keep},
+        queue=queue,
+        rq_kwargs={"retry": _retry(), "ttl": keep, "failure_ttl": keep, "job_id": job_id},
     )
 
 

@@ -28,6 +28,7 @@ from ckanext.statrequest.model import (
     Request,
     RequestDataset,
     RequestOrganization,
+    new_id,
 )
 
 log = logging.getLogger(__name__)
@@ -132,7 +133,7 @@ def _store_all(request: Request, prepared: list[attachments.Prepared],
     for item in prepared:
         file_id = attachments.store(item, request.id, written, actor.name)
         row = Attachment(
-            request_id=request.id, kind=item.kind, file_id=file_id, name=item.name,
+            id=new_id(), request_id=request.id, kind=item.kind, file_id=file_id, name=item.name,
             size=item.size, media_type=item.media_type, sha256=item.sha256,
             uploaded_by=actor.user_id, organization_id=organization_id, created_at=_now(),
         )
