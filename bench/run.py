@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ckanext.statrequest.samples import pdf_bytes
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 INI = HERE / "bench.ini"
@@ -465,28 +467,6 @@ def _seed_one(copier: Copier, rnd: random.Random, wf: Any, calendar: Any, sla_da
 
 # --- fresh requests for the transition benchmark --------------------------------------------
 
-def _pdf(text: str) -> bytes:
-    body = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(body) + body + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out, offsets = io.BytesIO(), []
-    out.write(b"%PDF-1.4\n")
-    for i, obj in enumerate(objects, 1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % i + obj + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    for off in offsets:
-        out.write(b"%010d 00000 n \n" % off)
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n"
-              % (len(objects) + 1, xref))
-    return out.getvalue()
 
 
 def _png() -> bytes:
@@ -511,8 +491,8 @@ def submit(requester: str, n: int) -> dict[str, Any]:
                description="Data posyandu aktif per desa.", period="2025", breakdown="Desa",
                data_format="CSV", purpose="Penelitian skripsi", consent_personal_data=True,
                identity_document=upload("ktp.png", _png()),
-               request_letter=upload("surat.pdf", _pdf("Surat permohonan data")),
-               data_form=upload("formulir.pdf", _pdf("Formulir")))
+               request_letter=upload("surat.pdf", pdf_bytes("Surat permohonan data")),
+               data_form=upload("formulir.pdf", pdf_bytes("Formulir")))
 
 
 # --- measuring ------------------------------------------------------------------------------
