@@ -129,6 +129,17 @@ def migrate() -> None:
         sys.exit(f"ckan db upgrade failed:\n{out.stdout}\n{out.stderr}")
 
 
+def use_port_variables() -> None:
+    """The documented STATREQUEST_*_PORT variables reach bench.ini (and the `ckan` commands
+    started from here) through CKAN's own environment overrides."""
+    pg = os.environ.get("STATREQUEST_PG_PORT", "5432")
+    solr = os.environ.get("STATREQUEST_SOLR_PORT", "8983")
+    redis = os.environ.get("STATREQUEST_REDIS_PORT", "6379")
+    os.environ["CKAN_SQLALCHEMY_URL"] = f"postgresql://ckan:ckan@127.0.0.1:{pg}/ckan_bench"
+    os.environ["CKAN_SOLR_URL"] = f"http://127.0.0.1:{solr}/solr/ckan_test"
+    os.environ["CKAN_REDIS_URL"] = f"redis://127.0.0.1:{redis}/2"
+
+
 def load_app() -> Any:
     from ckan.cli import load_config
     from ckan.config.middleware import make_app
@@ -231,8 +242,8 @@ TABLES = ("statrequest_identity_access", "statrequest_attachment", "statrequest_
           "statrequest_counter")
 REQUEST_COLUMNS = (
     "id", "tracking_number", "requester_id", "requester_name", "identity_type",
-    "identity_number", "institution", "category", "email", "phone", "address", "title",
-    "description", "period", "breakdown", "data_format", "purpose", "state", "outcome",
+    "identity_number", "identity_number_hash", "institution", "category", "email", "phone",
+    "address", "title", "description", "period", "breakdown", "data_format", "purpose", "state", "outcome",
     "assignee_id", "received_at", "sla_due_at", "sla_paused_at", "sla_pauses", "closed_at",
     "version", "created_at", "updated_at")
 EVENT_COLUMNS = ("request_id", "actor_id", "actor_role", "acting", "transition", "from_state",
@@ -431,9 +442,12 @@ def _seed_one(copier: Copier, rnd: random.Random, wf: Any, calendar: Any, sla_da
     due = calendar.due_date(created_at, sla_days,
                             [(dt.datetime.fromisoformat(a), dt.datetime.fromisoformat(b))
                              for a, b in pauses])
+    from ckanext.statrequest import crypto
+
+    nik = f"6104{rnd.randrange(10**12):012d}"  # stored as the portal stores it: encrypted
     copier.add("statrequest_request", (
         rid, tracking, requester, f"Pemohon {people['requesters'][requester][-2:]}", "nik",
-        f"6104{rnd.randrange(10**12):012d}",
+        crypto.encrypt(nik), crypto.lookup_hash(nik),
         "" if category == "masyarakat_umum" else "Universitas Tanjungpura", category,
         f"{people['requesters'][requester]}@bench.test", "0812-3456-7890",
         f"Jl. Merdeka {rnd.randint(1, 200)}, {kec}",
@@ -727,6 +741,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--no-explain", action="store_true", help="skip EXPLAIN ANALYZE")
     args = parser.parse_args()
+    use_port_variables()
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     os.chdir(ROOT)
     started = time.perf_counter()

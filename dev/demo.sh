@@ -7,7 +7,9 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 RUN="$ROOT/.run"
 INI="$RUN/demo.ini"
 CKAN="$ROOT/.venv/bin/ckan"
-PORT=${STATREQUEST_DEMO_PORT:-5000}
+# shellcheck source=dev/ports.sh
+. "$ROOT/dev/ports.sh"
+PORT=$DEMO_PORT
 
 say() { printf '\033[1m[demo]\033[0m %s\n' "$*"; }
 die() { printf '\033[31m[demo] ERROR:\033[0m %s\n' "$*" >&2; exit 1; }
@@ -20,10 +22,24 @@ fi
 bash "$ROOT/dev/services.sh" start
 (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && die "port $PORT is taken by another program; stop it or set STATREQUEST_DEMO_PORT"
 
-if [ ! -f "$INI" ]; then
-  secret=$("$ROOT/.venv/bin/python" -c "import secrets; print(secrets.token_urlsafe(32))")
-  sed -e "s|@SECRET@|$secret|" -e "s|@RUN@|$RUN|g" "$ROOT/dev/demo.ini.in" > "$INI"
+new_key() { "$ROOT/.venv/bin/python" -c "import os, base64; print(base64.b64encode(os.urandom(32)).decode())"; }
+# Secrets are made once and kept; the ini is written anew on every start so that the port
+# variables always reach it.
+if [ ! -f "$RUN/demo-secrets.env" ]; then
+  "$ROOT/.venv/bin/python" - > "$RUN/demo-secrets.env" <<'PY'
+import base64, os, secrets
+print("SECRET=" + secrets.token_urlsafe(32))
+print("PERSONAL_DATA_KEY=" + base64.b64encode(os.urandom(32)).decode())
+PY
+  chmod 600 "$RUN/demo-secrets.env"
 fi
+# shellcheck disable=SC1091
+. "$RUN/demo-secrets.env"
+sed -e "s|@SECRET@|$SECRET|" -e "s|@PERSONAL_DATA_KEY@|$PERSONAL_DATA_KEY|" -e "s|@RUN@|$RUN|g" \
+    -e "s|@PG_PORT@|$PG_PORT|g" -e "s|@REDIS_PORT@|$REDIS_PORT|g" -e "s|@SOLR_PORT@|$SOLR_PORT|g" \
+    -e "s|@DEMO_PORT@|$DEMO_PORT|g" -e "s|@SMTP_PORT@|$SMTP_PORT|g" \
+    "$ROOT/dev/demo.ini.in" > "$INI.tmp"
+chmod 600 "$INI.tmp"; mv "$INI.tmp" "$INI"
 mkdir -p "$RUN/storage"
 
 say "migrating the database (CKAN core, activity, statrequest)"
@@ -51,4 +67,6 @@ $(sed 's/^/    /' "$RUN/demo-passwords.txt")
   Signing passphrase (paraf and signature, demo keys): rahasia-uji
   Stop with Ctrl-C, then 'make stop' to stop PostgreSQL, Redis and Solr.
 TXT
-exec "$CKAN" -c "$INI" run -H 127.0.0.1 -p "$PORT" --disable-reloader
+# `ckan run` is a development server: never expose its interactive debugger (a 500 would
+# show source, SQL and a console). Production runs gunicorn behind nginx.
+exec "$CKAN" -c "$INI" run -H 127.0.0.1 -p "$PORT" --disable-reloader --disable-debugger

@@ -10,9 +10,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 RUN="$ROOT/.run"
 VENV="$ROOT/.venv"
-PG_PORT=${STATREQUEST_PG_PORT:-5432}
-REDIS_PORT=${STATREQUEST_REDIS_PORT:-6379}
-SOLR_PORT=${STATREQUEST_SOLR_PORT:-8983}
+# shellcheck source=dev/ports.sh
+. "$ROOT/dev/ports.sh"
 SOLR_CORES="ckan ckan_test"
 APT_PACKAGES="postgresql redis-server libpq-dev libmagic1 libpango-1.0-0 libpangoft2-1.0-0
   libharfbuzz-subset0 fonts-liberation2 poppler-utils softhsm2 chromium curl gcc python3-dev"
@@ -78,23 +77,38 @@ cmd_install() { install_system; install_python; install_solr; }
 # --- PostgreSQL ----------------------------------------------------------------------------------
 pg_ready() { "$(pg_bin)/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" 2>/dev/null; }
 
+# The cluster lives in .run/pgdata, run by the `postgres` user. When that user cannot reach
+# .run (a clone under /root or any other 0700 folder), the cluster goes to a folder of its own
+# under /var/lib/postgresql, named after this checkout, and .run/pgdata links to it.
+pg_home() {
+  if su postgres -s /bin/sh -c "cd '$RUN'" 2>/dev/null; then
+    echo "$RUN/pg"
+  else
+    echo "/var/lib/postgresql/statrequest/$(printf '%s' "$ROOT" | sha256sum | cut -c1-16)"
+  fi
+}
+
 start_pg() {
-  local data="$RUN/pgdata" bin; bin=$(pg_bin)
+  local bin home data log; bin=$(pg_bin)
   [ -n "$bin" ] || die "PostgreSQL server binaries not found (apt package postgresql)"
+  data="$RUN/pgdata"
   if [ -f "$data/postmaster.pid" ] && pg_ready; then say "PostgreSQL already running on :$PG_PORT"; return; fi
   port_busy "$PG_PORT" && die "PostgreSQL cannot start: port $PG_PORT is taken by another program"
+  home=$(pg_home); log="$home/postgresql.log"
   if [ ! -f "$data/PG_VERSION" ]; then
-    say "initialising PostgreSQL cluster in $data"
-    rm -rf "$data"; mkdir -p "$data"; chown postgres:postgres "$data"; chmod 700 "$data"
+    say "initialising PostgreSQL cluster in $home/data"
     # A half-made cluster is removed so that the next run starts clean.
-    su postgres -s /bin/sh -c "'$bin/initdb' -D '$data' -U postgres -A trust -E UTF8 --locale=C.UTF-8" \
-      > "$RUN/pg-init.log" 2>&1 || { rm -rf "$data"; die "PostgreSQL initdb failed; see $RUN/pg-init.log"; }
+    rm -rf "$data" "$home"; mkdir -p "$home/data"
+    chown -R postgres:postgres "$home"; chmod 700 "$home/data"
+    ln -s "$home/data" "$data"
+    su postgres -s /bin/sh -c "'$bin/initdb' -D '$home/data' -U postgres -A trust -E UTF8 --locale=C.UTF-8" \
+      > "$RUN/pg-init.log" 2>&1 || { rm -rf "$data" "$home"; die "PostgreSQL initdb failed; see $RUN/pg-init.log"; }
   fi
-  chown postgres:postgres "$RUN/pgdata"
-  touch "$RUN/postgresql.log"; chown postgres:postgres "$RUN/postgresql.log"
-  su postgres -s /bin/sh -c "'$bin/pg_ctl' -D '$RUN/pgdata' -l '$RUN/postgresql.log' -w -t 60 \
+  mkdir -p "$home"; touch "$log"; chown postgres:postgres "$home" "$log"; ln -sfn "$log" "$RUN/postgresql.log"
+  # postgres may not be able to follow .run/pgdata: hand it the real folder
+  su postgres -s /bin/sh -c "'$bin/pg_ctl' -D '$(readlink -f "$data")' -l '$log' -w -t 60 \
      -o \"-p $PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=/tmp -c max_connections=200 -c fsync=off -c synchronous_commit=off\" start" \
-     >/dev/null || die "PostgreSQL did not start; see $RUN/postgresql.log"
+     >/dev/null || die "PostgreSQL did not start; see $log"
   pg_ready || die "PostgreSQL did not answer on 127.0.0.1:$PG_PORT"
   local psql=("$bin/psql" -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -v ON_ERROR_STOP=1)
   "${psql[@]}" -tc "SELECT 1 FROM pg_roles WHERE rolname='ckan'" | grep -q 1 \
@@ -107,8 +121,8 @@ start_pg() {
 }
 
 stop_pg() {
-  [ -f "$RUN/pgdata/postmaster.pid" ] || return 0
-  su postgres -s /bin/sh -c "'$(pg_bin)/pg_ctl' -D '$RUN/pgdata' -m fast -w stop" >/dev/null 2>&1 || true
+  [ -f "$RUN/pgdata/postmaster.pid" ] || return 0  # follows the link to a cluster kept elsewhere
+  su postgres -s /bin/sh -c "'$(pg_bin)/pg_ctl' -D '$(readlink -f "$RUN/pgdata")' -m fast -w stop" >/dev/null 2>&1 || true
   say "PostgreSQL stopped"
 }
 

@@ -32,6 +32,7 @@ if __package__ in (None, ""):  # run as a script: make `bench.scale` importable
 
 from bench.scale import faults as faults_mod  # noqa: E402
 from bench.scale import report  # noqa: E402
+from bench.scale import stack as stack_mod  # noqa: E402
 from bench.scale.stack import BIN, ROOT, Stack, StackError, queued_jobs  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
@@ -298,7 +299,8 @@ def start_stack(stack: Stack, profile: dict[str, Any], out: Path) -> tuple[dict[
     # build the web assets once, as a deployment does: four fresh processes building them at
     # their first page race on the same directory (CKAN core: FileExistsError, HTTP 500)
     assets = subprocess.Popen([str(BIN / "ckan"), "-c", str(stack.ini), "asset", "build"],
-                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+                              cwd=ROOT, env=stack_mod.child_env(), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.STDOUT)
     solr.join()
     if solr_error:
         raise solr_error[0]
@@ -328,7 +330,7 @@ def run_load(stack: Stack, profile: dict[str, Any], out: Path, cron: Cron
     starts with the first HTTP call (Locust needs a few seconds to start)."""
     users = profile["users"]
     count = users["requesters"] + len(OFFICIALS) + users["opd_count"] + users["verifiers"]
-    env = {**os.environ, "SCALE_CONFIG": str(out / "run-config.json"), "SCALE_OUT": str(out),
+    env = {**stack_mod.child_env(), "SCALE_CONFIG": str(out / "run-config.json"), "SCALE_OUT": str(out),
            "SCALE_PROFILE": json.dumps({**users, "officials": OFFICIALS}),
            "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     argv = [str(BIN / "locust"), "-f", str(ROOT / "bench" / "scale" / "locustfile.py"),
@@ -429,7 +431,8 @@ def execute(profile_name: str, overrides: dict[str, Any] | None = None, keep: bo
             [sys.executable, "-m", "bench.scale.checker", "--ini", str(stack.ini),
              "--run-config", str(out / "run-config.json"), "--acks", str(out / "acks.jsonl"),
              "--sink", str(stack.sink_log), "--out", str(out / "check.json")],
-            cwd=ROOT, capture_output=True, text=True, check=False, timeout=3600)
+            cwd=ROOT, env=stack_mod.child_env(), capture_output=True, text=True, check=False,
+            timeout=3600)
         if (out / "check.json").exists():
             result["checker"] = json.loads((out / "check.json").read_text())
         else:

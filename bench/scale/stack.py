@@ -32,6 +32,15 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 RUN = ROOT / ".run"
 PG_PORT = int(os.environ.get("STATREQUEST_PG_PORT", "5432"))
+# dev/test.sh points CKAN at the test services through CKAN's environment overrides; the
+# processes of this stack have their own database, Redis and Solr, named in their ini.
+_CKAN_OVERRIDES = ("CKAN_SQLALCHEMY_URL", "CKAN_SOLR_URL", "CKAN_REDIS_URL")
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in _CKAN_OVERRIDES}
+    env.update(extra)
+    return env
 WORKDIR_PREFIX = "scale-"
 
 
@@ -84,7 +93,7 @@ class Service:
         try:
             self.popen = subprocess.Popen(
                 self.argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                cwd=ROOT, env={**os.environ, **(self.env or {})}, start_new_session=True)
+                cwd=ROOT, env=child_env(**(self.env or {})), start_new_session=True)
         finally:
             out.close()
         self.starts += 1
@@ -242,7 +251,7 @@ class Stack:
     def ckan(self, *args: str, timeout: float = 600, check: bool = True
              ) -> subprocess.CompletedProcess[str]:
         out = subprocess.run([str(BIN / "ckan"), "-c", str(self.ini), *args], cwd=ROOT,
-                             capture_output=True, text=True, check=False, timeout=timeout)
+                             env=child_env(), capture_output=True, text=True, check=False, timeout=timeout)
         if check and out.returncode != 0:
             raise StackError(f"ckan {' '.join(args)} failed:\n{out.stdout[-3000:]}\n"
                              f"{out.stderr[-3000:]}")
@@ -251,7 +260,7 @@ class Stack:
     def python(self, module: str, *args: str, timeout: float = 3600
                ) -> subprocess.CompletedProcess[str]:
         out = subprocess.run([sys.executable, "-m", module, *args], cwd=ROOT,
-                             capture_output=True, text=True, check=False, timeout=timeout)
+                             env=child_env(), capture_output=True, text=True, check=False, timeout=timeout)
         if out.returncode != 0:
             raise StackError(f"{module} failed:\n{out.stdout[-3000:]}\n{out.stderr[-5000:]}")
         return out
@@ -528,6 +537,7 @@ ckan.files.storage.statrequest_scale.initialize = true
 
 ckanext.statrequest.diskominfo_org = diskominfo
 ckanext.statrequest.signing.pki_dir = {pki}
+ckanext.statrequest.personal_data_key = ujTgEwMoiPEMxM0fcp3hhq0P2zj7pYaWCJ85t6FYdzg=
 ckanext.statrequest.notify.retry_intervals = {retry}
 ; thirty test accounts submit hundreds of requests an hour
 ckanext.statrequest.limit.user_per_hour = 0

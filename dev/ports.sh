@@ -1,0 +1,16 @@
+# Sourced by dev/services.sh, dev/demo.sh and dev/test.sh: the one place where the documented
+# port variables are read, so every service and every configuration agree on them.
+PG_PORT=${STATREQUEST_PG_PORT:-5432}
+REDIS_PORT=${STATREQUEST_REDIS_PORT:-6379}
+SOLR_PORT=${STATREQUEST_SOLR_PORT:-8983}
+DEMO_PORT=${STATREQUEST_DEMO_PORT:-5000}
+SMTP_PORT=${STATREQUEST_SMTP_PORT:-8025}
+
+# The test run points CKAN at the same services through CKAN's own environment overrides
+# (CKAN_SQLALCHEMY_URL, CKAN_SOLR_URL, CKAN_REDIS_URL win over test.ini), so test.ini keeps
+# the default ports and a machine with other ports needs no edited copy of it.
+export_test_urls() {
+  export CKAN_SQLALCHEMY_URL="postgresql://ckan:ckan@127.0.0.1:$PG_PORT/ckan_test"
+  export CKAN_SOLR_URL="http://127.0.0.1:$SOLR_PORT/solr/ckan_test"
+  export CKAN_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/1"
+}
