@@ -22,7 +22,6 @@ fi
 bash "$ROOT/dev/services.sh" start
 (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && die "port $PORT is taken by another program; stop it or set STATREQUEST_DEMO_PORT"
 
-new_key() { "$ROOT/.venv/bin/python" -c "import os, base64; print(base64.b64encode(os.urandom(32)).decode())"; }
 # Secrets are made once and kept; the ini is written anew on every start so that the port
 # variables always reach it.
 if [ ! -f "$RUN/demo-secrets.env" ]; then
@@ -35,9 +34,13 @@ PY
 fi
 # shellcheck disable=SC1091
 . "$RUN/demo-secrets.env"
+if [ -z "${PERSONAL_DATA_KEY:-}" ]; then  # secrets kept from before identity numbers were encrypted
+  PERSONAL_DATA_KEY=$("$ROOT/.venv/bin/python" -c "import os, base64; print(base64.b64encode(os.urandom(32)).decode())")
+  echo "PERSONAL_DATA_KEY=$PERSONAL_DATA_KEY" >> "$RUN/demo-secrets.env"
+fi
 sed -e "s|@SECRET@|$SECRET|" -e "s|@PERSONAL_DATA_KEY@|$PERSONAL_DATA_KEY|" -e "s|@RUN@|$RUN|g" \
     -e "s|@PG_PORT@|$PG_PORT|g" -e "s|@REDIS_PORT@|$REDIS_PORT|g" -e "s|@SOLR_PORT@|$SOLR_PORT|g" \
-    -e "s|@DEMO_PORT@|$DEMO_PORT|g" -e "s|@SMTP_PORT@|$SMTP_PORT|g" \
+    -e "s|@DEMO_PORT@|$DEMO_PORT|g" -e "s|@SMTP_PORT@|$SMTP_PORT|g" -e "s|@PKI_PORT@|$PKI_PORT|g" \
     "$ROOT/dev/demo.ini.in" > "$INI.tmp"
 chmod 600 "$INI.tmp"; mv "$INI.tmp" "$INI"
 mkdir -p "$RUN/storage"
@@ -50,6 +53,8 @@ say "loading demo data"
 
 "$CKAN" -c "$INI" statrequest init-test-pki >> "$RUN/demo-data.log" 2>&1 \
   || die "creating the demo signing keys failed; see $RUN/demo-data.log"
+# the TSA/OCSP/CRL service of that test PKI (re-read: init-test-pki may have added signers)
+bash "$ROOT/dev/services.sh" restart-pki
 
 if ! { [ -f "$RUN/worker.pid" ] && kill -0 "$(cat "$RUN/worker.pid")" 2>/dev/null; }; then
   nohup "$CKAN" -c "$INI" jobs worker > "$RUN/worker.log" 2>&1 &

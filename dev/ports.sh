@@ -5,6 +5,7 @@ REDIS_PORT=${STATREQUEST_REDIS_PORT:-6379}
 SOLR_PORT=${STATREQUEST_SOLR_PORT:-8983}
 DEMO_PORT=${STATREQUEST_DEMO_PORT:-5000}
 SMTP_PORT=${STATREQUEST_SMTP_PORT:-8025}
+PKI_PORT=${STATREQUEST_PKI_PORT:-9010}  # the demo's test PKI service (TSA, OCSP, CRL)
 
 # The test run points CKAN at the same services through CKAN's own environment overrides
 # (CKAN_SQLALCHEMY_URL, CKAN_SOLR_URL, CKAN_REDIS_URL win over test.ini), so test.ini keeps

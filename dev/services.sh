@@ -72,7 +72,19 @@ install_solr() {
   fi
 }
 
-cmd_install() { install_system; install_python; install_solr; }
+install_verapdf() {
+  # veraPDF (PDF/A validator) for the tests; only its class path is kept.
+  local cp="$RUN/verapdf/classpath.txt"
+  mkdir -p "$RUN/verapdf"
+  if [ ! -s "$cp" ] || [ "$ROOT/dev/verapdf/pom.xml" -nt "$cp" ]; then
+    say "resolving veraPDF from Maven Central (first time takes a minute)"
+    (cd "$ROOT/dev/verapdf" && mvn -q -B dependency:build-classpath -Dmdep.outputFile="$cp.tmp" \
+       > "$RUN/verapdf/maven.log" 2>&1) || die "Maven could not fetch veraPDF; see $RUN/verapdf/maven.log"
+    mv "$cp.tmp" "$cp"
+  fi
+}
+
+cmd_install() { install_system; install_python; install_solr; install_verapdf; }
 
 # --- PostgreSQL ----------------------------------------------------------------------------------
 pg_ready() { "$(pg_bin)/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" 2>/dev/null; }
@@ -200,12 +212,52 @@ stop_solr() {
   rm -f "$pidf"; say "Solr stopped"
 }
 
-cmd_start() { mkdir -p "$RUN"; cmd_install; start_pg; start_redis; start_solr; }
-cmd_stop() { stop_solr; stop_redis; stop_pg; }
+# --- test PKI service (demo): TSA, OCSP and CRLs of the demo's test PKI ---------------------------
+# `certomancer animate` (Werkzeug, 127.0.0.1 only) serves the config that `ckan statrequest
+# init-test-pki` writes when signing.test_pki_url is set; the demo's letters get their trusted
+# time and revocation data from it. Not started before that config exists.
+PKI_CONFIG=${STATREQUEST_PKI_CONFIG:-$RUN/storage/statrequest-pki/certomancer/certomancer.yml}
+pki_ready() { curl -sf -o /dev/null "http://127.0.0.1:$PKI_PORT/statrequest-test/crls/root/latest.crl"; }
+
+start_pki() {
+  local pidf="$RUN/pki.pid"
+  if [ ! -f "$PKI_CONFIG" ]; then
+    say "test PKI service not started: no test PKI yet (ckan statrequest init-test-pki makes it)"; return
+  fi
+  if [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null && pki_ready; then
+    say "test PKI service already running on :$PKI_PORT"; return
+  fi
+  port_busy "$PKI_PORT" && die "test PKI service cannot start: port $PKI_PORT is taken by another program (set STATREQUEST_PKI_PORT)"
+  nohup "$VENV/bin/certomancer" --config "$PKI_CONFIG" animate --port "$PKI_PORT" --no-web-ui \
+    --no-time-override > "$RUN/pki.log" 2>&1 &
+  echo $! > "$pidf"
+  for _ in $(seq 60); do
+    pki_ready && break
+    kill -0 "$(cat "$pidf")" 2>/dev/null || die "test PKI service exited while starting; see $RUN/pki.log"
+    sleep 0.25
+  done
+  pki_ready || die "test PKI service did not answer on 127.0.0.1:$PKI_PORT; see $RUN/pki.log"
+  say "test PKI service (TSA, OCSP, CRL) ready on http://127.0.0.1:$PKI_PORT"
+}
+
+stop_pki() {
+  local pidf="$RUN/pki.pid"
+  [ -f "$pidf" ] || return 0
+  local pid; pid=$(cat "$pidf")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill "$pid"; for _ in $(seq 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$pidf"; say "test PKI service stopped"
+}
+
+cmd_start() { mkdir -p "$RUN"; cmd_install; start_pg; start_redis; start_solr; start_pki; }
+cmd_stop() { stop_pki; stop_solr; stop_redis; stop_pg; }
 cmd_status() {
   pg_ready && echo "postgresql: up (127.0.0.1:$PG_PORT)" || echo "postgresql: down"
   redis_ready && echo "redis: up (127.0.0.1:$REDIS_PORT)" || echo "redis: down"
   solr_ready ckan && echo "solr: up (http://127.0.0.1:$SOLR_PORT/solr)" || echo "solr: down"
+  pki_ready && echo "test PKI service: up (http://127.0.0.1:$PKI_PORT)" || echo "test PKI service: down"
 }
 
 case "${1:-}" in
@@ -215,5 +267,7 @@ case "${1:-}" in
   status) cmd_status ;;
   restart-solr) stop_solr; start_solr ;;
   restart-redis) stop_redis; start_redis ;;
+  restart-pki) stop_pki; start_pki ;;
+  install-verapdf) mkdir -p "$RUN"; install_verapdf ;;
   *) echo "usage: $0 install|start|stop|status" >&2; exit 2 ;;
 esac

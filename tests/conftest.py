@@ -8,7 +8,7 @@ from typing import Any
 import ckan.model as model
 import pytest
 from ckan.tests import factories
-from support import POSITIONS, as_sysadmin
+from support import POSITIONS, SIGNERS, TEST_PKI_DIR, as_sysadmin, issue_credentials
 
 USER_PASSWORD = "Sandi-Uji-2026"
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -24,16 +24,18 @@ def clean_db(reset_db, migrate_db_for, with_plugins):
 
 @pytest.fixture(scope="session")
 def test_pki() -> dict[str, Any]:
-    """The test PKI (a CA and one PKCS#12 key per signing position), made once."""
-    from ckanext.statrequest.documents.testpki import create_test_pki
+    """The test PKI (a CA; one PKCS#12 key per signing position for the documents tests and
+    one per signing PERSON of `office`), made once and kept in .run/test-pki."""
+    from ckanext.statrequest.documents.testpki import DEFAULT_POSITIONS, create_test_pki
 
-    return create_test_pki(os.path.join(HERE, ".run", "test-pki"))
+    return create_test_pki(TEST_PKI_DIR, positions=DEFAULT_POSITIONS + SIGNERS)
 
 
 @pytest.fixture
-def office(clean_db) -> types.SimpleNamespace:
-    """Diskominfo with one user per position, three OPD with an admin each, two requesters,
-    another logged-in user and a sysadmin."""
+def office(clean_db, test_pki) -> types.SimpleNamespace:
+    """Diskominfo with one user per position (the signing ones with their own signing
+    credential), three OPD with an admin each, two requesters, another logged-in user and a
+    sysadmin."""
     people = types.SimpleNamespace()
     people.sysadmin = factories.Sysadmin()["name"]
     diskominfo = factories.Organization(name="diskominfo", title="Diskominfo")
@@ -44,6 +46,7 @@ def office(clean_db) -> types.SimpleNamespace:
                     role="admin" if name == "kadis" else "editor")
         as_sysadmin("statrequest_position_assign", position=position, user=name,
                     nip="19800101200501100" + str(len(name)))
+    issue_credentials(*SIGNERS)
     people.opd = {}
     for slug in ("dinas-kesehatan", "dinas-pendidikan", "dinas-pertanian"):
         org = factories.Organization(name=slug, title=slug.replace("-", " ").title())

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import os
 from typing import Any
 
 import ckantoolkit as tk
@@ -79,6 +80,22 @@ POSITIONS = {
     "staf1": "staf",
     "staf2": "staf",
 }
+SIGNERS = ("kabid", "sekretaris", "kadis")  # the people of POSITIONS who initial or sign
+TEST_PKI_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                            ".run", "test-pki")  # = signing.pki_dir of test.ini
+
+
+def issue_credentials(*names: str, identities: dict[str, tuple[str, ...]] | None = None
+                      ) -> dict[str, Any]:
+    """Give each named user their OWN test certificate (``<name>.p12`` in the test PKI) and
+    register it as their signing credential. Keys belong to people, not positions."""
+    from ckanext.statrequest.documents.testpki import create_test_pki
+
+    pki = create_test_pki(TEST_PKI_DIR, positions=names, identities=identities)
+    for name in names:
+        as_sysadmin("statrequest_credential_set", user=name, backend="pkcs12",
+                    reference=f"{name}.p12")
+    return pki
 
 
 

@@ -232,14 +232,16 @@ def test_identity_access_list(office):
     act("kasi", "statrequest_attachment_download", id=identity["id"])
     act("pemohon1", "statrequest_attachment_download", id=identity["id"])
     listed = act("sekretaris", "statrequest_identity_access_list", id=rid)
-    assert [e["user_name"] for e in listed] == ["pemohon1", "kasi"]  # newest first
+    # newest first: the two document downloads, then kasi's view of the full NIK on show
+    assert [(e["user_name"], e["kind"]) for e in listed] == [
+        ("pemohon1", "document"), ("kasi", "document"), ("kasi", "nik")]
     assert listed[0]["attachment_kind"] == "identity_document"
     number = as_sysadmin("statrequest_show", id=rid)["tracking_number"]
     assert act(office.sysadmin, "statrequest_identity_access_list", id=number) == listed
     for user in ("kadis", "kasi", "pemohon1", "admin-kesehatan", "other", None):
         with pytest.raises(tk.NotAuthorized):
             act(user, "statrequest_identity_access_list", id=rid)
-    assert model.Session.scalar(select(func.count()).select_from(IdentityAccess)) == 2
+    assert model.Session.scalar(select(func.count()).select_from(IdentityAccess)) == 3
 
 
 # --- access rules of the operations actions -----------------------------------------------------

@@ -43,3 +43,21 @@ def test_without_guest_mode_links_are_dead(office, app):
     with pytest.raises(tk.NotAuthorized):
         act(None, "statrequest_create", **request_data())
     assert app.get("/permintaan-data/tamu/abc", status=404)
+
+
+@pytest.mark.ckan_config("ckanext.statrequest.guest_mode", "true")
+def test_links_of_the_first_untimed_format_count_as_expired(office, app):
+    from itsdangerous import URLSafeSerializer
+
+    from ckanext.statrequest import guest
+
+    created = act(None, "statrequest_create", **request_data())
+    old = URLSafeSerializer(tk.config["SECRET_KEY"], salt=guest.SALT).dumps(created["id"])
+    assert guest.check(old) == (guest.Status.EXPIRED, None)
+    with pytest.raises(tk.NotAuthorized):
+        act(None, "statrequest_show", id=created["id"], token=old)
+    page = app.get(f"/en/permintaan-data/tamu/{old}", status=410)
+    assert "This link has expired" in page.body and "/en/permintaan-data/lacak" in page.body
+    # the link a guest gets carries its issue time and works
+    token = created["guest_link"].rsplit("/", 1)[1]
+    assert guest.check(token) == (guest.Status.VALID, created["id"])

@@ -97,11 +97,11 @@ def test_dashboard_and_navigation_link_the_service(make_app, office):
 def test_track_page_shows_only_the_state(make_app, office):
     r = submit()
     app = make_app()
-    found = app.get("/permintaan-data/lacak", query_string={
+    found = app.post("/permintaan-data/lacak", data={
         "nomor": r["tracking_number"], "email": "DEWI@example.test"}).body
     assert 'id="track-result"' in found and "Diajukan" in found
     assert "Dewi" not in found.split('id="track-result"')[1][:400]
-    wrong = app.get("/permintaan-data/lacak", query_string={
+    wrong = app.post("/permintaan-data/lacak", data={
         "nomor": r["tracking_number"], "email": "x@example.test"}).body
     assert 'id="track-result"' not in wrong
 

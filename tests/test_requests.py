@@ -205,8 +205,10 @@ class TestVisibility:
         assert b"".join(got["stream"]) == png_bytes()
         notes = [e["note"] for e in act("kasi", "statrequest_event_list", id=rid)]
         assert "Rahasia internal: prioritas." in notes
-        views = model.Session.scalars(select(IdentityAccess)).all()
-        assert [v.user_id for v in views] == [model.User.get("kasi").id]
+        views = model.Session.scalars(select(IdentityAccess).order_by(IdentityAccess.id)).all()
+        # the full NIK on the request page, then the identity document
+        assert [(v.kind, v.user_id) for v in views] == [("nik", model.User.get("kasi").id),
+                                                       ("document", model.User.get("kasi").id)]
 
 
 def test_list_filters_sort_and_paging(office):

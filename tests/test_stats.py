@@ -380,25 +380,25 @@ def test_export_without_personal_data(office, export_log):
     assert any("personal data not included" in m and "sekretaris" in m for m in export_log)
 
 
-def test_export_with_personal_data_for_officials(office, export_log):
+def test_export_never_with_personal_data_even_for_officials(office, export_log):
     seed(office)
-    result = act("sekretaris", "statrequest_stats_export", year=2026, format="xlsx",
-                 include_personal=True)
-    assert result["filename"] == "permintaan-data_2026_DENGAN-DATA-PRIBADI.xlsx"
+    with pytest.raises(tk.ValidationError) as refused:
+        act("sekretaris", "statrequest_stats_export", year=2026, format="xlsx",
+            include_personal=True)
+    assert "include_personal" in refused.value.error_dict
+    result = act("sekretaris", "statrequest_stats_export", year=2026, format="xlsx")
+    assert result["filename"] == "permintaan-data_2026_tanpa-data-pribadi.xlsx"
     for rows in (_csv(result), _xlsx(result)):
         assert len(rows) == 6
-        first = rows[0]
-        assert first["identity_number"] == NIK
-        assert first["email"] == "pemohon1@example.test"
-        assert first["phone"] == "0812-3456-7890" and first["address"].startswith("Jl. Merdeka")
-    assert any("personal data INCLUDED" in m for m in export_log)
+        assert "identity_number" not in rows[0] and NIK not in repr(rows)
+    assert not any("INCLUDED" in m for m in export_log)
 
 
 def test_export_for_an_opd_admin_only_its_requests_and_no_personal_data(office):
     seed(office)
     result = act("admin-kesehatan", "statrequest_stats_export", **FEBRUARY)
     assert [r["tracking_number"] for r in _csv(result)] == ["PDS-2026-00001", "PDS-2026-00002"]
-    with pytest.raises(tk.NotAuthorized):
+    with pytest.raises(tk.ValidationError):
         act("admin-kesehatan", "statrequest_stats_export", include_personal=True)
 
 
@@ -406,8 +406,8 @@ def test_export_for_an_opd_admin_only_its_requests_and_no_personal_data(office):
 def test_export_for_position_holders_and_sysadmins(office, user):
     seed(office)
     user = office.sysadmin if user == "sysadmin" else user
-    result = act(user, "statrequest_stats_export", include_personal=True)
-    assert len(result["rows"]) == 7 and "identity_number" in result["columns"]
+    result = act(user, "statrequest_stats_export")
+    assert len(result["rows"]) == 7 and "identity_number" not in result["columns"]
 
 
 @pytest.mark.parametrize("user", ["pemohon1", "other", None])
@@ -448,7 +448,7 @@ def test_statistics_page_with_svg_charts(office, app, prefix):
     assert 'id="stat-total">5<' in body
     assert ("66,7%" if not prefix else "66.7%") in body
     assert ("82,41" if not prefix else "82.41") in body
-    assert 'name="include_personal"' in body
+    assert 'name="include_personal"' not in body  # exports never carry personal data
 
 
 @pytest.mark.parametrize("user", ["pemohon1", "admin-kesehatan", None])
@@ -477,14 +477,15 @@ def test_export_downloads(office, app):
         "Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(res.data.decode("utf-8-sig"))))
     assert len(rows) == 6 and "identity_number" not in rows[0]
-    res = app.get("/permintaan-data/statistik/ekspor.xlsx",
-                  query_string={"year": "2026", "include_personal": "1"})
+    assert app.get("/permintaan-data/statistik/ekspor.xlsx", query_string={
+        "year": "2026", "include_personal": "1"}, status=None).status_code == 400
+    res = app.get("/permintaan-data/statistik/ekspor.xlsx", query_string={"year": "2026"})
     assert res.status_code == 200
-    assert "DENGAN-DATA-PRIBADI.xlsx" in res.headers["Content-Disposition"]
+    assert "tanpa-data-pribadi.xlsx" in res.headers["Content-Disposition"]
     sheet = load_workbook(io.BytesIO(res.data)).active
-    assert NIK in [c.value for c in sheet[2]]
+    assert NIK not in [c.value for c in sheet[2]]
     app.set_session_user("admin-kesehatan")
     assert app.get("/permintaan-data/statistik/ekspor.csv",
-                   query_string={"include_personal": "1"}).status_code == 403
+                   query_string={"include_personal": "1"}, status=None).status_code == 400
     app.set_session_user("pemohon1")
     assert app.get("/permintaan-data/statistik/ekspor.csv").status_code == 403

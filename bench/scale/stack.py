@@ -544,6 +544,14 @@ ckanext.statrequest.limit.user_per_hour = 0
 ckanext.statrequest.limit.user_per_day = 0
 ckanext.statrequest.limit.ip_per_hour = 0
 ckanext.statrequest.limit.ip_per_day = 0
+; every simulated citizen comes from 127.0.0.1: no per-address limits on look-ups
+ckanext.statrequest.limit.verify_per_minute = 0
+ckanext.statrequest.limit.verify_per_hour = 0
+ckanext.statrequest.limit.track_per_minute = 0
+ckanext.statrequest.limit.track_per_hour = 0
+; letters are verified under full load: a generous clock, hostile files are not part of this run
+ckanext.statrequest.verify.wall_seconds = 60
+ckanext.statrequest.verify.cpu_seconds = 30
 
 [loggers]
 keys = root, ckan, ckanext, rq

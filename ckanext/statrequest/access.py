@@ -83,10 +83,17 @@ def positions_held(user_id: str, on: dt.date | None = None,
     return held
 
 
-def actor_for(user: str | model.User | None) -> Actor:
+def actor_for(user: object) -> Actor:
+    """The actor behind a user name or id, or a `model.User`.
+
+    Anything else is anonymous: None, "", flask-login's AnonymousUser (what CKAN puts in
+    `auth_user_obj` for an API call without a token), an unknown name, a deleted or pending
+    account.
+    """
     if isinstance(user, str):
-        user = model.User.get(user)
-    if user is None or user.state != "active":
+        # a NUL or an absurd length cannot name a user (and PostgreSQL refuses a NUL)
+        user = model.User.get(user) if 0 < len(user) <= 200 and "\x00" not in user else None
+    if not isinstance(user, model.User) or user.state != "active":
         return Actor(user_id=None, name=None)
     memberships = _memberships(user.id)
     org = settings.diskominfo_org()

@@ -10,6 +10,8 @@ import hashlib
 import io
 import logging
 import uuid
+import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +21,8 @@ import ckantoolkit as tk
 import magic
 from ckan.lib import files
 from ckan.lib.munge import munge_filename
+from defusedxml import ElementTree
+from defusedxml.common import DefusedXmlException
 
 from ckanext.statrequest import settings
 
@@ -45,9 +49,21 @@ ALLOWED: dict[str, tuple[str, ...]] = {
 }
 REQUESTER_KINDS = ("identity_document", "request_letter", "data_form")
 PERSONAL_KINDS = ("identity_document",)
-OFFICE_ZIP_HINT = {  # libmagic may call an OOXML/ODF package a plain zip
-    ".xlsx": OFFICE[0], ".docx": OFFICE[1], ".ods": OFFICE[2], ".odt": OFFICE[3],
+PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+# An OOXML package declares its main part in [Content_Types].xml with this content type.
+OOXML_MAIN = {
+    OFFICE[0]: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+    OFFICE[1]: "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml",
+    PPTX: "application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml",
 }
+ODF = (OFFICE[2], OFFICE[3])
+PACKAGE_SUFFIX = {  # what a ZIP claims to be by its name
+    ".xlsx": OFFICE[0], ".docx": OFFICE[1], ".pptx": PPTX, ".ods": OFFICE[2], ".odt": OFFICE[3],
+}
+# Reading a package is bounded: its entries are listed, never extracted, and only the small
+# descriptor is decompressed (and at most this much of it, whatever its header claims).
+MAX_ENTRIES = 10_000
+MAX_DESCRIPTOR = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -77,15 +93,73 @@ def _read(upload: Any, limit: int) -> tuple[str, bytes]:
     return str(name), stream.read(limit + 1)
 
 
+class NotAPackage(ValueError):
+    """A ZIP that claims (by its name or its first bytes) to be an office document, but is not
+    one of that kind."""
+
+    def __init__(self, media_type: str) -> None:
+        super().__init__(media_type)
+        self.media_type = media_type
+
+
 def sniff(name: str, content: bytes) -> str:
+    """The media type of an upload, from its bytes; an office document (a ZIP package) is
+    taken as one only when its inner structure is that of the kind it claims to be."""
     media_type = magic.from_buffer(content[:8192], mime=True)
-    if media_type in ("application/zip", "application/octet-stream"):
-        for suffix, office_type in OFFICE_ZIP_HINT.items():
-            if name.lower().endswith(suffix) and content[:2] == b"PK":
-                return office_type
+    claimed = media_type if media_type in (*OOXML_MAIN, *ODF) else None
+    if claimed is None and content[:2] == b"PK":
+        claimed = next((t for s, t in PACKAGE_SUFFIX.items() if name.lower().endswith(s)), None)
+    if claimed is not None:
+        if not _is_package(content, claimed):
+            raise NotAPackage(claimed)
+        return claimed
     if media_type == "text/plain" and name.lower().endswith(".csv"):
         return "text/csv"
     return media_type
+
+
+def _is_package(content: bytes, media_type: str) -> bool:
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            entries = archive.infolist()
+            if not entries or len(entries) > MAX_ENTRIES:
+                return False
+            if media_type in ODF:
+                return _is_odf(archive, entries[0], media_type)
+            return _is_ooxml(archive, media_type)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError,
+            EOFError, OSError, ValueError, zlib.error):  # damaged, encrypted, exotic
+        return False
+
+
+def _is_odf(archive: zipfile.ZipFile, first: zipfile.ZipInfo, media_type: str) -> bool:
+    """ODF: the first entry is `mimetype`, stored uncompressed, holding the document's type."""
+    if (first.filename != "mimetype" or first.compress_type != zipfile.ZIP_STORED
+            or first.header_offset != 0 or first.file_size > 100):
+        return False
+    with archive.open(first) as f:
+        return f.read(101) == media_type.encode("ascii")
+
+
+def _is_ooxml(archive: zipfile.ZipFile, media_type: str) -> bool:
+    """OOXML: [Content_Types].xml declares a main part of this kind, and that part exists."""
+    names = set(archive.namelist())
+    if "[Content_Types].xml" not in names:
+        return False
+    with archive.open("[Content_Types].xml") as f:
+        descriptor = f.read(MAX_DESCRIPTOR + 1)
+    if len(descriptor) > MAX_DESCRIPTOR:
+        return False
+    try:  # defusedxml: no entity expansion, no external references
+        root = ElementTree.fromstring(descriptor, forbid_dtd=True)
+    except (ElementTree.ParseError, DefusedXmlException):
+        return False
+    for element in root:
+        if (element.tag.rsplit("}", 1)[-1] == "Override"
+                and element.get("ContentType") == OOXML_MAIN[media_type]
+                and (element.get("PartName") or "").lstrip("/") in names):
+            return True
+    return False
 
 
 def prepare(kind: str, upload: Any, field: str | None = None) -> Prepared:
@@ -100,7 +174,14 @@ def prepare(kind: str, upload: Any, field: str | None = None) -> Prepared:
     if len(content) > limit:
         raise tk.ValidationError({field: [
             _("The file is larger than %(mb)s MB.") % {"mb": limit // (1024 * 1024)}]})
-    media_type = sniff(name, content)
+    try:
+        media_type = sniff(name, content)
+    except NotAPackage as exc:
+        shown = name.replace("\\", "/").split("/")[-1][:120] or _short(exc.media_type)
+        raise tk.ValidationError({field: [
+            _("%(name)s is not a valid %(type)s file: its content does not have the structure "
+              "of one. Save it again from the office program, or upload it as PDF.")
+            % {"name": shown, "type": _short(exc.media_type)}]}) from None
     if media_type not in ALLOWED[kind]:
         raise tk.ValidationError({field: [
             _("This file type is not accepted here (%(type)s). Accepted: %(allowed)s.")
@@ -111,7 +192,7 @@ def prepare(kind: str, upload: Any, field: str | None = None) -> Prepared:
 
 def _short(media_type: str) -> str:
     return {PDF: "PDF", JPEG: "JPEG", PNG: "PNG", OFFICE[0]: "XLSX", OFFICE[1]: "DOCX",
-            OFFICE[2]: "ODS", OFFICE[3]: "ODT", "text/csv": "CSV", "text/plain": "TXT",
+            OFFICE[2]: "ODS", OFFICE[3]: "ODT", PPTX: "PPTX", "text/csv": "CSV", "text/plain": "TXT",
             "application/json": "JSON", "application/zip": "ZIP"}.get(media_type, media_type)
 
 

@@ -46,24 +46,32 @@ def workflow_check(path: str) -> None:
 @statrequest.command("init-test-pki")
 @click.option("--dir", "directory", default=None, help="Where to write (default: signing.pki_dir).")
 def init_test_pki(directory: str | None) -> None:
-    """Create a TEST certificate authority and one PKCS#12 key per signing position.
+    """Create a TEST certificate authority and one PKCS#12 key per signing PERSON.
 
-    For demos and tests only: the keys' passphrase is public. The certificates carry the
-    names and NIP of the officials who hold the positions now, when there are any.
+    For demos and tests only: the keys' passphrase is public. Everyone who holds or is
+    appointed to a signing position (definitive, Plt, Plh) gets a certificate in their own
+    name and NIP, registered as their signing credential (keys belong to people).
     """
     from ckanext.statrequest import letters
     from ckanext.statrequest.documents.testpki import DEFAULT_PASSPHRASE, create_test_pki
 
-    identities = {}
-    for position in letters.FIELDS:
-        user, row = letters.holder(position)
-        if user is not None and row is not None and row.nip:
-            identities[position] = (user.fullname or user.name, row.nip)
+    people = letters.signing_people()
+    identities = {
+        name: (user.fullname or user.name, row.nip or "0" * 18, letters.position_title(row.position))
+        for name, (user, row) in people.items()}
     target = directory or str(letters.pki_dir())
-    manifest = create_test_pki(target, positions=tuple(letters.FIELDS), identities=identities)
+    labels = tuple(people) or tuple(letters.FIELDS)  # no officials yet: one key per position
+    # with signing.test_pki_url: a PKI whose OCSP/CRL/TSA addresses point at the local service
+    # that dev/services.sh runs (certomancer animate), for timestamps and revocation data
+    manifest = create_test_pki(target, positions=labels, identities=identities,
+                               responder_url=tk.config.get(
+                                   "ckanext.statrequest.signing.test_pki_url") or None)
+    site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
+    registered = set(letters.register_test_credentials(manifest, site_user))
     click.echo(f"Test PKI in {target} (passphrase: {DEFAULT_PASSPHRASE})")
-    for position, signer in manifest["signers"].items():
-        click.echo(f"  {position:<14} {signer['name']}  {signer['p12']}")
+    for label, signer in manifest["signers"].items():
+        note = "  (credential registered)" if label in registered else ""
+        click.echo(f"  {label:<14} {signer['name']}  {signer['p12']}{note}")
 
 
 def _load_commands() -> None:

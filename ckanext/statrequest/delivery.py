@@ -116,6 +116,39 @@ def may_read(user: model.User | None, pkg: model.Package) -> bool:
     return bool(set(user_labels(user)) & set(dataset_labels(pkg)))
 
 
+def on_resource_download(sender: str, **kw: Any) -> None:
+    """Receiver of CKAN's `resource_download` (sent with the response ready): a delivery
+    dataset's file must not stay in a shared cache or the browser's (CKAN marks downloads
+    `public` whenever no page was rendered)."""
+    import flask
+
+    resource = model.Resource.get(sender) if isinstance(sender, str) else None
+    if resource is None or not flask.has_request_context() or \
+            request_of(model.Package.get(resource.package_id)) is None:
+        return
+    flask.request.environ["__no_cache__"] = True  # CKAN then writes `private`, not `public`
+
+    @flask.after_this_request
+    def no_store(response: Any) -> Any:
+        response.cache_control.no_store = True
+        response.cache_control.public = False
+        response.cache_control.max_age = None
+        return response
+
+
+def visible_members(user: model.User | None, package_ids: set[str]) -> set[str]:
+    """Of these datasets, those that are no delivery dataset or that `user` may read."""
+    if not package_ids:
+        return set()
+    hidden = set()
+    for pkg in model.Session.scalars(select(model.Package).where(
+            model.Package.id.in_(package_ids),
+            model.Package.plugin_data.has_key(PLUGIN_DATA_KEY))):
+        if request_of(pkg) is not None and not may_read(user, pkg):
+            hidden.add(pkg.id)
+    return package_ids - hidden
+
+
 # --- the job --------------------------------------------------------------------------------
 
 def on_transition(sender: str, request_id: str | None = None, **kw: Any) -> None:

@@ -4,6 +4,7 @@ Idempotent: what exists already is left as it is, so running it twice duplicates
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
 
@@ -24,6 +25,8 @@ ORGANIZATIONS = [
 USERS: list[tuple[str, str, str | None, tuple[str, str] | None]] = [
     ("sekretaris", "Hj. Rahmawati, S.Sos., M.Si.", "sekretaris", ("diskominfo", "editor")),
     ("kadis", "Drs. H. Syarif Hidayat, M.Si.", "kepala_dinas", ("diskominfo", "admin")),
+    # acting Head of Agency (Plt) for a few weeks, with their own certificate
+    ("plt-kadis", "Ir. Bambang Wijaya, M.Si.", "kepala_dinas", ("diskominfo", "editor")),
     ("kabid", "Andi Pratama, S.Kom., M.T.", "kepala_bidang", ("diskominfo", "editor")),
     ("kasi", "Maria Ulfa, S.Si.", "kepala_seksi", ("diskominfo", "editor")),
     ("staf1", "Budi Santoso, A.Md.", "staf", ("diskominfo", "member")),
@@ -38,7 +41,15 @@ USERS: list[tuple[str, str, str | None, tuple[str, str] | None]] = [
 NIPS = {  # demo civil-servant numbers (NIP, 18 digits), also put in the test certificates
     "kadis": "196805121994031006", "sekretaris": "197402022000032004",
     "kabid": "198108172006041002", "kasi": "198503302010012011",
+    "plt-kadis": "197011231996031002",
 }
+RANKS = {  # pangkat/golongan, printed under the signer's name
+    "kadis": "Pembina Utama Muda (IV/c)", "sekretaris": "Pembina (IV/a)",
+    "kabid": "Penata Tingkat I (III/d)", "kasi": "Penata (III/c)",
+    "plt-kadis": "Pembina Tingkat I (IV/b)",
+}
+# Acting appointments: user -> (kind, stands in for, days from today until it ends)
+ACTING = {"plt-kadis": ("plt", "kadis", 30)}
 
 DATASETS = [
     ("dinas-kesehatan", "jumlah-puskesmas-2025", "Jumlah Puskesmas per Kecamatan 2025"),
@@ -109,9 +120,14 @@ def _assign_position(ctx: dict[str, Any], user: str, position: str) -> None:
         action = tk.get_action("statrequest_position_list")
     except KeyError:  # the positions API is not loaded (older config)
         return
-    current = action(dict(ctx), {"position": position})
-    if any(a["user_name"] == user for a in current):
+    current = action(dict(ctx), {"position": position, "include_inactive": True})
+    if any(a["user_name"] == user and not a["revoked"] for a in current):
         return
-    nip = NIPS.get(user, "")
-    tk.get_action("statrequest_position_assign")(
-        dict(ctx), {"position": position, "user": user, "nip": nip})
+    data = {"position": position, "user": user, "nip": NIPS.get(user, ""),
+            "rank": RANKS.get(user, "")}
+    if user in ACTING:
+        kind, for_whom, days = ACTING[user]
+        today = dt.date.today()
+        data.update(kind=kind, stands_in_for=for_whom, valid_from=today.isoformat(),
+                    valid_to=(today + dt.timedelta(days=days)).isoformat())
+    tk.get_action("statrequest_position_assign")(dict(ctx), data)

@@ -122,8 +122,8 @@ class ActionForm(FlaskForm):
 
 
 class TrackForm(FlaskForm):
-    class Meta:
-        csrf = False  # a GET search form
+    """Tracking number and the requester's email: posted with a CSRF token, so that the email
+    never appears in an address (access logs, browser history, Referer headers)."""
 
     nomor = StringField()
     email = EmailField()

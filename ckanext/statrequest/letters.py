@@ -18,15 +18,18 @@ import ckan.model as model
 import ckantoolkit as tk
 from sqlalchemy import select
 
-from ckanext.statrequest import attachments
+from ckanext.statrequest import attachments, settings
 from ckanext.statrequest.core.numbering import format_letter_number
-from ckanext.statrequest.model import Attachment, Event, Position, Request
+from ckanext.statrequest.model import Attachment, Event, Position, Request, SigningCredential
 
 log = logging.getLogger(__name__)
 _ = tk._
 
 # Which pre-created signature field each position signs.
 FIELDS = {"kepala_bidang": "Paraf1", "sekretaris": "Paraf2", "kepala_dinas": "TTE"}
+KIND_PREFIX = {"definitif": "", "plt": "Plt.", "plh": "Plh."}  # before the title on letters
+ZONE_NAMES = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA",
+              "Asia/Jayapura": "WIT"}
 transitioned = tk.signals.ckanext.signal("statrequest_transitioned")
 
 
@@ -39,19 +42,70 @@ def pki_dir() -> Path:
     return Path(opt("signing.pki_dir") or Path(tk.config.get("ckan.storage_path")) / "statrequest-pki")
 
 
-def holder(position: str, on: dt.date | None = None) -> tuple[model.User | None, Position | None]:
-    """The official holding a position today (a definitive holder before an acting one)."""
-    on = on or dt.date.today()
+# --- who holds a position, and for whom they act ----------------------------------------------
+
+def _active(position: str, on: dt.date) -> list[Position]:
+    """Assignments in force on a day: definitive holders first, then the latest acting one."""
     rows = model.Session.scalars(
         select(Position).where(
             Position.position == position, Position.revoked_at.is_(None),
             Position.valid_from <= on,
-        ).order_by(Position.acting, Position.valid_from.desc())
+        ).order_by(Position.kind != "definitif", Position.valid_from.desc())
     ).all()
-    for row in rows:
-        if row.valid_to is None or row.valid_to >= on:
-            return model.User.get(row.user_id), row
+    return [r for r in rows if r.valid_to is None or r.valid_to >= on]
+
+
+def holder(position: str, on: dt.date | None = None) -> tuple[model.User | None, Position | None]:
+    """The official holding a position on a day (a definitive holder before an acting one)."""
+    for row in _active(position, on or dt.date.today()):
+        return model.User.get(row.user_id), row
     return None, None
+
+
+def assignment(user_id: str | None, position: str, on: dt.date | None = None
+               ) -> Position | None:
+    """The user's OWN assignment to a position on a day (definitive before acting)."""
+    if not user_id:
+        return None
+    return next((r for r in _active(position, on or dt.date.today()) if r.user_id == user_id),
+                None)
+
+
+def stood_in_for(row: Position, on: dt.date | None = None) -> model.User | None:
+    """Whom a Plt/Plh stands in for: the named official, else the definitive holder."""
+    if row.kind == "definitif":
+        return None
+    if row.stands_in_for:
+        return model.User.get(row.stands_in_for)
+    for other in _active(row.position, on or dt.date.today()):
+        if other.kind == "definitif" and other.user_id != row.user_id:
+            return model.User.get(other.user_id)
+    return None
+
+
+def _person(user: model.User | None) -> dict[str, str] | None:
+    return {"id": user.id, "name": _name(user)} if user is not None else None
+
+
+def acting_data(user_id: str | None, position: str) -> dict[str, Any]:
+    """Event data of a step taken by an acting official: the kind, and on whose behalf."""
+    row = assignment(user_id, position)
+    if row is None or row.kind == "definitif":
+        return {}
+    return {"acting_kind": row.kind, "on_behalf_of": _person(stood_in_for(row))}
+
+
+def position_title(position: str) -> str:
+    """A position's title as printed on letters."""
+    key = f"ckanext.statrequest.letter.title.{position}"
+    # dynamic key: config.get() would warn "not declared" on every letter when it is unset
+    configured = tk.config[key] if key in tk.config else None  # noqa: SIM401
+    if configured:
+        return str(configured)
+    if position == "kepala_dinas" and opt("letter.signer_title"):
+        return str(opt("letter.signer_title"))
+    label = settings.workflow().positions.get(position)
+    return label.id if label else position
 
 
 def _name(user: model.User | None) -> str:
@@ -64,23 +118,34 @@ def verification_url(request: Request) -> str:
             + f"/permintaan-data/verifikasi/{request.verification_code}")
 
 
+def _logo() -> bytes | str:
+    path = opt("letter.logo")
+    if not path:
+        return "logo-default.svg"
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        log.error("letter logo %s cannot be read: %s", path, exc)
+        raise tk.ValidationError({"letter": [_("The letterhead logo cannot be read.")]}) from None
+
+
 def letter_data(request: Request, files: list[Attachment]) -> Any:
     from ckanext.statrequest.documents.letter import DeliveredFile, LetterData, LetterHead
 
-    head_user, head_pos = holder("kepala_dinas")
-    kabid, _p1 = holder("kepala_bidang")
-    sekretaris, _p2 = holder("sekretaris")
     reason = _last_note(request, ("tolak", "hasil_sesuai", "data_tidak_tersedia"))
+    signing = next((t for t in settings.workflow().transitions.values() if t.letter == "sign"),
+                   None)
+    signer_position = (signing.on_behalf_of or signing.actor) if signing else "kepala_dinas"
     return LetterData(
         letterhead=LetterHead(
-            name_lines=tuple(tk.aslist(opt("letter.agency_lines"), sep="|")),
+            name_lines=tuple(x for x in tk.aslist(opt("letter.agency_lines", ""), sep="|") if x),
             address=opt("letter.address", ""),
             phone=opt("letter.phone", ""), email=opt("letter.email", ""),
-            website=opt("letter.website", ""),
+            website=opt("letter.website", ""), logo=_logo(),
         ),
         letter_number=request.letter_number or "",
         place=opt("letter.place", ""),
-        date=dt.date.today(),
+        date=dt.date.today(),  # drafted; the letter's date is the final signature's
         hal="Jawaban Permohonan Data",  # the letter is an Indonesian official document
         addressee_name=request.requester_name,
         addressee_institution=request.institution or "",
@@ -90,15 +155,14 @@ def letter_data(request: Request, files: list[Attachment]) -> Any:
         requested_data_title=request.title,
         request_number=request.tracking_number,
         request_date=request.received_at.date(),
-        signer_name=_name(head_user),
-        signer_nip=head_pos.nip if head_pos else "",
-        signer_position=opt("letter.signer_title", ""),
-        signer_acting="Plt." if head_pos is not None and head_pos.acting else "",
-        paraf1_name=_name(kabid),
-        paraf2_name=_name(sekretaris),
+        signer_position=position_title(signer_position),
+        paraf1_title=position_title("kepala_bidang"),
+        paraf2_title=position_title("sekretaris"),
         verification_url=verification_url(request),
         files=[DeliveredFile(a.name, a.size, a.sha256) for a in files],
-        tembusan=tuple(tk.aslist(opt("letter.tembusan", ""), sep="|")),
+        # an empty setting is no copy at all (aslist of "" would give one empty line)
+        tembusan=tuple(x.strip() for x in tk.aslist(opt("letter.tembusan", ""), sep="|")
+                       if x.strip()),
         record={
             "tracking_number": request.tracking_number, "letter_number": request.letter_number,
             "title": request.title, "outcome": request.outcome,
@@ -158,8 +222,14 @@ def draft(request: Request, written: attachments.Written, actor_id: str | None) 
     if not request.letter_number:  # assigned once, from a per-year counter
         today = dt.date.today()
         seq = next_number("letter", today.year)
-        request.letter_number = format_letter_number(
-            opt("letter.number_pattern", "{seq:03d}/DISKOMINFO/{bulan_romawi}/{tahun}"), seq, today)
+        try:
+            request.letter_number = format_letter_number(
+                opt("letter.number_pattern", "{kode}/{seq:03d}/DISKOMINFO/{tahun}"), seq, today,
+                classification=opt("letter.classification_code", "500.12.11.3"))
+        except ValueError as exc:  # a misconfigured pattern or code: say so, write nothing
+            log.error("letter number: %s", exc)
+            raise tk.ValidationError({"letter": [_(
+                "The letter number pattern or classification code is misconfigured.")]}) from None
     if not request.verification_code:
         request.verification_code = secrets.token_urlsafe(12)
     try:
@@ -171,39 +241,206 @@ def draft(request: Request, written: attachments.Written, actor_id: str | None) 
                  rendered.pdf, written, actor_id)
 
 
-def backend_for(position: str) -> Any:
+# --- signing credentials: one per person -------------------------------------------------
+
+def credential_for(user_id: str | None) -> SigningCredential | None:
+    """The user's active signing credential (keys belong to people, never to positions)."""
+    if not user_id:
+        return None
+    return model.Session.scalars(
+        select(SigningCredential).where(SigningCredential.user_id == user_id,
+                                        SigningCredential.revoked_at.is_(None))).first()
+
+
+def p12_path(reference: str) -> Path:
+    """A PKCS#12 reference: a file inside the signing folder (no other path on the server)."""
+    folder = pki_dir().resolve()
+    path = (folder / reference).resolve()
+    if not path.is_relative_to(folder) or path == folder:
+        raise ValueError("the key file must be inside the signing folder")
+    return path
+
+
+def signing_trust_roots() -> list[Any]:
+    """Roots the signers' chains must lead to (signing.trust_roots, else the PKI's root)."""
+    from ckanext.statrequest.documents.certs import load_pem_certs
+
+    paths = tk.aslist(opt("signing.trust_roots", ""))
+    if not paths:
+        paths = [str(p) for p in (pki_dir() / "root.pem", pki_dir() / "root-ca.pem")
+                 if p.exists()][:1]
+    roots: list[Any] = []
+    for path in paths:
+        try:
+            roots.extend(load_pem_certs(path))
+        except (OSError, ValueError):
+            log.error("trust root %s cannot be read", path)
+    return roots
+
+
+def signing_options(position: str) -> Any:
+    """PAdES level of this position's signature (config/signing.yaml).
+
+    With a TSA: B-T; plus revocation data (signing.ltv): B-LT; the final signature also gets a
+    document timestamp: B-LTA. Paraf get the same B-LT (signing.paraf_ltv) so that each of
+    them still validates after its certificate expires. None: B-B (no TSA configured).
+    """
+    from ckanext.statrequest.documents.signers import SignOptions
+
+    url = opt("signing.tsa_url")
+    if not url:
+        return None
+    final = FIELDS.get(position) == "TTE"
+    ltv = tk.asbool(opt("signing.ltv", True)) and (final or tk.asbool(opt("signing.paraf_ltv",
+                                                                          True)))
+    user = opt("signing.tsa_username")
+    roots = signing_trust_roots() if ltv else []
+    return SignOptions(
+        timestamper_url=url,
+        timestamper_auth=(user, opt("signing.tsa_password", "")) if user else None,
+        embed_validation_info=bool(ltv and roots), trust_roots=roots,
+        lta_on_final=bool(final and ltv and roots),
+        http_timeout=float(opt("signing.http_timeout", 20)),
+    )
+
+
+def revocation_check() -> Any:
+    """How the verification page learns current revocation status: from the configured OCSP/CRL
+    addresses (signing.revocation_urls) only, hard-fail unless signing.revocation_hard_fail is
+    off; None: offline (embedded data, soft-fail)."""
+    from ckanext.statrequest.documents.verify import RevocationCheck
+
+    prefixes = tuple(tk.aslist(opt("signing.revocation_urls", "")))
+    if not prefixes:
+        return None
+    return RevocationCheck(prefixes, hard_fail=tk.asbool(opt("signing.revocation_hard_fail",
+                                                             True)),
+                           timeout=float(opt("signing.http_timeout", 20)))
+
+
+def backend_for(credential: SigningCredential, position: str) -> Any:
+    """The signing backend of one person's credential."""
     from ckanext.statrequest.documents import signers
 
-    kind = opt(f"signing.{position}.backend") or opt("signing.backend", "pkcs12")
-    if kind == "pkcs12":
-        p12 = opt(f"signing.{position}.p12") or pki_dir() / f"{position}.p12"
+    settings_ = credential.settings or {}
+    if credential.backend == "pkcs12":
         chain = tk.aslist(opt(f"signing.{position}.chain") or opt("signing.chain")
                           or str(pki_dir() / "ca-chain.pem"))
-        return signers.Pkcs12Backend(p12, [c for c in chain if Path(c).exists()])
-    if kind == "pkcs11":
+        return signers.Pkcs12Backend(p12_path(credential.reference),
+                                     [c for c in chain if Path(c).exists()],
+                                     options=signing_options(position))
+    if credential.backend == "pkcs11":
         return signers.Pkcs11Backend(
-            opt(f"signing.{position}.pkcs11_lib", "/usr/lib/softhsm/libsofthsm2.so"),
-            opt(f"signing.{position}.token_label"), opt(f"signing.{position}.key_label"),
-            opt(f"signing.{position}.cert_label"))
-    if kind == "remote":
-        return signers.RemoteBsreBackend(opt(f"signing.{position}.remote_url"),
-                                         opt(f"signing.{position}.nik"))
+            settings_.get("pkcs11_lib") or opt("signing.pkcs11_lib")
+            or opt(f"signing.{position}.pkcs11_lib", "/usr/lib/softhsm/libsofthsm2.so"),
+            credential.reference, settings_.get("key_label") or credential.reference,
+            settings_.get("cert_label") or settings_.get("key_label") or credential.reference,
+            options=signing_options(position))
+    if credential.backend == "remote":
+        url = opt("signing.remote_url") or opt(f"signing.{position}.remote_url")
+        if not url:
+            raise tk.ValidationError({"passphrase": [_("No signing method is configured.")]})
+        user = opt("signing.remote_username")
+        return signers.RemoteBsreBackend(
+            url, credential.reference, auth=(user, opt("signing.remote_password", ""))
+            if user else None, trust_roots=signing_trust_roots(),
+            options=signing_options(position))
     raise tk.ValidationError({"passphrase": [_("No signing method is configured.")]})
 
 
-def sign(request: Request, position: str, secret: str, written: attachments.Written,
-         actor_id: str | None, final: bool) -> Attachment:
-    """Apply this position's paraf or signature to the current letter."""
-    from ckanext.statrequest.documents import signers
+def certificate_facts(cert: Any) -> dict[str, Any]:
+    """What the portal keeps of a certificate (asn1crypto): fingerprint, names, expiry."""
+    return {
+        "cert_fingerprint": hashlib.sha256(cert.dump()).hexdigest(),
+        "cert_subject": cert.subject.human_friendly,
+        "cert_issuer": cert.issuer.human_friendly,
+        "cert_not_after": cert.not_valid_after,
+    }
 
-    field = FIELDS.get(position)
-    if field is None:
+
+class _WrongCertificate(Exception):
+    pass
+
+
+def _local_now() -> dt.datetime:
+    return settings.calendar().localize(dt.datetime.now(dt.timezone.utc))
+
+
+def _appearance(request: Request, pdf: bytes, field: str, final: bool, credential:
+                SigningCredential, user: model.User, row: Position | None,
+                on_behalf: str | None, seen: dict[str, Any]) -> Any:
+    """The hook that checks the unlocked certificate and draws what the field shows."""
+    from ckanext.statrequest.documents import appearance, letter
+
+    size = appearance.field_size(pdf, field)
+    now = _local_now()
+    prefix = KIND_PREFIX.get(row.kind, "") if row is not None else ""
+
+    def draw(cert: Any) -> bytes:
+        facts = certificate_facts(cert)
+        if credential.cert_fingerprint and facts["cert_fingerprint"] != credential.cert_fingerprint:
+            # the key file / token does not hold the certificate registered for this person
+            raise _WrongCertificate()
+        seen.update(facts)
+        if not final:
+            return letter.render_paraf_mark(letter.ParafMark(
+                name=_name(user), when=now.replace(tzinfo=None), acting=prefix,
+                zone=ZONE_NAMES.get(str(settings.get("timezone")), "")), size)
+        return letter.render_signature_block(letter.SignatureBlock(
+            place=opt("letter.place", ""), date=now.date(),
+            title=position_title(row.position if row is not None else "kepala_dinas"),
+            signer_name=_name(user), verification_url=verification_url(request),
+            acting=prefix, on_behalf_of=position_title(on_behalf) if on_behalf else "",
+            rank=row.rank if row is not None else "", nip=row.nip if row is not None else "",
+            issuer_statement=letter.issuer_statement(cert.issuer.native)), size)
+
+    return draw
+
+
+def sign(request: Request, position: str, secret: str, written: attachments.Written,
+         actor_id: str | None, final: bool, on_behalf: str | None = None
+         ) -> tuple[Attachment, dict[str, Any]]:
+    """Apply the actor's own paraf or signature to the current letter.
+
+    The key used is the credential of the user who signs, never another person's; a user
+    without one is refused before anything is signed.
+    """
+    from ckanext.statrequest.documents import signers
+    from ckanext.statrequest.documents.letter import LetterRenderError
+
+    field = FIELDS["kepala_dinas"] if final else FIELDS.get(position)
+    if field is None or (not final and field == FIELDS["kepala_dinas"]):
         raise tk.ValidationError({"transition": [_("This position does not sign letters.")]})
+    credential = credential_for(actor_id)
+    user = model.User.get(actor_id) if actor_id else None
+    if credential is None or user is None:
+        raise tk.ValidationError({"passphrase": [_(
+            "You have no signing credential; ask the administrator.")]})
+    row = assignment(actor_id, position)
     _row, pdf = _current_letter(request)
-    reason = "Tanda tangan elektronik" if final else "Paraf"
-    meta = signers.SignMeta(reason=reason, location=opt("letter.place"))
+    prefix = KIND_PREFIX.get(row.kind, "") if row is not None else ""
+    what = "Tanda tangan elektronik" if final else "Paraf"
+    title = " ".join(p for p in (prefix, position_title(position)) if p)
+    if on_behalf:
+        title = f"a.n. {position_title(on_behalf)}, {title}"
+    seen: dict[str, Any] = {}
+    meta = signers.SignMeta(
+        reason=f"{what} {title}", location=opt("letter.place"),
+        appearance=_appearance(request, pdf, field, final, credential, user, row, on_behalf,
+                               seen))
     try:
-        signed = signers.sign_sync(backend_for(position), pdf, field, meta, secret)
+        backend = backend_for(credential, position)
+        signed = signers.sign_sync(backend, pdf, field, meta, secret)
+    except _WrongCertificate:
+        log.warning("signing refused for %s: the key of credential %s holds another certificate",
+                    request.tracking_number, credential.id)
+        raise tk.ValidationError({"passphrase": [_(
+            "Your key does not hold the certificate registered for you; ask the "
+            "administrator.")]}) from None
+    except (ValueError, LetterRenderError) as exc:
+        log.error("signing set-up failed for %s: %s", request.tracking_number, exc)
+        raise tk.ValidationError({"passphrase": [_(
+            "Your signing credential cannot be used; ask the administrator.")]}) from None
     except signers.SigningError as exc:
         # the message never contains the secret; the code says what went wrong
         log.info("signing failed for %s (%s): %s", request.tracking_number, position, exc.code)
@@ -211,18 +448,76 @@ def sign(request: Request, position: str, secret: str, written: attachments.Writ
     kind = "signed_reply" if final else "draft_reply"
     name = (f"surat-balasan-{request.tracking_number}.pdf" if final
             else f"draf-balasan-{request.tracking_number}.pdf")
-    return _keep(request, kind, name, signed, written, actor_id)
+    signer = {"credential": credential.id, "backend": credential.backend,
+              "certificate_subject": seen.get("cert_subject") or credential.cert_subject,
+              "certificate_fingerprint": seen.get("cert_fingerprint")
+              or credential.cert_fingerprint}
+    return _keep(request, kind, name, signed, written, actor_id), signer
 
 
 def apply(effect: str, request: Request, event: Event, actor: Any, secret: str,
           written: attachments.Written) -> None:
     """The letter effect of a transition (`draft`, `paraf` or `sign`)."""
+    data: dict[str, Any] = {}
     if effect == "draft":
         row = draft(request, written, actor.user_id)
     else:
-        row = sign(request, event.actor_role, secret, written, actor.user_id,
-                   final=effect == "sign")
-    event.data = {**(event.data or {}), "letter": row.id, "letter_sha256": row.sha256}
+        t = settings.workflow().transitions.get(event.transition)
+        on_behalf = t.on_behalf_of if t is not None and effect == "sign" else None
+        row, data["signer"] = sign(request, event.actor_role, secret, written, actor.user_id,
+                                   final=effect == "sign", on_behalf=on_behalf)
+        if on_behalf:
+            user, _pos = holder(on_behalf)
+            data["atas_nama"] = {"position": on_behalf, **(_person(user) or {})}
+    event.data = {**(event.data or {}), **data, "letter": row.id, "letter_sha256": row.sha256}
+
+
+def signing_positions() -> list[str]:
+    """Positions whose steps put a paraf or signature on the letter (workflow order)."""
+    wf = settings.workflow()
+    return list(dict.fromkeys(t.actor for t in wf.transitions.values()
+                              if t.letter in ("paraf", "sign")))
+
+
+def signing_people(on: dt.date | None = None) -> dict[str, tuple[model.User, Position]]:
+    """Everyone who holds, or is appointed to hold, a signing position from a day on
+    (definitive holders, Plt and Plh alike), by user name."""
+    on = on or dt.date.today()
+    people: dict[str, tuple[model.User, Position]] = {}
+    rows = model.Session.scalars(select(Position).where(
+        Position.position.in_(signing_positions()), Position.revoked_at.is_(None),
+        (Position.valid_to.is_(None)) | (Position.valid_to >= on),
+    ).order_by(Position.kind != "definitif", Position.valid_from)).all()
+    for row in rows:
+        user = model.User.get(row.user_id)
+        if user is not None and user.state == "active":
+            people.setdefault(user.name, (user, row))
+    return people
+
+
+def register_test_credentials(manifest: dict[str, Any], site_user: str) -> list[str]:
+    """Give each person of a test PKI manifest (labels = user names) their own credential,
+    unless they already have this very certificate. Returns the names registered."""
+    done = []
+    folder = pki_dir().resolve()
+    for label, entry in manifest["signers"].items():
+        user = model.User.get(label)
+        p12 = Path(entry["p12"]).resolve()
+        if user is None or not p12.is_relative_to(folder):
+            continue  # a position label, or a PKI outside the signing folder
+        cert = Path(entry["cert"]).read_bytes()
+        from ckanext.statrequest.documents.certs import load_certs_data
+
+        fingerprint = certificate_facts(load_certs_data(cert)[0])["cert_fingerprint"]
+        current = credential_for(user.id)
+        if current is not None and current.cert_fingerprint == fingerprint:
+            continue
+        tk.get_action("statrequest_credential_set")(
+            {"user": site_user, "ignore_auth": True},
+            {"user": user.id, "backend": "pkcs12", "reference": str(p12.relative_to(folder)),
+             "certificate": cert.decode("ascii")})
+        done.append(label)
+    return done
 
 
 def after_commit(request_id: str, transition: str) -> None:

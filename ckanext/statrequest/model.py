@@ -16,10 +16,27 @@ from sqlalchemy import (
     UnicodeText,
 )
 from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
-from sqlalchemy.orm import Mapped, mapped_column
-from sqlalchemy.types import TIMESTAMP
+from sqlalchemy.orm import Mapped, mapped_column, validates
+from sqlalchemy.types import TIMESTAMP, TypeDecorator
+
+from ckanext.statrequest import crypto
 
 TS = TIMESTAMP(timezone=True)
+
+
+class EncryptedText(TypeDecorator[str]):
+    """Text encrypted on its way to the database and decrypted on its way back, so the code
+    reads and writes clear values while the table holds only ciphertext. Not comparable in
+    SQL: look a value up through its keyed-hash column instead."""
+
+    impl = UnicodeText
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Any) -> str | None:
+        return crypto.encrypt(value)
+
+    def process_result_value(self, value: str | None, dialect: Any) -> str | None:
+        return crypto.decrypt(value)
 
 
 def now() -> dt.datetime:
@@ -38,7 +55,9 @@ class Request(tk.BaseModel):
     requester_id: Mapped[str | None] = mapped_column(UnicodeText, ForeignKey("user.id"))
     requester_name: Mapped[str] = mapped_column(UnicodeText)
     identity_type: Mapped[str] = mapped_column(UnicodeText)
-    identity_number: Mapped[str | None] = mapped_column(UnicodeText)
+    identity_number: Mapped[str | None] = mapped_column(EncryptedText)
+    # HMAC of the number (crypto.lookup_hash): exact look-up without decrypting every row
+    identity_number_hash: Mapped[str | None] = mapped_column(UnicodeText)
     institution: Mapped[str] = mapped_column(UnicodeText, default="")
     category: Mapped[str] = mapped_column(UnicodeText)
     email: Mapped[str] = mapped_column(UnicodeText)
@@ -70,6 +89,11 @@ class Request(tk.BaseModel):
     search_vector: Mapped[Any] = mapped_column(
         TSVECTOR, Computed("search_vector", persisted=True), deferred=True
     )
+
+    @validates("identity_number")
+    def _hash_identity_number(self, key: str, value: str | None) -> str | None:
+        self.identity_number_hash = crypto.lookup_hash(value)
+        return value
 
 
 class RequestDataset(tk.BaseModel):
@@ -145,9 +169,37 @@ class Position(tk.BaseModel):
     user_id: Mapped[str] = mapped_column(UnicodeText, ForeignKey("user.id", ondelete="CASCADE"))
     valid_from: Mapped[dt.date] = mapped_column(Date)
     valid_to: Mapped[dt.date | None] = mapped_column(Date)
-    acting: Mapped[bool] = mapped_column(Boolean, default=False)
+    acting: Mapped[bool] = mapped_column(Boolean, default=False)  # kind != definitif (kept)
+    # definitif | plt (pelaksana tugas) | plh (pelaksana harian)
+    kind: Mapped[str] = mapped_column(UnicodeText, default="definitif")
+    # the official a Plt/Plh stands in for (None: whoever holds the position definitively)
+    stands_in_for: Mapped[str | None] = mapped_column(UnicodeText, ForeignKey("user.id"))
     note: Mapped[str] = mapped_column(UnicodeText, default="")
     nip: Mapped[str] = mapped_column(UnicodeText, default="")
+    rank: Mapped[str] = mapped_column(UnicodeText, default="")  # pangkat/golongan
+    created_by: Mapped[str | None] = mapped_column(UnicodeText)
+    created_at: Mapped[dt.datetime] = mapped_column(TS, default=now)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(TS)
+
+
+class SigningCredential(tk.BaseModel):
+    """A person's signing key: a PKCS#12 file, a PKCS#11 token or a remote-service NIK.
+
+    Keys belong to people, never to positions: whoever signs uses their own credential.
+    At most one active (not revoked) credential per user.
+    """
+
+    __tablename__ = "statrequest_signing_credential"
+
+    id: Mapped[str] = mapped_column(UnicodeText, primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(UnicodeText, ForeignKey("user.id", ondelete="CASCADE"))
+    backend: Mapped[str] = mapped_column(UnicodeText)  # pkcs12 | pkcs11 | remote
+    reference: Mapped[str] = mapped_column(UnicodeText)  # p12 file / token label / NIK
+    settings: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)  # key/cert labels
+    cert_fingerprint: Mapped[str] = mapped_column(UnicodeText, default="")  # SHA-256 hex
+    cert_subject: Mapped[str] = mapped_column(UnicodeText, default="")
+    cert_issuer: Mapped[str] = mapped_column(UnicodeText, default="")
+    cert_not_after: Mapped[dt.datetime | None] = mapped_column(TS)
     created_by: Mapped[str | None] = mapped_column(UnicodeText)
     created_at: Mapped[dt.datetime] = mapped_column(TS, default=now)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(TS)
@@ -172,12 +224,14 @@ class Counter(tk.BaseModel):
 
 
 class IdentityAccess(tk.BaseModel):
-    """Who opened an identity document, and when (shown to the Secretary; UU 27/2022)."""
+    """Who saw a requester's identity, and when (shown to the Secretary; UU 27/2022): the
+    identity document opened (kind `document`) or the full NIK shown (kind `nik`)."""
 
     __tablename__ = "statrequest_identity_access"
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
-    attachment_id: Mapped[str] = mapped_column(UnicodeText)
+    kind: Mapped[str] = mapped_column(UnicodeText, default="document")
+    attachment_id: Mapped[str | None] = mapped_column(UnicodeText)
     request_id: Mapped[str] = mapped_column(
         UnicodeText, ForeignKey("statrequest_request.id", ondelete="CASCADE")
     )

@@ -23,6 +23,21 @@ class StatrequestPlugin(p.SingletonPlugin, DefaultTranslation):
     p.implements(p.IConfigDeclaration)
     p.implements(p.ISignal)
     p.implements(p.IPermissionLabels)
+    p.implements(p.IMiddleware, inherit=True)
+    p.implements(p.IFiles, inherit=True)
+
+    # IMiddleware
+    def make_middleware(self, app: Any, config: Any) -> Any:
+        """Whatever a request did (a database error, an error page that failed too), end its
+        SQLAlchemy session: an aborted transaction left behind would fail the next requests
+        of other users served by the same thread."""
+        if hasattr(app, "teardown_request"):  # the Flask app (not a WSGI wrapper)
+            from ckanext.statrequest.views import mark_served, release_session
+
+            # first of all before-request functions, so that a failure in any other is covered
+            app.before_request_funcs.setdefault(None, []).insert(0, mark_served)
+            app.teardown_request(release_session)
+        return app
 
     # IConfigDeclaration
     def declare_config_options(self, declaration: Any, key: Any) -> None:
@@ -39,6 +54,8 @@ class StatrequestPlugin(p.SingletonPlugin, DefaultTranslation):
 
         subscriptions = notifications.signal_subscriptions()
         subscriptions.setdefault(letters.transitioned, []).append(delivery.on_transition)
+        subscriptions.setdefault(tk.signals.resource_download, []).append(
+            delivery.on_resource_download)
         return subscriptions
 
     # IConfigurer
@@ -46,6 +63,21 @@ class StatrequestPlugin(p.SingletonPlugin, DefaultTranslation):
         tk.add_template_directory(config, "templates")
         tk.add_public_directory(config, "public")
         tk.add_resource("assets", "statrequest")
+        from ckanext.statrequest import crypto
+
+        crypto.check_configuration()  # no start without a usable personal-data key
+
+    # IFiles: CKAN's file actions on a request's files follow the request's own rule
+    def files_file_allows(self, context: Any, file: Any, operation: Any) -> bool | None:
+        from ckanext.statrequest import files
+
+        return files.file_allows(context, file, operation)
+
+    def files_owner_allows(self, context: Any, owner_type: str, owner_id: str,
+                           operation: Any) -> bool | None:
+        from ckanext.statrequest import files
+
+        return files.owner_allows(context, owner_type, owner_id, operation)
 
     # IPermissionLabels: delivery datasets are readable by the requester and the routed OPD too
     # (only the first implementing plugin counts; ours falls back to CKAN's default labels)

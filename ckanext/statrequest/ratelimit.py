@@ -8,12 +8,18 @@ day). A submission is counted when it has been committed (`on_submitted`, from t
 Concurrent submissions may overshoot a limit by the few that are in flight together.
 If Redis is down the limits are not enforced: accepting requests matters more.
 Diskominfo officials and sysadmins (who may enter requests for walk-in citizens) are not limited.
+
+`check_ip_rate` limits the anonymous public look-ups (verifying an uploaded letter, tracking a
+request) per IP address in the same way, counting each call as it is made. Over the limit it
+raises `RateLimited`, which the pages answer with 429, and the action API too (`views.verify`
+turns the API's 409 for this error into 429 with Retry-After).
 """
 from __future__ import annotations
 
 import logging
 import math
 import time
+import uuid
 from typing import Any
 
 import ckantoolkit as tk
@@ -25,7 +31,7 @@ from ckanext.statrequest import access, settings
 log = logging.getLogger(__name__)
 _ = tk._
 
-HOUR, DAY = 3600, 86400
+MINUTE, HOUR, DAY = 60, 3600, 86400
 
 
 def client_ip() -> str | None:
@@ -118,3 +124,64 @@ def on_submitted(sender: str, **kwargs: Any) -> None:
             record_submission(request.id, request.requester_id, client_ip())
     except Exception:  # never fail the submission that was just committed
         log.exception("could not count submission %s", kwargs.get("request_id"))
+
+
+# --- public look-ups per IP address ------------------------------------------------------------
+
+class RateLimited(tk.ValidationError):
+    """Too many calls from one address; ``retry_after`` in seconds."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__({"limit": [message]})
+        self.retry_after = retry_after
+
+
+def _hits_key(action: str, ip: str) -> str:
+    return f"ckan:{tk.config.get('ckan.site_id')}:statrequest:hits:{action}:{ip}"
+
+
+def _ip_limits(action: str) -> list[tuple[int, int]]:
+    pairs = [(MINUTE, int(settings.get(f"limit.{action}_per_minute") or 0)),
+             (HOUR, int(settings.get(f"limit.{action}_per_hour") or 0))]
+    return [(window, limit) for window, limit in pairs if limit > 0]
+
+
+def check_ip_rate(action: str) -> None:
+    """Count one call of ``action`` ("verify", "track") from the caller's address, or refuse it
+    with `RateLimited` when the address is over a limit (refused calls are not counted).
+    Outside a web request (jobs, commands) and when Redis is down nothing is limited."""
+    import flask
+
+    ip = client_ip()
+    limits = _ip_limits(action)
+    if not ip or not limits:
+        return
+    now = time.time()
+    longest = max(window for window, _limit in limits)
+    key = _hits_key(action, ip)
+    try:
+        conn = connect_to_redis()
+        conn.zremrangebyscore(key, "-inf", now - longest)
+        times = [score for _member, score in
+                 conn.zrangebyscore(key, now - longest, "+inf", withscores=True)]
+        for window, limit in limits:
+            recent = [t for t in times if t > now - window]
+            if len(recent) >= limit:
+                # free again when the oldest counted call leaves the window
+                wait = max(1, math.ceil(recent[len(recent) - limit] + window - now))
+                flask.g.statrequest_retry_after = wait
+                log.info("statrequest %s limit reached for %s", action, ip)
+                raise RateLimited(_(
+                    "Too many attempts from your address. Please wait %(minutes)s minute(s) "
+                    "and try again.") % {"minutes": max(1, math.ceil(wait / 60))}, wait)
+        pipe = conn.pipeline()
+        pipe.zadd(key, {f"{now:.6f}:{uuid.uuid4().hex[:8]}": now})
+        pipe.expire(key, longest)
+        pipe.execute()
+    except redis.RedisError:
+        log.warning("%s limits not checked: Redis is unavailable", action, exc_info=True)
+
+
+def clear_ip_rate(action: str, ip: str) -> None:
+    """Forget the calls counted for an address (tests, or an operator lifting a block)."""
+    connect_to_redis().delete(_hits_key(action, ip))

@@ -1,12 +1,22 @@
 """A local look-alike of the BSrE esign-client API v2 (``POST /api/v2/sign/pdf``), for tests.
 
+It answers exactly the documented shape and nothing else: HTTP Basic credentials of the
+client application; a JSON body with ``nik``, ``passphrase``, ``signatureProperties`` (objects
+with ``tampilan`` VISIBLE/INVISIBLE, ``imageBase64``, ``page``, ``originX``, ``originY``,
+``width``, ``height``, ``location``, ``reason``, ``contactInfo``) and ``file`` (base64 PDFs);
+any other field is refused with HTTP 400. The answer is ``{"time": ms, "file": [base64]}``,
+errors are ``{"status_code": n, "error": "..."}``. Like the real service it signs into a NEW
+signature field of its own: visible at the given page (1-based) and rectangle (PDF points from
+the lower-left corner), or invisible.
+
 It really signs, with pyHanko and the test PKI, in a background thread with its own event loop on
 127.0.0.1, so sync code (``sign_sync``) and async code can both call it.
 
 Modes, to exercise the client's checks:
 
-* ``ok``        sign into ``signatureProperties[0].fieldId`` (existing field only), append;
-* ``new_field`` ignore ``fieldId`` and add a new invisible field, as some services do;
+* ``ok``        as documented (new field where asked);
+* ``shifted``   the new visible field lands 40 pt lower than asked;
+* ``invisible`` ignore ``tampilan`` and sign invisibly;
 * ``rewrite``   re-serialise the whole PDF (not incremental) and sign that: earlier signatures
                 lose their byte ranges;
 * ``overlay``   append a page-content change before signing: bytes are a prefix, but the earlier
@@ -35,6 +45,11 @@ from pyhanko.sign import fields, signers
 
 from ckanext.statrequest.documents.certs import load_pem_certs
 
+BODY_FIELDS = {"nik", "passphrase", "signatureProperties", "file"}
+PROPERTY_FIELDS = {"tampilan", "imageBase64", "page", "originX", "originY", "width", "height",
+                   "location", "reason", "contactInfo"}
+_NUMBERS = ("page", "originX", "originY", "width", "height")
+
 
 @dataclass
 class BsreUser:
@@ -47,7 +62,7 @@ class BsreUser:
 class BsreServer:
     users: dict[str, BsreUser]
     mode: str = "ok"
-    basic_auth: tuple[str, str] | None = None
+    basic_auth: tuple[str, str] = ("esign", "rahasia-aplikasi")
     requests: list[dict[str, Any]] = field(default_factory=list)  # bodies minus passphrase/file
     port: int = 0
 
@@ -67,15 +82,19 @@ class BsreServer:
         return web.json_response({"status_code": code, "error": message}, status=status)
 
     async def _sign_pdf(self, request: web.Request) -> web.Response:
-        if self.basic_auth is not None:
-            expected = "Basic " + base64.b64encode(":".join(self.basic_auth).encode()).decode()
-            if request.headers.get("Authorization") != expected:
-                return self._err(401, 401, "Unauthorized")
+        expected = "Basic " + base64.b64encode(":".join(self.basic_auth).encode()).decode()
+        if request.headers.get("Authorization") != expected:
+            return self._err(401, 401, "Unauthorized")
         try:
             body = await request.json()
         except ValueError:
             return self._err(400, 400, "Invalid JSON")
+        if not isinstance(body, dict):
+            return self._err(400, 400, "Invalid JSON")
         self.requests.append({k: v for k, v in body.items() if k not in ("passphrase", "file")})
+        problem = self._check_shape(body)
+        if problem:
+            return self._err(400, 400, problem)
         if self.mode == "error500":
             return web.Response(status=500, text="Internal Server Error")
         user = self.users.get(body.get("nik", ""))
@@ -105,6 +124,34 @@ class BsreServer:
             "file": [base64.b64encode(signed).decode()],
         })
 
+    @staticmethod
+    def _check_shape(body: dict[str, Any]) -> str | None:
+        """The documented request, or what is wrong with it (nothing undocumented passes)."""
+        unknown = set(body) - BODY_FIELDS
+        if unknown:
+            return f"Unrecognized field(s): {', '.join(sorted(unknown))}"
+        if not isinstance(body.get("nik"), str) or not isinstance(body.get("passphrase"), str):
+            return "nik and passphrase are required"
+        files, props = body.get("file"), body.get("signatureProperties")
+        if not isinstance(files, list) or not files or not all(isinstance(f, str) for f in files):
+            return "file must be an array of base64 PDF documents"
+        if not isinstance(props, list) or len(props) != len(files):
+            return "signatureProperties must be an array, one object per file"
+        for prop in props:
+            if not isinstance(prop, dict):
+                return "signatureProperties must hold objects"
+            unknown = set(prop) - PROPERTY_FIELDS
+            if unknown:
+                return f"Unrecognized signature property: {', '.join(sorted(unknown))}"
+            if prop.get("tampilan") not in ("VISIBLE", "INVISIBLE"):
+                return "tampilan must be VISIBLE or INVISIBLE"
+            if prop["tampilan"] == "VISIBLE":
+                if not all(isinstance(prop.get(k), (int, float)) for k in _NUMBERS):
+                    return "VISIBLE needs page, originX, originY, width and height"
+                if not isinstance(prop.get("imageBase64"), str):
+                    return "VISIBLE needs imageBase64"
+        return None
+
     async def _do_sign(self, pdf: bytes, props: dict[str, Any], signer: signers.Signer) -> bytes:
         if self.mode == "rewrite":
             out = BytesIO()
@@ -112,15 +159,23 @@ class BsreServer:
             pdf = out.getvalue()
         if self.mode == "overlay":
             pdf = draw_on_first_page(pdf)
-        field_name = props.get("fieldId") if self.mode != "new_field" else None
+        name = f"Signature-BSrE-{len(self.requests)}"
+        if props["tampilan"] == "VISIBLE" and self.mode != "invisible":
+            x, y = float(props["originX"]), float(props["originY"])
+            if self.mode == "shifted":
+                y -= 40
+            box = (x, y, x + float(props["width"]), y + float(props["height"]))
+            spec = fields.SigFieldSpec(name, on_page=int(props["page"]) - 1,
+                                       box=tuple(round(v) for v in box))  # type: ignore[arg-type]
+        else:
+            spec = fields.SigFieldSpec(name)
         meta = signers.PdfSignatureMetadata(
-            field_name=field_name or "Signature-BSrE",
-            subfilter=fields.SigSeedSubFilter.PADES,
+            field_name=name, subfilter=fields.SigSeedSubFilter.PADES,
             reason=props.get("reason"), location=props.get("location"),
         )
         writer = IncrementalPdfFileWriter(BytesIO(pdf))
-        out = await signers.PdfSigner(meta, signer).async_sign_pdf(
-            writer, existing_fields_only=bool(field_name), output=BytesIO())
+        out = await signers.PdfSigner(meta, signer, new_field_spec=spec).async_sign_pdf(
+            writer, output=BytesIO())
         return out.getvalue()
 
     # -- lifecycle -------------------------------------------------------------------------------

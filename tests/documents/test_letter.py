@@ -50,30 +50,41 @@ def test_render_each_outcome(outcome: str, expected: list[str], absent: list[str
     text = pdftotext(render_letter(data))
     for snippet in [
         "PEMERINTAH KABUPATEN KETAPANG", "DINAS KOMUNIKASI DAN INFORMATIKA",
-        "Nomor : 000.9/042/Diskominfo/2026", "Ketapang, 12 Maret 2026",
+        "Nomor : 000.9/042/Diskominfo/2026",
         "Hal : Tanggapan atas Permohonan Data", "Yth. Sdr. Ahmad Fauzi", OPENING,
-        "nomor registrasi PDS-2026-000042", "Budi Santoso, S.Kom., M.M.",
-        "NIP. 197203101998031003", "Tembusan:", "Bupati Ketapang (sebagai laporan)",
+        "nomor registrasi PDS-2026-000042",
+        "Tembusan:", "Bupati Ketapang (sebagai laporan)",
         "Demikian disampaikan, atas perhatian Saudara diucapkan terima kasih.",
-        # The footer wraps next to the page number: check it in two halves.
-        "Dokumen ini telah ditandatangani secara elektronik menggunakan sertifikat elektronik",
-        "Besar Sertifikasi Elektronik (BSrE), Badan Siber dan Sandi Negara",
         "https://data.ketapangkab.go.id/permohonan/verifikasi/7f3c2a",
         *expected,
     ]:
         assert snippet in text, snippet
-    for snippet in absent:
+    # The page claims no signature: date, signer and statement are the signature's appearance.
+    for snippet in [*absent, "Ketapang, 12 Maret 2026", "ditandatangani secara elektronik",
+                    "Ditandatangani secara elektronik", "BSrE"]:
         assert snippet not in text, snippet
     for f in data.files:
         # Hashes wrap inside their cell; compare without spaces.
         assert f.sha256 in text.replace(" ", "")
 
 
-def test_footer_text_is_configurable() -> None:
-    data = make_letter(footer_text="Ditandatangani dengan sertifikat UJI.")
-    text = pdftotext(render_letter(data))
-    assert "Ditandatangani dengan sertifikat UJI." in text
-    assert "Balai Besar Sertifikasi" not in text
+def test_signature_block_and_draft_mark() -> None:
+    import datetime as dt
+
+    block = letter.SignatureBlock(
+        place="Ketapang", date=dt.date(2026, 3, 14), title="Kepala Dinas Kominfo",
+        signer_name="Dra. Sri Handayani", verification_url="https://portal.test/v/1",
+        acting="Plh.", rank="Pembina (IV/a)", nip="197512122000032001",
+        issuer_statement=letter.BSRE_STATEMENT)
+    text = pdftotext(letter.render_signature_block(block, (238.0, 187.0)))
+    for snippet in ("Ketapang, 14 Maret 2026", "Plh. Kepala Dinas Kominfo,",
+                    "Ditandatangani secara elektronik", "Dra. Sri Handayani", "Pembina (IV/a)",
+                    "NIP. 197512122000032001", "(BSrE), Badan Siber dan Sandi Negara"):
+        assert snippet in text, snippet
+    with pytest.raises(LetterRenderError, match="does not fit"):
+        letter.render_signature_block(block, (120.0, 40.0))
+    draft = pdftotext(letter.prepare_letter(make_letter()).pdf)
+    assert "DRAF" in draft and "Ditandatangani secara elektronik" not in draft
 
 
 def test_user_markup_is_text_not_markup() -> None:
@@ -169,6 +180,7 @@ def test_pdfa3_with_record_attachment() -> None:
     xmp = reader.root["/Metadata"].get_object().data.decode("utf-8")
     assert 'pdfaid:part="3"' in xmp and 'pdfaid:conformance="B"' in xmp
     af = reader.root["/AF"]
+    assert len(af) == 1  # WeasyPrint 70 alone would list it twice
     assert af[0].get_object()["/AFRelationship"] == "/Data"
     # Independent reader: poppler's pdfdetach lists and extracts it.
     if shutil.which("pdfdetach"):
@@ -209,9 +221,9 @@ def test_fields_sit_on_the_anchors() -> None:
         assert page == fb.page
         assert all(abs(a - b) <= 1.0 for a, b in zip(rect, fb.box, strict=True)), (rect, fb.box)
     p1, p2, tte = (layout.get(n).box for n in (PARAF1, PARAF2, TTE))
-    # Paraf boxes: small (1.8 x 0.9 cm), stacked, left of the signature block, near its bottom.
+    # Paraf boxes: small (2.8 x 1.1 cm), stacked, left of the signature block, near its bottom.
     for box in (p1, p2):
-        assert 45 < box[2] - box[0] < 55 and 22 < box[3] - box[1] < 28
+        assert 75 < box[2] - box[0] < 85 and 28 < box[3] - box[1] < 34
         assert box[2] < tte[0] and tte[1] - 5 < box[1] < tte[3]
     assert p2[3] <= p1[1]
     assert tte[2] - tte[0] > 200 and tte[3] - tte[1] > 100

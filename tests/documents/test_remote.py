@@ -1,10 +1,15 @@
-"""RemoteBsreBackend against a real local HTTP server speaking the BSrE esign-client v2 shape."""
+"""RemoteBsreBackend against a real local HTTP server answering exactly the documented BSrE
+esign-client API v2 shape (it refuses any undocumented field)."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import socket
 import time
+import urllib.error
+import urllib.request
 from typing import Any
 
 import pytest
@@ -12,18 +17,23 @@ import pytest
 from ckanext.statrequest.documents.layout import PARAF1, PARAF2, TTE
 from ckanext.statrequest.documents.letter import RenderedLetter
 from ckanext.statrequest.documents.signers import (
+    PROPERTY_FIELDS,
+    REQUEST_FIELDS,
     RemoteBsreBackend,
     SigningError,
     SignMeta,
+    field_box,
     sign_sync,
 )
 from ckanext.statrequest.documents.verify import verify_pdf
 
-from .bsre_server import BsreServer, BsreUser
+from .bsre_server import BsreServer, BsreUser, draw_on_first_page
 from .support import META, PASSPHRASE, sign_chain
 
 NIK = "6104011203720003"
 AUTH = ("portal-satu-data", "app-secret")
+DOCUMENTED_PROPERTIES = {"tampilan", "imageBase64", "page", "originX", "originY", "width",
+                         "height", "location", "reason", "contactInfo"}
 
 
 @pytest.fixture(scope="module")
@@ -56,14 +66,53 @@ def test_remote_tte_after_two_parafs(users: dict[str, BsreUser], two_parafs: byt
     assert signed.startswith(two_parafs)
     verdict = verify_pdf(signed, trust_roots)
     assert verdict.status == "valid", verdict
-    assert [s.field for s in verdict.signers] == [PARAF1, PARAF2, TTE]
+    # The service's own new field, lying exactly on the (still empty) TTE box.
+    assert [s.field for s in verdict.signers][:2] == [PARAF1, PARAF2]
+    assert verdict.signers[2].field != TTE and verdict.signers[2].slot == TTE
+    assert TTE in verdict.empty_fields
     assert verdict.signers[2].name == pki["signers"]["kepala_dinas"]["name"]
-    # The request had the v2 shape (passphrase and file are not recorded by the test server).
+    # The documented request and nothing else (passphrase and file are not recorded).
     sent = server.requests[0]
-    assert sent["nik"] == NIK
-    assert sent["signatureProperties"] == [{"tampilan": "INVISIBLE", "fieldId": TTE,
-                                            "reason": "Tanda tangan elektronik",
-                                            "location": "Ketapang"}]
+    assert set(sent) == {"nik", "signatureProperties"} and sent["nik"] == NIK
+    props = sent["signatureProperties"]
+    assert len(props) == 1 and set(props[0]) <= DOCUMENTED_PROPERTIES
+    page, (x, y, width, height) = field_box(two_parafs, TTE)
+    assert props[0] == {"tampilan": "VISIBLE", "imageBase64": props[0]["imageBase64"],
+                        "page": page, "originX": x, "originY": y, "width": width,
+                        "height": height, "reason": "Tanda tangan elektronik",
+                        "location": "Ketapang"}
+    assert base64.b64decode(props[0]["imageBase64"]).startswith(b"\x89PNG")
+    # A change after the remote signature is still caught by the verification.
+    assert verify_pdf(draw_on_first_page(signed), trust_roots).status == "changed"
+
+
+def test_client_sends_only_documented_fields() -> None:
+    assert {"nik", "passphrase", "signatureProperties", "file"} == REQUEST_FIELDS
+    assert PROPERTY_FIELDS <= DOCUMENTED_PROPERTIES
+
+
+def test_server_refuses_undocumented_fields(users: dict[str, BsreUser],
+                                           two_parafs: bytes) -> None:
+    """The look-alike is strict, so the client tests above prove the documented shape."""
+    pdf = base64.b64encode(two_parafs).decode()
+    bodies = [
+        {"nik": NIK, "passphrase": PASSPHRASE, "file": [pdf], "fieldId": TTE,
+         "signatureProperties": [{"tampilan": "INVISIBLE"}]},
+        {"nik": NIK, "passphrase": PASSPHRASE, "file": [pdf],
+         "signatureProperties": [{"tampilan": "INVISIBLE", "fieldId": TTE}]},
+        {"nik": NIK, "passphrase": PASSPHRASE, "file": [pdf],
+         "signatureProperties": [{"tampilan": "VISIBLE", "page": 1}]},
+    ]
+    with BsreServer(users, basic_auth=AUTH) as server:
+        for body in bodies:
+            req = urllib.request.Request(  # noqa: S310 - loopback test server
+                server.url + "/api/v2/sign/pdf", data=json.dumps(body).encode(),
+                headers={"Content-Type": "application/json", "Authorization": "Basic "
+                         + base64.b64encode(":".join(AUTH).encode()).decode()})
+            with pytest.raises(urllib.error.HTTPError) as err:
+                urllib.request.urlopen(req, timeout=20)  # noqa: S310 - loopback test server
+            assert err.value.code == 400
+            assert "status_code" in json.loads(err.value.read())
 
 
 def test_remote_async_api(users: dict[str, BsreUser], two_parafs: bytes) -> None:
@@ -82,7 +131,8 @@ def test_remote_async_api(users: dict[str, BsreUser], two_parafs: bytes) -> None
     ({"mode": "garbage"}, {}, PASSPHRASE, "remote_bad_response", "bukan PDF"),
     ({"mode": "rewrite"}, {}, PASSPHRASE, "remote_tampered", "menulis ulang"),
     ({"mode": "overlay"}, {}, PASSPHRASE, "remote_tampered", "tidak utuh"),
-    ({"mode": "new_field"}, {}, PASSPHRASE, "remote_bad_response", "kolom lain"),
+    ({"mode": "shifted"}, {}, PASSPHRASE, "remote_tampered", "tidak utuh"),
+    ({"mode": "invisible"}, {}, PASSPHRASE, "remote_tampered", "tidak utuh"),
 ])
 def test_remote_failures(users: dict[str, BsreUser], two_parafs: bytes,
                          server_kw: dict[str, Any], backend_kw: dict[str, Any], secret: str,
@@ -96,20 +146,14 @@ def test_remote_failures(users: dict[str, BsreUser], two_parafs: bytes,
     assert two_parafs == original
 
 
-def test_remote_new_field_when_not_required(users: dict[str, BsreUser], prepared: RenderedLetter,
-                                            two_parafs: bytes, trust_roots: list[Any]) -> None:
-    """A service that ignores fieldId: acceptable only where no paraf lock forbids new fields."""
-    with BsreServer(users, basic_auth=AUTH, mode="new_field") as server:
-        lenient = _backend(server, require_field=False)
-        signed = sign_sync(lenient, prepared.pdf, TTE, META[TTE], PASSPHRASE)
-        verdict = verify_pdf(signed, trust_roots)
-        assert verdict.status == "valid"
-        assert [s.field for s in verdict.signers] == ["Signature-BSrE"]
-        assert TTE in verdict.empty_fields
-        # After the paraf, their FieldMDP locks make any field other than TTE a forbidden change.
-        with pytest.raises(SigningError) as err:
-            sign_sync(lenient, two_parafs, TTE, META[TTE], PASSPHRASE)
-        assert err.value.code == "remote_tampered"
+def test_remote_elsewhere_refused_without_locks(users: dict[str, BsreUser],
+                                               prepared: RenderedLetter) -> None:
+    """Before any paraf no lock forbids a new field; the client still refuses a signature
+    that does not lie on the requested box (the letter would show an empty signature block)."""
+    with BsreServer(users, basic_auth=AUTH, mode="invisible") as server, \
+            pytest.raises(SigningError) as err:
+        sign_sync(_backend(server), prepared.pdf, TTE, META[TTE], PASSPHRASE)
+    assert err.value.code == "remote_bad_response" and "tempat lain" in err.value.message
 
 
 def test_remote_unreachable(two_parafs: bytes) -> None:

@@ -84,11 +84,17 @@ def letter_number_fields(pattern: str) -> list[str]:
     return names
 
 
-def format_letter_number(pattern: str, seq: int, when: date, **extra: Any) -> str:
-    """Render a nomor surat, e.g. `{seq:03d}/{kode}/DISKOMINFO/{bulan_romawi}/{tahun}`.
+# Classification codes (kode klasifikasi arsip) are dotted numbers, e.g. 000.9.2, 500.12.11.3.
+_CLASSIFICATION_RE = re.compile(r"^[0-9]{1,4}(\.[0-9]{1,4}){0,6}$")
+
+
+def format_letter_number(pattern: str, seq: int, when: date, classification: str | None = None,
+                         **extra: Any) -> str:
+    """Render a nomor surat, e.g. `{kode}/{seq:03d}/DISKOMINFO/{tahun}`.
 
     Built-in placeholders: seq, tahun (year), bulan (month number), bulan_romawi,
-    tanggal (day); anything else (kode, ...) comes from `extra`.
+    tanggal (day), kode (the archival classification code, `classification`); anything
+    else comes from `extra`.
     """
     values: dict[str, Any] = {
         "seq": seq,
@@ -98,6 +104,10 @@ def format_letter_number(pattern: str, seq: int, when: date, **extra: Any) -> st
         "tanggal": when.day,
         **extra,
     }
+    if classification is not None:
+        if not _CLASSIFICATION_RE.match(classification):
+            raise ValueError(f"not a classification code (e.g. 000.9.2): {classification!r}")
+        values["kode"] = classification
     missing = [n for n in letter_number_fields(pattern) if n not in values]
     if missing:
         raise ValueError("letter number pattern uses unknown placeholder(s): "

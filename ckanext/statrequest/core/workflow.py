@@ -47,7 +47,7 @@ _TOP_KEYS = {"initial", "final", "assignee_position", "positions", "superior", "
              "transitions"}
 _STATE_KEYS = {"label", "holder", "sla"}
 _TRANSITION_KEYS = {"name", "from", "to", "actor", "assignee_only", "requires", "visibility",
-                    "sla", "outcome", "letter", "label"}
+                    "sla", "outcome", "letter", "on_behalf_of", "label"}
 
 
 def N_(message: str) -> str:
@@ -126,6 +126,8 @@ class Transition:
     sla: str | None = None  # pause | resume | stop
     outcome: str | None = None  # fixed outcome, e.g. "ditolak"
     letter: str | None = None  # draft | paraf | sign
+    # "a.n.": the actor signs the letter on behalf of this position (letter: sign only)
+    on_behalf_of: str | None = None
 
     def requirement(self, kind: str) -> Requirement | None:
         return next((r for r in self.requires if r.kind == kind), None)
@@ -626,6 +628,14 @@ def _parse_transitions(
             problems.append(f"{where}: letter {letter!r} requires 'signature'")
         if "signature" in kinds and letter not in ("paraf", "sign"):
             problems.append(f"{where}: requires 'signature' but has no letter paraf or sign")
+        on_behalf_of = spec.get("on_behalf_of")
+        if on_behalf_of is not None:
+            if letter != "sign":
+                problems.append(f"{where}: on_behalf_of is only for a transition with letter sign")
+            if not isinstance(on_behalf_of, str) or on_behalf_of not in actors \
+                    or on_behalf_of in SPECIAL_ACTORS or on_behalf_of == actor:
+                problems.append(f"{where}: on_behalf_of must name another position, "
+                                f"got {on_behalf_of!r}")
 
         sla = spec.get("sla")
         if sla is not None and sla not in SLA_EFFECTS:
@@ -653,6 +663,7 @@ def _parse_transitions(
             sla=sla,
             outcome=outcome,
             letter=letter,
+            on_behalf_of=on_behalf_of if isinstance(on_behalf_of, str) else None,
         ))
     return transitions
 

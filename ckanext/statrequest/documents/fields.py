@@ -14,6 +14,7 @@ signatures (see notes/signing-and-letters.md §1.6).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from io import BytesIO
 
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -71,11 +72,20 @@ def field_specs(layout: SignatureLayout) -> list[SigFieldSpec]:
     return specs
 
 
-def add_signature_fields(pdf_bytes: bytes, layout: SignatureLayout) -> bytes:
-    """Append ``Paraf1``, ``Paraf2`` and ``TTE`` as empty signature fields (incremental update)."""
+def add_signature_fields(pdf_bytes: bytes, layout: SignatureLayout,
+                         appearances: Mapping[str, bytes] | None = None) -> bytes:
+    """Append ``Paraf1``, ``Paraf2`` and ``TTE`` as empty signature fields (incremental update).
+
+    ``appearances`` maps a field name to a one-page PDF the empty field shows (e.g. the DRAF
+    mark in ``TTE``); signing the field replaces it with the signature's own appearance.
+    """
+    from .appearance import set_empty_appearance
+
     writer = IncrementalPdfFileWriter(BytesIO(pdf_bytes))
     for spec in field_specs(layout):
         append_signature_field(writer, spec)
+    for name, page in (appearances or {}).items():
+        set_empty_appearance(writer, name, page)
     out = BytesIO()
     writer.write(out)
     return out.getvalue()

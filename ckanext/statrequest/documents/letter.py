@@ -41,10 +41,12 @@ TEMPLATES_DIR = PACKAGE_DIR / "templates"
 Outcome = Literal["dipenuhi", "dipenuhi_sebagian", "ditolak"]
 OUTCOMES: tuple[str, ...] = ("dipenuhi", "dipenuhi_sebagian", "ditolak")
 
-DEFAULT_FOOTER = (
+BSRE_STATEMENT = (
     "Dokumen ini telah ditandatangani secara elektronik menggunakan sertifikat elektronik yang "
     "diterbitkan oleh Balai Besar Sertifikasi Elektronik (BSrE), Badan Siber dan Sandi Negara."
 )
+# Names by which BSrE appears in its CA certificates (old and new naming).
+_BSRE_MARKERS = ("bsre", "balai sertifikasi elektronik", "balai besar sertifikasi elektronik")
 RECORD_NAME = "record.json"
 RECORD_FORMAT = "ckanext-statrequest/letter-record@1"
 PDF_VARIANT = "pdf/a-3b"
@@ -97,11 +99,9 @@ class LetterData:
     requested_data_title: str
     request_number: str  # tracking number of the request on the portal
     request_date: dt.date  # date of the requester's letter / submission
-    signer_name: str  # Kepala Dinas
-    signer_nip: str  # the "NIP." line is left out when empty (e.g. not yet configured)
+    # title of the signing position, shown in the draft mark; the signature block itself
+    # (name, Plt./Plh./a.n., NIP, date) is the final signature's appearance (SignatureBlock)
     signer_position: str  # e.g. "Kepala Dinas Komunikasi dan Informatika Kabupaten Ketapang"
-    paraf1_name: str  # Kepala Bidang
-    paraf2_name: str  # Sekretaris
     verification_url: str  # QR target
     addressee_institution: str = ""
     addressee_address: str = ""
@@ -110,13 +110,41 @@ class LetterData:
     reason: str = ""  # required for dipenuhi_sebagian and ditolak
     files: Sequence[DeliveredFile] = ()
     tembusan: Sequence[str] = ()
-    signer_rank: str = ""  # pangkat/golongan, e.g. "Pembina Utama Muda (IV/c)"
-    signer_acting: str = ""  # "Plt." / "Plh." when an acting official signs
     paraf1_title: str = "Kepala Bidang Statistik"
     paraf2_title: str = "Sekretaris"
     request_letter_number: str = ""
-    footer_text: str = DEFAULT_FOOTER
     record: Mapping[str, Any] = field(default_factory=dict)  # attached as record.json
+
+
+@dataclass(frozen=True)
+class SignatureBlock:
+    """What the final signature shows: known only when the signer actually signs.
+
+    Permendagri 1/2023: "a.n." (on behalf of) above the signer's own title, "Plt."/"Plh."
+    before it for an acting official, then name, pangkat/golongan and NIP of the person who
+    signed. ``date`` is the letter's date: the day of this signature.
+    """
+
+    place: str
+    date: dt.date
+    title: str  # the signer's position title
+    signer_name: str
+    verification_url: str  # QR target
+    acting: str = ""  # "Plt." / "Plh."
+    on_behalf_of: str = ""  # title of the position signed for ("a.n."), if any
+    rank: str = ""  # pangkat/golongan, e.g. "Pembina Utama Muda (IV/c)"
+    nip: str = ""
+    issuer_statement: str = ""  # see issuer_statement()
+
+
+@dataclass(frozen=True)
+class ParafMark:
+    """What a paraf box shows: who initialled, and when (local time)."""
+
+    name: str
+    when: dt.datetime
+    acting: str = ""  # "Plt." / "Plh."
+    zone: str = ""  # e.g. "WIB"
 
 
 @dataclass(frozen=True)
@@ -219,7 +247,7 @@ def _validate(d: LetterData) -> None:
         if f.size < 0:
             raise LetterRenderError(f"file {f.name!r}: negative size")
     for attr in ("letter_number", "place", "hal", "addressee_name", "requested_data_title",
-                 "request_number", "signer_name", "signer_position"):
+                 "request_number", "signer_position"):
         if not str(getattr(d, attr)).strip():
             raise LetterRenderError(f"{attr} is required")
 
@@ -230,7 +258,9 @@ def build_record(d: LetterData) -> dict[str, Any]:
         "format": RECORD_FORMAT,
         "letter": {
             "number": d.letter_number,
-            "date": d.date.isoformat(),
+            # the letter's own date is the day of the final signature (in its appearance and
+            # signing time); this is when the text was drafted
+            "drafted": d.date.isoformat(),
             "place": d.place,
             "hal": d.hal,
             "outcome": d.outcome,
@@ -277,9 +307,20 @@ def render_html(d: LetterData) -> str:
     if lampiran is None:
         lampiran = f"{len(d.files)} berkas" if d.files else "-"
     return _env().get_template("letter.html").render(
-        d=d, head=head, contact_line=contact, lampiran=lampiran,
-        logo_src=_logo_src(head.logo), qr_src=_qr_src(d.verification_url),
+        d=d, head=head, contact_line=contact, lampiran=lampiran, logo_src=_logo_src(head.logo),
     )
+
+
+def _dedupe_af(_document: Any, pdf: Any) -> None:
+    """WeasyPrint 70 lists each attachment twice in the catalog's /AF (once from the name
+    tree, once from the file specification itself); PDF/A-3 wants it once."""
+    af = pdf.catalog.get("AF")
+    if af:
+        seen: dict[str, Any] = {}
+        for item in af:
+            key = item.decode() if isinstance(item, bytes) else str(item)
+            seen.setdefault(key.strip(), item)
+        af[:] = list(seen.values())
 
 
 def _render(html: str, *, attachments: list[Attachment] | None = None) -> RenderedLetter:
@@ -294,7 +335,7 @@ def _render(html: str, *, attachments: list[Attachment] | None = None) -> Render
             font_config=font_config, stylesheets=[css], **options
         )
         layout = _layout(document)
-        pdf = document.write_pdf(attachments=attachments or [], **options)
+        pdf = document.write_pdf(attachments=attachments or [], finisher=_dedupe_af, **options)
     except BlockedURLError as exc:
         # FatalURLFetchingError is a BaseException; turn it into a normal error for callers.
         raise LetterRenderError(str(exc)) from exc
@@ -340,10 +381,87 @@ def render_letter(d: LetterData) -> bytes:
 def prepare_letter(d: LetterData) -> RenderedLetter:
     """Render and pre-create the three empty signature fields: the PDF the paraf chain signs.
 
-    ``sha256`` is of the returned PDF (with fields), i.e. the bytes the first paraf covers.
+    The empty ``TTE`` field shows a DRAF mark (its appearance, replaced by the signature's
+    own when the letter is signed). ``sha256`` is of the returned PDF (with fields), i.e.
+    the bytes the first paraf covers.
     """
     from .fields import add_signature_fields  # pyHanko import only when needed
+    from .layout import TTE
 
     rendered = render_letter_with_layout(d)
-    pdf = add_signature_fields(rendered.pdf, rendered.layout)
+    tte = rendered.layout.get(TTE)
+    mark = render_draft_mark(d.signer_position, _box_size(tte.box))
+    pdf = add_signature_fields(rendered.pdf, rendered.layout, appearances={TTE: mark})
     return RenderedLetter(pdf=pdf, layout=rendered.layout, sha256=hashlib.sha256(pdf).hexdigest())
+
+
+# --- field appearances ----------------------------------------------------------------------
+
+
+def _box_size(box: Sequence[float]) -> tuple[float, float]:
+    """Size in points of a field box as fields.py creates it (rounded outwards)."""
+    import math
+
+    x1, y1, x2, y2 = box
+    return float(math.ceil(x2) - math.floor(x1)), float(math.ceil(y2) - math.floor(y1))
+
+
+def issuer_statement(issuer: Mapping[str, Any]) -> str:
+    """The e-signature statement for a certificate issuer (asn1crypto ``Name.native``).
+
+    BSrE's standard sentence only when BSrE issued the certificate; otherwise the issuer is
+    named as it is (a test CA says so instead of borrowing BSrE's name).
+    """
+    cn = str(issuer.get("common_name") or "").strip()
+    org = str(issuer.get("organization_name") or "").strip()
+    everything = " ".join(str(v) for v in issuer.values()).lower()
+    if any(marker in everything for marker in _BSRE_MARKERS):
+        return BSRE_STATEMENT
+    who = ", ".join(dict.fromkeys(p for p in (cn, org) if p)) or "penerbit yang tidak dikenal"
+    return ("Dokumen ini telah ditandatangani secara elektronik menggunakan sertifikat "
+            f"elektronik yang diterbitkan oleh {who}.")
+
+
+def _render_box(template: str, size: tuple[float, float], **context: Any) -> bytes:
+    """One page exactly ``size`` (points): the appearance of a signature field."""
+    width, height = size
+    if width <= 0 or height <= 0:
+        raise LetterRenderError("a signature field has no area")
+    html = _env().get_template(template).render(**context)
+    page_css = f"@page {{ size: {width:.2f}pt {height:.2f}pt; margin: 0; }}"
+    fetcher = AssetURLFetcher()
+    font_config = FontConfiguration()
+    try:
+        css = [CSS(string=(TEMPLATES_DIR / "stamp.css").read_text(encoding="utf-8") + page_css,
+                   url_fetcher=fetcher, font_config=font_config)]
+        document = HTML(string=html, base_url=ASSETS_DIR.as_uri() + "/",
+                        url_fetcher=fetcher).render(font_config=font_config, stylesheets=css)
+        pdf = document.write_pdf()
+    except BlockedURLError as exc:
+        raise LetterRenderError(str(exc)) from exc
+    if fetcher.blocked:
+        raise LetterRenderError(f"URL not allowed in letters: {fetcher.blocked[0]}")
+    if len(document.pages) != 1:
+        raise LetterRenderError(f"{template}: the content does not fit the signature field")
+    assert isinstance(pdf, bytes)
+    return pdf
+
+
+def render_signature_block(block: SignatureBlock, size: tuple[float, float]) -> bytes:
+    """The final signature's appearance: place and date, title, QR, name, rank, NIP, issuer."""
+    for attr in ("place", "title", "signer_name"):
+        if not str(getattr(block, attr)).strip():
+            raise LetterRenderError(f"{attr} is required")
+    if urlsplit(block.verification_url).scheme not in ("http", "https"):
+        raise LetterRenderError("verification_url must be an http(s) URL")
+    return _render_box("signature.html", size, b=block, qr_src=_qr_src(block.verification_url))
+
+
+def render_paraf_mark(mark: ParafMark, size: tuple[float, float]) -> bytes:
+    """A paraf box's appearance: who initialled, and when."""
+    return _render_box("paraf.html", size, m=mark)
+
+
+def render_draft_mark(title: str, size: tuple[float, float]) -> bytes:
+    """The empty TTE field's appearance: DRAF, not yet signed."""
+    return _render_box("draft.html", size, title=title)

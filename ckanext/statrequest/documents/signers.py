@@ -18,9 +18,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import datetime as dt
 import json
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
@@ -82,6 +83,13 @@ class SignMeta:
     location: str | None = None  # e.g. "Ketapang"
     name: str | None = None  # display name; default: the certificate's subject
     contact_info: str | None = None
+    # Called with the signing certificate once the key is unlocked, before anything is
+    # signed: returns the field's appearance (a one-page PDF of the field's size, see
+    # appearance.py) or None for none. It may raise SigningError to refuse the certificate
+    # (e.g. not the one registered for the person). Local backends only: a remote service
+    # draws its own appearance.
+    appearance: Callable[[asn1_x509.Certificate], bytes | None] | None = field(
+        default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -184,16 +192,24 @@ async def sign_with_signer(
     """Approval signature into an existing empty field, with the options' PAdES level."""
     reserve = options.bytes_reserved or (
         _RESERVE_WITH_TSA if options.timestamper_url else _RESERVE_PLAIN)
+    page = meta.appearance(signer.signing_cert) if meta.appearance else None
+    if page is not None:
+        from .appearance import stamp_style
+
+        style: Any = stamp_style(page)
+    else:
+        # the widget keeps what it shows (the paraf/TTE area of the rendered letter)
+        style = NoOpStampStyle()
     try:
         try:
-            return await _sign_once(signer, pdf, field_name, meta, options, reserve)
+            return await _sign_once(signer, pdf, field_name, meta, options, reserve, style)
         except PyHankoSigningError as exc:
             if "larger than expected" not in str(exc):
                 raise
             # An unusually long chain or TSA token: let pyHanko measure (one extra dry run).
             log.info("signature larger than %d hex digits reserved; retrying with estimation",
                      reserve)
-            return await _sign_once(signer, pdf, field_name, meta, options, None)
+            return await _sign_once(signer, pdf, field_name, meta, options, None, style)
     except TimestampRequestError as exc:
         raise SigningError("layanan cap waktu (TSA) tidak dapat dihubungi", "timestamp_failed") \
             from exc
@@ -207,7 +223,7 @@ async def sign_with_signer(
 
 
 async def _sign_once(signer: signers.Signer, pdf: bytes, field_name: str, meta: SignMeta,
-                     options: SignOptions, reserve: int | None) -> bytes:
+                     options: SignOptions, reserve: int | None, style: Any = None) -> bytes:
     writer = _check_field(pdf, field_name)  # a fresh writer each time: pyHanko consumes it
     async with _http_session(options) as session:
         timestamper = None
@@ -236,9 +252,10 @@ async def _sign_once(signer: signers.Signer, pdf: bytes, field_name: str, meta: 
             validation_context=vc,
             use_pades_lta=options.lta_on_final and field_name == TTE,
         )
-        # NoOp: the visible block is part of the rendered letter; the widget stays empty.
+        # The appearance given by SignMeta.appearance, else NoOp (the widget keeps its own).
         pdf_signer = signers.PdfSigner(
-            pdf_meta, signer=signer, timestamper=timestamper, stamp_style=NoOpStampStyle()
+            pdf_meta, signer=signer, timestamper=timestamper,
+            stamp_style=style if style is not None else NoOpStampStyle()
         )
         out = await pdf_signer.async_sign_pdf(
             writer, existing_fields_only=True, bytes_reserved=reserve, output=BytesIO()
@@ -329,53 +346,219 @@ class Pkcs11Backend:
             session.close()
 
 
-# --- remote whole-PDF signing (BSrE esign-client v2 shape) ------------------------------------
+# --- long-term validation material added afterwards (remote signatures, refresh) -------------
+
+
+def _lta_context(options: SignOptions, session: aiohttp.ClientSession) -> ValidationContext:
+    return ValidationContext(
+        trust_roots=list(options.trust_roots), allow_fetching=True,
+        fetcher_backend=AIOHttpFetcherBackend(session), revocation_mode="hard-fail")
+
+
+async def async_add_lta(pdf: bytes, options: SignOptions) -> bytes:
+    """Embed revocation data for every signature still without it, then a document timestamp.
+
+    For a signature made elsewhere (a remote service returns PAdES B-T): this turns the letter
+    into B-LTA like a locally signed one. Each step is an incremental update of validation
+    data only (allowed after the final signature's "no changes" lock).
+    """
+    if not (options.timestamper_url and options.embed_validation_info):
+        return pdf
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import async_add_validation_info
+
+    try:
+        async with _http_session(options) as session:
+            assert session is not None
+            vc = _lta_context(options, session)
+            count = len(PdfFileReader(BytesIO(pdf)).embedded_regular_signatures)
+            for index in range(count):
+                # A fresh reader each time: every call appends one revision.
+                sig = PdfFileReader(BytesIO(pdf)).embedded_regular_signatures[index]
+                out = await async_add_validation_info(sig, vc, output=BytesIO())
+                pdf = out.getvalue()
+            timestamper = HTTPTimeStamper(options.timestamper_url, session=session,
+                                          auth=options.timestamper_auth,
+                                          timeout=options.http_timeout)
+            writer = IncrementalPdfFileWriter(BytesIO(pdf))
+            out = await signers.PdfTimeStamper(timestamper).async_timestamp_pdf(
+                writer, "sha256", validation_context=vc, output=BytesIO())
+            return out.getvalue()
+    except TimestampRequestError as exc:
+        raise SigningError("layanan cap waktu (TSA) tidak dapat dihubungi", "timestamp_failed") \
+            from exc
+    except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        raise SigningError("layanan cap waktu/validasi tidak dapat dihubungi",
+                           "timestamp_failed") from exc
+    except (PyHankoSigningError, PdfError, ValueError) as exc:
+        raise SigningError(f"data validasi jangka panjang tidak dapat ditambahkan: {exc}",
+                           "signing_failed") from exc
+
+
+async def async_refresh_lta(pdf: bytes, options: SignOptions) -> bytes:
+    """Renew the archive timestamp chain: revocation data for the last document timestamp's
+    TSA, then a new document timestamp over everything (``pyhanko sign ltaupdate``)."""
+    if not options.timestamper_url or not options.trust_roots:
+        raise ValueError("refreshing needs timestamper_url and trust_roots")
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    try:
+        async with _http_session(SignOptions(
+                timestamper_url=options.timestamper_url, http_timeout=options.http_timeout,
+                session=options.session)) as session:
+            assert session is not None
+            timestamper = HTTPTimeStamper(options.timestamper_url, session=session,
+                                          auth=options.timestamper_auth,
+                                          timeout=options.http_timeout)
+            out = await signers.PdfTimeStamper(timestamper).async_update_archival_timestamp_chain(
+                PdfFileReader(BytesIO(pdf)), _lta_context(options, session), in_place=False,
+                output=BytesIO())
+            return out.getvalue()
+    except TimestampRequestError as exc:
+        raise SigningError("layanan cap waktu (TSA) tidak dapat dihubungi", "timestamp_failed") \
+            from exc
+    except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        raise SigningError("layanan cap waktu/validasi tidak dapat dihubungi",
+                           "timestamp_failed") from exc
+    except (PyHankoSigningError, PdfError, ValueError) as exc:
+        raise SigningError(f"cap waktu arsip tidak dapat diperbarui: {exc}",
+                           "signing_failed") from exc
+
+
+def last_timestamp_expiry(pdf: bytes) -> dt.datetime | None:
+    """When the TSA certificate of the newest timestamp (document timestamp, else the last
+    signature's timestamp) expires; None without any timestamp. Past that date the chain of
+    proof must already have been renewed (``ltv-refresh``)."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    sigs = list(PdfFileReader(BytesIO(pdf)).embedded_signatures)
+    for emb in reversed(sigs):
+        if emb.sig_object_type == "/DocTimeStamp":
+            cert = emb.signer_cert
+        else:
+            token = emb.attached_timestamp_data
+            cert = token.signer_cert if token is not None else None  # type: ignore[union-attr]
+        if cert is not None:
+            return cert.not_valid_after
+    return None
+
+
+# --- remote whole-PDF signing (BSrE esign-client API v2) --------------------------------------
+
+# A 1x1 transparent PNG: the letter already shows its own signature block in the TTE box; the
+# service's visible signature goes on top of it without painting anything over it.
+_CLEAR_PNG = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+)
+# The documented request fields (esign-client-service API v2, POST /api/v2/sign/pdf).
+REQUEST_FIELDS = frozenset({"nik", "passphrase", "signatureProperties", "file"})
+PROPERTY_FIELDS = frozenset({"tampilan", "imageBase64", "page", "originX", "originY", "width",
+                             "height", "location", "reason"})
+
+
+def field_box(pdf: bytes, field_name: str) -> tuple[int, tuple[float, float, float, float]]:
+    """(1-based page number, (x, y, width, height) in PDF points from the page's lower left
+    corner) of a pre-created signature field's widget."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    reader = PdfFileReader(BytesIO(pdf))
+    for name, _value, ref in pdf_fields.enumerate_sig_fields(reader):
+        if name != field_name:
+            continue
+        widget = ref.get_object()
+        if "/Rect" not in widget and "/Kids" in widget:
+            widget = widget["/Kids"][0].get_object()
+        x1, y1, x2, y2 = (float(v) for v in widget["/Rect"])
+        page_ref = widget.raw_get("/P").reference
+        pages: list[Any] = []
+        _collect_pages(reader.root.raw_get("/Pages"), pages, 0)
+        if page_ref in pages:
+            return pages.index(page_ref) + 1, (min(x1, x2), min(y1, y2), abs(x2 - x1),
+                                               abs(y2 - y1))
+        break
+    raise SigningError(f"kolom tanda tangan {field_name!r} tidak ada pada dokumen", "no_field")
+
+
+def _collect_pages(node_ref: Any, out: list[Any], depth: int) -> None:
+    node = node_ref.get_object()
+    if node.get("/Type") == "/Pages" and depth < 32:
+        for kid in node["/Kids"]:
+            _collect_pages(kid, out, depth + 1)
+    else:
+        out.append(node_ref.reference)
 
 
 class RemoteBsreBackend:
-    """``POST {base_url}/api/v2/sign/pdf`` with JSON; the service builds the signature itself.
+    """Whole-PDF signing by the national e-signature service (BSrE esign-client, API v2).
 
-    Request: ``{"nik", "passphrase", "signatureProperties": [{"tampilan": "INVISIBLE",
-    "fieldId", "reason", "location", "contactInfo"}], "file": [base64]}``; response
-    ``{"file": [base64]}``; errors are ``{"status_code", "error"}`` with HTTP 4xx/5xx.
-    ``fieldId`` names our pre-created field (EU-DSS style parameter). With ``require_field``
-    (default) the result must have exactly that field signed.
+    ``POST {base_url}/api/v2/sign/pdf`` with HTTP Basic credentials of the portal's account at
+    the service, and exactly the documented JSON::
 
-    After the call the result is checked with pyHanko: the original bytes must be a prefix of
-    the result (append, never rewrite) and every earlier signature must still be intact and
-    unmodified. The call is never retried automatically: after a timeout the outcome is unknown.
+        {"nik": "...", "passphrase": "...",
+         "signatureProperties": [{"tampilan": "VISIBLE", "imageBase64": "<png>", "page": 2,
+                                  "originX": 340.0, "originY": 120.0, "width": 180.0,
+                                  "height": 70.0, "reason": "...", "location": "..."}],
+         "file": ["<base64 PDF>"]}
+
+    answered by ``{"file": ["<base64 signed PDF>"], ...}``, or an HTTP error with
+    ``{"status_code": ..., "error": "..."}``.
+
+    The documented API cannot sign one of *our* fields: it always adds its own signature field.
+    So the paraf locks survive as follows. The signature is requested VISIBLE on the page and at
+    the rectangle of the letter's pre-created ``TTE`` field (``page`` 1-based; ``originX`` /
+    ``originY`` the lower-left corner and ``width`` / ``height``, in PDF points from the
+    page's lower-left corner), with a transparent image, so the letter's own signature block
+    stays what is seen. The result is then checked with pyHanko before it is accepted:
+
+    * the original bytes are a prefix of the result (appended, never rewritten);
+    * every earlier signature is still intact, and the diff analysis accepts the change under
+      their locks with one exception, made by :class:`~.verify.SlotFormRule` (used by the
+      verification page too): ONE new signature field exactly in the empty TTE box. A new field
+      anywhere else, a second one, or changed page content is refused (``remote_tampered``).
+
+    The call is never retried automatically: after a timeout the outcome is unknown. With
+    ``options`` asking for a timestamp and embedded validation data, the service's signature
+    (PAdES B-T) is completed here to B-LTA: revocation data for every signature, then a
+    document timestamp.
     """
 
     path = "/api/v2/sign/pdf"
 
     def __init__(self, base_url: str, nik: str, timeout: float = 60.0, *,
-                 auth: tuple[str, str] | None = None, require_field: bool = True,
+                 auth: tuple[str, str] | None = None,
                  trust_roots: Sequence[asn1_x509.Certificate] = (),
+                 options: SignOptions | None = None,
                  session: aiohttp.ClientSession | None = None) -> None:
+        if not base_url or not nik:
+            raise SigningError("layanan tanda tangan jarak jauh belum diatur (alamat/NIK)",
+                               "key_unavailable")
         self.base_url = base_url.rstrip("/")
         self.nik = nik
         self.timeout = timeout
         self._auth = aiohttp.BasicAuth(*auth) if auth else None
-        self.require_field = require_field
-        self.trust_roots = tuple(trust_roots)
+        self.trust_roots = tuple(trust_roots) or tuple(options.trust_roots if options else ())
+        self.options = options or SignOptions()
         self.session = session
 
     def __repr__(self) -> str:
         return f"RemoteBsreBackend({self.base_url!r})"
 
-    async def sign(self, pdf: bytes, field: str, meta: SignMeta, secret: str) -> bytes:
-        _check_field(pdf, field)
-        props: dict[str, Any] = {"tampilan": "INVISIBLE", "fieldId": field}
-        for key, value in (("reason", meta.reason), ("location", meta.location),
-                           ("contactInfo", meta.contact_info)):
+    def request_body(self, pdf: bytes, field: str, meta: SignMeta, secret: str) -> dict[str, Any]:
+        page, (x, y, width, height) = field_box(pdf, field)
+        props: dict[str, Any] = {
+            "tampilan": "VISIBLE", "imageBase64": _CLEAR_PNG, "page": page,
+            "originX": round(x, 2), "originY": round(y, 2),
+            "width": round(width, 2), "height": round(height, 2),
+        }
+        for key, value in (("reason", meta.reason), ("location", meta.location)):
             if value:
                 props[key] = value
-        body = {
-            "nik": self.nik,
-            "passphrase": secret,
-            "signatureProperties": [props],
-            "file": [base64.b64encode(pdf).decode("ascii")],
-        }
+        return {"nik": self.nik, "passphrase": secret, "signatureProperties": [props],
+                "file": [base64.b64encode(pdf).decode("ascii")]}
+
+    async def sign(self, pdf: bytes, field: str, meta: SignMeta, secret: str) -> bytes:
+        _check_field(pdf, field)
+        body = self.request_body(pdf, field, meta, secret)
         status, payload = await self._post(body, secret)
         if status >= 400 or "error" in payload and "file" not in payload:
             raise self._error(status, payload, secret)
@@ -386,8 +569,7 @@ class RemoteBsreBackend:
             raise SigningError("jawaban layanan tanda tangan tidak dikenali",
                                "remote_bad_response") from exc
         await self._check_result(pdf, signed, field)
-        return signed
-
+        return await async_add_lta(signed, self.options)
     async def _post(self, body: dict[str, Any], secret: str) -> tuple[int, dict[str, Any]]:
         url = self.base_url + self.path
         timeout = aiohttp.ClientTimeout(total=self.timeout)
@@ -466,10 +648,17 @@ class RemoteBsreBackend:
         if not new:
             raise SigningError("hasil layanan tidak memuat tanda tangan baru",
                                "remote_bad_response")
-        if self.require_field and field_name not in {s.field for s in new}:
-            raise SigningError(f"layanan menandatangani kolom lain, bukan {field_name!r}",
-                               "remote_bad_response")
         if after.status == "changed":
             # Earlier signatures (or their locks) no longer accept the document.
             raise SigningError("hasil layanan tanda tangan tidak utuh (changed); hasil ditolak",
                                "remote_tampered")
+        if len(new) != 1 or new[0].slot != field_name:
+            # Where the field's own box is not signed (an invisible or misplaced signature),
+            # the letter would show a signature block that no signature stands behind.
+            raise SigningError(f"layanan menandatangani di tempat lain, bukan kolom "
+                               f"{field_name!r}", "remote_bad_response")
+
+
+def sign_sync_refresh(pdf: bytes, options: SignOptions) -> bytes:
+    """Sync :func:`async_refresh_lta` for commands and jobs."""
+    return run_sync(async_refresh_lta(pdf, options))

@@ -149,15 +149,24 @@ def create_test_pki(
     positions: Iterable[str] = DEFAULT_POSITIONS,
     passphrase: str = DEFAULT_PASSPHRASE,
     *,
-    identities: Mapping[str, tuple[str, str]] | None = None,
+    identities: Mapping[str, tuple[str, ...]] | None = None,
+    responder_url: str | None = None,
 ) -> dict[str, Any]:
     """Create (or complete) a demo PKI in ``out_dir`` and return its manifest with absolute paths.
 
-    ``identities`` optionally overrides ``{position: (common_name, nip)}``.
+    With ``responder_url`` the PKI is the served one of :func:`create_responder_pki`
+    (certificates pointing at a TSA/OCSP/CRL service there) instead.
+
+    ``positions`` are labels: signing positions, or people (user names) since keys belong to
+    people; each label gets ``<label>.p12``. ``identities`` optionally overrides
+    ``{label: (common_name, nip)}`` or ``{label: (common_name, nip, title)}``.
 
     Returns ``{"root": path, "intermediate": path, "chain": path, "signers": {position:
     {"p12": path, "cert": path, "name": cn, "nip": nip, "title": title, "subject": rfc4514}}}``.
     """
+    if responder_url:
+        return create_responder_pki(out_dir, responder_url, positions, passphrase,
+                                    identities=identities)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     pw = passphrase.encode()
@@ -210,7 +219,9 @@ def create_test_pki(
             continue
         cn, nip, title = _identity(position)
         if identities and position in identities:
-            cn, nip = identities[position]
+            # (name, NIP) or (name, NIP, title): a label may be a person (user name)
+            cn, nip, *rest = identities[position]
+            title = rest[0] if rest else title
         key = _new_key()
         subject = _name(cn, serial=nip, ou=title)
         cert = _build_cert(
@@ -250,8 +261,23 @@ CERTOMANCER_ARCH = "statrequest-test"
 CERTOMANCER_URL_PREFIX = "http://pki.test"
 
 
-def _certomancer_config(positions: Iterable[str]) -> dict[str, Any]:
+def _certomancer_config(
+    positions: Iterable[str],
+    *,
+    url_prefix: str = CERTOMANCER_URL_PREFIX,
+    identities: Mapping[str, tuple[str, ...]] | None = None,
+    signer_validity: tuple[str, str] | None = None,
+    key_dir: str = "",
+) -> dict[str, Any]:
+    """The PKI as certomancer config: CAs, OCSP responder, CRLs, TSA, one signer per position.
+
+    ``url_prefix`` is where the services answer (the AIA/CRL URLs in the certificates and the
+    TSA URL); ``signer_validity`` (ISO from/to) gives the signers a realistic life time (BSrE
+    certificates last about two years) instead of the CA's.
+    """
     validity = {"valid-from": "2020-01-01T00:00:00+0000", "valid-to": "2099-01-01T00:00:00+0000"}
+    signer_dates = ({"valid-from": signer_validity[0], "valid-to": signer_validity[1]}
+                    if signer_validity else validity)
 
     def ku(*uses: str, critical: bool = True) -> dict[str, Any]:
         return {"id": "key_usage", "critical": critical,
@@ -312,16 +338,19 @@ def _certomancer_config(positions: Iterable[str]) -> dict[str, Any]:
     }
     for pos in positions:
         cn, nip, title = _identity(pos)
+        if identities and pos in identities:
+            cn, nip, *more = identities[pos]
+            title = more[0] if more else title
         entities[pos] = {"common-name": cn, "serial-number": nip,
                          "organizational-unit-name": title}
         certs[pos] = {
-            "issuer": "interm", "validity": validity,
+            "issuer": "interm", "validity": signer_dates,
             "extensions": [ku("digital_signature", "non_repudiation"), *revinfo("interm", True)],
         }
     return {
-        "external-url-prefix": CERTOMANCER_URL_PREFIX,
+        "external-url-prefix": url_prefix,
         "keysets": {
-            "keys": {"keys": {label: {"path": f"{label}.key.pem"} for label in certs}},
+            "keys": {"keys": {label: {"path": f"{key_dir}{label}.key.pem"} for label in certs}},
         },
         "pki-architectures": {
             CERTOMANCER_ARCH: {
@@ -377,3 +406,174 @@ def export_certomancer_pkcs12(
     data = arch.package_pkcs12(CertLabel(position), password=passphrase.encode())
     _write(Path(out_path), data, private=True)
     return str(out_path)
+
+
+# --- a served test PKI (demo and portal tests): TSA, OCSP and CRLs over HTTP -----------------
+
+RESPONDER_DIR = "certomancer"
+RESPONDER_CONFIG = "certomancer.yml"
+
+
+def responder_urls(url_prefix: str) -> dict[str, str]:
+    """Where the served test PKI answers, given the prefix it was made for."""
+    base = url_prefix.rstrip("/") + f"/{CERTOMANCER_ARCH}"
+    return {"tsa": f"{base}/tsa/tsa", "ocsp": f"{base}/ocsp/interm",
+            "crl": f"{base}/crls/interm/latest.crl"}
+
+
+def create_responder_pki(
+    out_dir: str | os.PathLike[str],
+    url_prefix: str,
+    positions: Iterable[str] = DEFAULT_POSITIONS,
+    passphrase: str = DEFAULT_PASSPHRASE,
+    *,
+    identities: Mapping[str, tuple[str, ...]] | None = None,
+    signer_years: int = 2,
+    signer_validity: tuple[dt.datetime, dt.datetime] | None = None,
+) -> dict[str, Any]:
+    """A test PKI whose certificates point at a TSA / OCSP / CRL service at ``url_prefix``.
+
+    Writes the same files as :func:`create_test_pki` (``<position>.p12`` etc., so the portal
+    signs with it unchanged) plus ``certomancer/certomancer.yml`` and its keys, which
+    ``certomancer --config .../certomancer.yml animate --port N`` serves. Certificates are
+    derived deterministically from the keys and the config, so the served service and the
+    exported keys always agree. Signers get ``signer_years`` of validity (BSrE issues ~2 years).
+    Idempotent; positions are added, never renumbered; a new ``url_prefix`` re-issues all.
+    ``signer_validity`` (tests) fixes the signers' validity period on first creation.
+    """
+    from certomancer.registry import CertLabel
+
+    out = Path(out_dir)
+    work = out / RESPONDER_DIR
+    (work / "keys").mkdir(parents=True, exist_ok=True)
+    manifest_path = out / MANIFEST
+    manifest: dict[str, Any] = (
+        json.loads(manifest_path.read_text()) if manifest_path.exists() else {"signers": {}})
+    state: dict[str, Any] = manifest.get("responder") or {}
+    if "signer_validity" not in state and signer_validity is not None:
+        state["signer_validity"] = [t.strftime("%Y-%m-%dT%H:%M:%S+0000")
+                                    for t in signer_validity]
+    if "signer_validity" not in state:
+        now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        state["signer_validity"] = [
+            (now - dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S+0000"),
+            (now + dt.timedelta(days=365 * signer_years)).strftime("%Y-%m-%dT%H:%M:%S+0000")]
+    # Order matters: certomancer numbers certificates in config order.
+    known = list(state.get("positions", []))
+    known += [p for p in dict.fromkeys(positions) if p not in known]
+    state["positions"] = known
+    stored_ids = dict(state.get("identities", {}))
+    stored_ids.update({k: list(v) for k, v in (identities or {}).items()})
+    state["identities"] = stored_ids
+    state["url_prefix"] = url_prefix.rstrip("/")
+    state.setdefault("revoked", {})
+    manifest["responder"] = state
+    arch = _write_responder_config(out, state)
+
+    pw = passphrase.encode()
+    _write(out / "root-ca.pem", _pem_asn1(arch.get_cert(CertLabel("root"))))
+    _write(out / "intermediate-ca.pem", _pem_asn1(arch.get_cert(CertLabel("interm"))))
+    _write(out / "ca-chain.pem", _pem_asn1(arch.get_cert(CertLabel("interm")))
+           + _pem_asn1(arch.get_cert(CertLabel("root"))))
+    _write(out / "tsa.pem", _pem_asn1(arch.get_cert(CertLabel("tsa"))))
+    manifest.update(root="root-ca.pem", intermediate="intermediate-ca.pem", chain="ca-chain.pem")
+    signers = manifest.setdefault("signers", {})
+    for position in known:
+        cert = arch.get_cert(CertLabel(position))
+        pem_bytes = _pem_asn1(cert)
+        cert_file = out / f"{position}.cert.pem"
+        if not (cert_file.exists() and cert_file.read_bytes() == pem_bytes
+                and (out / f"{position}.p12").exists()):
+            _write(out / f"{position}.p12",
+                   arch.package_pkcs12(CertLabel(position), password=pw), private=True)
+            _write(cert_file, pem_bytes)
+        cn, nip, title = _identity(position)
+        if position in stored_ids:
+            cn, nip, *more = stored_ids[position]
+            title = more[0] if more else title
+        signers[position] = {"p12": f"{position}.p12", "cert": f"{position}.cert.pem",
+                             "name": cn, "nip": nip, "title": title,
+                             "subject": cert.subject.human_friendly}
+    _write(manifest_path, json.dumps(manifest, indent=2, ensure_ascii=False).encode())
+    res = _absolute(out, manifest)
+    res["responder"] = {**state, "config": str(work / RESPONDER_CONFIG),
+                        **responder_urls(state["url_prefix"])}
+    return res
+
+
+def _pem_asn1(cert: Any) -> bytes:
+    from asn1crypto import pem as asn1_pem
+
+    return asn1_pem.armor("CERTIFICATE", cert.dump())
+
+
+def _write_responder_config(out: Path, state: dict[str, Any]) -> PKIArchitecture:
+    import yaml
+    from certomancer.registry import CertomancerConfig
+
+    work = out / RESPONDER_DIR
+    cfg = _certomancer_config(
+        state["positions"], url_prefix=state["url_prefix"],
+        identities={k: tuple(v) for k, v in state.get("identities", {}).items()},
+        signer_validity=tuple(state["signer_validity"]), key_dir="keys/")
+    arch_cfg = cfg["pki-architectures"][CERTOMANCER_ARCH]
+    for generation in range(2, int(state.get("tsa_generation", 1)) + 1):
+        # a renewed TSA certificate (new key, same name): the service now signs with it
+        label = f"tsa{generation}"
+        arch_cfg["certs"][label] = {
+            **arch_cfg["certs"]["tsa"], "subject": "tsa", "subject-key": label,
+            "validity": {"valid-from": "2020-01-01T00:00:00+0000",
+                         "valid-to": f"{2099 + generation}-01-01T00:00:00+0000"}}
+        cfg["keysets"]["keys"]["keys"][label] = {"path": f"keys/{label}.key.pem"}
+        arch_cfg["services"]["time-stamping"]["tsa"] = {"signing-key": label,
+                                                        "signing-cert": label}
+    for label, when in state.get("revoked", {}).items():
+        cfg["pki-architectures"][CERTOMANCER_ARCH]["certs"][label]["revocation"] = {
+            "revoked-since": when, "reason": "key_compromise"}
+    for label in cfg["keysets"]["keys"]["keys"]:
+        key_path = work / "keys" / f"{label}.key.pem"
+        if not key_path.exists():
+            _write(key_path, _new_key().private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption()), private=True)
+    _write(work / RESPONDER_CONFIG, yaml.safe_dump(cfg, sort_keys=False).encode())
+    return CertomancerConfig(cfg, key_search_dir=str(work)).get_pki_arch(CERTOMANCER_ARCH)
+
+
+def revoke_test_signer(out_dir: str | os.PathLike[str], position: str,
+                       when: dt.datetime | None = None) -> None:
+    """Mark a signer of the served test PKI as revoked (key compromise) from ``when`` (now).
+
+    The responder reads its config at start: restart it to publish the revocation.
+    """
+    out = Path(out_dir)
+    manifest = json.loads((out / MANIFEST).read_text())
+    state = manifest["responder"]
+    if position not in state["positions"]:
+        raise KeyError(position)
+    when = when or dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)
+    state.setdefault("revoked", {})[position] = when.strftime("%Y-%m-%dT%H:%M:%S+0000")
+    _write_responder_config(out, state)
+    _write(out / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False).encode())
+
+
+def renew_test_tsa(out_dir: str | os.PathLike[str]) -> None:
+    """Give the served test PKI's TSA a new certificate (as a TSA does before the old one
+    expires). Restart the responder to use it."""
+    out = Path(out_dir)
+    manifest = json.loads((out / MANIFEST).read_text())
+    state = manifest["responder"]
+    state["tsa_generation"] = int(state.get("tsa_generation", 1)) + 1
+    _write_responder_config(out, state)
+    _write(out / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False).encode())
+
+
+def responder_app(config_path: str | os.PathLike[str]) -> Any:
+    """The certomancer Animator (WSGI) for a config written by :func:`create_responder_pki`:
+    what ``certomancer animate`` serves, for tests that run it in a thread."""
+    from certomancer.integrations.animator import Animator, AnimatorArchStore
+    from certomancer.registry import CertomancerConfig
+
+    cfg = CertomancerConfig.from_file(str(config_path))
+    return Animator(AnimatorArchStore(cfg.pki_archs), with_web_ui=False,
+                    allow_time_override=False)

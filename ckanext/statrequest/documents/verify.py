@@ -7,8 +7,26 @@ Statuses (checked in this order, notes §1.9):
 ``changed``    a signature no longer covers its bytes (``intact`` False), or the document was
                modified after signing beyond what the signatures allow (diff analysis says
                ``OTHER``, or a lock / DocMDP was broken);
-``untrusted``  intact and unchanged, but a signer's chain does not lead to a trusted root;
-``valid``      everything above passed.
+``revoked``    intact and unchanged, but a signer's certificate was revoked before the time the
+               signature is proven to exist (its timestamp; without one, any revocation);
+``untrusted``  intact and unchanged, but a signer's chain does not lead to a trusted root (or
+               its revocation status cannot be established when the check is hard-fail);
+``valid``      everything above passed;
+``too_complex`` the file is over a verification limit (:mod:`.pdfbudget`: too many signatures,
+               revisions or objects, form-field or name trees whose nodes share children, a
+               stream that decodes to too much) or, checked in a child process
+               (:mod:`.sandbox`), ran out of its CPU time, memory or wall-clock budget. It says
+               nothing about the signatures: the file was not checked to the end.
+
+Long-term validity: a signature whose certificate has expired since (or was revoked after the
+signature's trusted timestamp) stays valid when the letter carries the proof for it: a
+signature timestamp, the revocation data of that time embedded (DSS, PAdES B-LT) and a
+document timestamp that is itself still trusted (B-LTA). The certificate is then checked as it
+was at the timestamp's time, against the embedded revocation data only.
+
+Revocation: offline by default (embedded data only, soft-fail). With :class:`RevocationCheck`
+(the portal passes one when an OCSP/CRL service is configured) the current status is fetched,
+only from the configured addresses, and a status that cannot be established fails the check.
 
 ``not_ours`` (signed and valid, but not a letter this portal issued) is for the caller to decide,
 with :attr:`Verdict.letter_number` (from the attached ``record.json``) and
@@ -19,32 +37,47 @@ Codes only, no prose: the CKAN layer translates ``status`` and ``reasons``.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import datetime as dt
 import hashlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from io import BytesIO
 from typing import Any, Literal
 
+import aiohttp
 from asn1crypto import x509 as asn1_x509
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.decode_limits import DecodeLimits, StreamDecodeLimits
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.diff_analysis import ModificationLevel
+from pyhanko.sign.diff_analysis import (
+    DEFAULT_DIFF_POLICY,
+    FormUpdate,
+    FormUpdatingRule,
+    ModificationLevel,
+    StandardDiffPolicy,
+)
 from pyhanko.sign.fields import enumerate_sig_fields
 from pyhanko.sign.validation import async_validate_pdf_signature, async_validate_pdf_timestamp
+from pyhanko.sign.validation.dss import DocumentSecurityStore, NoDSSFoundError
 from pyhanko.sign.validation.settings import KeyUsageConstraints
 from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 
 from ._aio import run_sync
+from .layout import SIGNING_ORDER
+from .pdfbudget import Budget, TooComplex, check_bytes, check_reader
 
 log = logging.getLogger(__name__)
 
-Status = Literal["valid", "changed", "untrusted", "damaged", "unsigned"]
+Status = Literal["valid", "changed", "revoked", "untrusted", "damaged", "unsigned",
+                 "too_complex"]
 RECORD_NAME = "record.json"
 _MAX_RECORD = 1024 * 1024
+_MAX_NAME_NODES = 1000  # nodes of the embedded-files name tree looked at for record.json
 # record.json is read with a second reader whose streams may decode to 16 MiB at most, so a
 # crafted attachment (a Flate bomb within the generic 256 MiB limit) cannot eat the worker's memory.
 _RECORD_LIMITS = DecodeLimits(per_stream=StreamDecodeLimits(max_output_size=16 * 1024 * 1024))
@@ -71,6 +104,23 @@ class SignerInfo:
     docmdp_ok: bool | None
     reason: str | None
     location: str | None
+    revoked: bool = False  # revoked before the signature's proven time
+    long_term: bool = False  # trusted as of its timestamp (certificate expired/revoked since)
+    slot: str | None = None  # the pre-created field whose box it fills (see SlotFormRule)
+
+
+@dataclass(frozen=True)
+class RevocationCheck:
+    """Fetch current OCSP/CRL data, only from URLs under ``allowed_prefixes``.
+
+    ``hard_fail``: a status that cannot be established (responder down, no URL) makes the
+    signer untrusted instead of being ignored.
+    """
+
+    allowed_prefixes: tuple[str, ...]
+    hard_fail: bool = True
+    timeout: float = 10.0
+    session: aiohttp.ClientSession | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -103,14 +153,20 @@ def _name_attr(name: asn1_x509.Name, attr: str) -> str | None:
     return str(value) if value is not None else None
 
 
-def _find_embedded_file(names_node: Any, wanted: str, depth: int = 0) -> bytes | None:
-    """Walk a /Names name tree (depth-limited) for a file specification named ``wanted``."""
-    if depth > 8 or not isinstance(names_node, generic.DictionaryObject):
+def _find_embedded_file(names_node: Any, wanted: str, depth: int = 0,
+                        seen: set[Any] | None = None) -> bytes | None:
+    """Walk a /Names name tree (depth-limited) for a file specification named ``wanted``.
+
+    Nodes are visited once: a crafted tree whose nodes share their children would otherwise
+    be walked once per path (exponentially many)."""
+    seen = set() if seen is None else seen
+    if depth > 8 or len(seen) > _MAX_NAME_NODES or \
+            not isinstance(names_node, generic.DictionaryObject):
         return None
     flat = names_node.get("/Names")
     if flat is not None:
         arr = flat.get_object() if hasattr(flat, "get_object") else flat
-        for i in range(0, len(arr) - 1, 2):
+        for i in range(0, min(len(arr), 2 * _MAX_NAME_NODES) - 1, 2):
             spec = arr[i + 1].get_object()
             label = spec.get("/UF") or spec.get("/F") or arr[i]
             if str(label) == wanted and "/EF" in spec:
@@ -124,7 +180,11 @@ def _find_embedded_file(names_node: Any, wanted: str, depth: int = 0) -> bytes |
     kids = names_node.get("/Kids")
     if kids is not None:
         for kid in kids.get_object():
-            found = _find_embedded_file(kid.get_object(), wanted, depth + 1)
+            ref = kid.reference if isinstance(kid, generic.IndirectObject) else id(kid)
+            if ref in seen:
+                continue
+            seen.add(ref)
+            found = _find_embedded_file(kid.get_object(), wanted, depth + 1, seen)
             if found is not None:
                 return found
     return None
@@ -145,6 +205,8 @@ def _extract_record(pdf_bytes: bytes, revision: int | None) -> dict[str, Any] | 
             return None
         record = json.loads(data.decode("utf-8"))
         return record if isinstance(record, dict) else None
+    except MemoryError:
+        raise
     except Exception:  # noqa: BLE001 - a malformed attachment just means "no record"
         log.debug("record.json unreadable", exc_info=True)
         return None
@@ -190,22 +252,212 @@ def _signer_info(emb: Any, status: Any, kind: Literal["signature", "timestamp"])
     )
 
 
-def _context(trust_roots: Sequence[asn1_x509.Certificate]) -> ValidationContext:
-    # Offline on purpose: a public upload form must not make the server fetch arbitrary URLs
-    # (AIA/CRL/OCSP addresses come from the uploaded file). Embedded revocation info is used.
-    return ValidationContext(trust_roots=list(trust_roots), allow_fetching=False,
-                             revocation_mode="soft-fail")
+# --- the remote (whole-PDF) final signature at the TTE box -------------------------------------
+
+SLOT_FIELDS = SIGNING_ORDER  # the pre-created fields: Paraf1, Paraf2, TTE
+_BOX_TOLERANCE = 2.0  # points
+
+
+def _sig_fields(resolver: Any) -> dict[str, tuple[Any, tuple[float, ...], bool]]:
+    """Top-level signature fields: name -> (page reference, rectangle, filled)."""
+    out: dict[str, tuple[Any, tuple[float, ...], bool]] = {}
+    try:
+        fields = resolver.root["/AcroForm"]["/Fields"]
+    except (KeyError, TypeError):
+        return out
+    for ref in fields:
+        f = ref.get_object()
+        if f.get("/FT") != "/Sig" or "/T" not in f:
+            continue
+        widget = f
+        if "/Rect" not in f and "/Kids" in f:
+            widget = f["/Kids"][0].get_object()
+        try:
+            rect = tuple(float(x) for x in widget["/Rect"])
+            page = widget.raw_get("/P")
+        except (KeyError, TypeError, ValueError):
+            continue
+        page_ref = getattr(page, "reference", page)
+        out[str(f["/T"])] = (page_ref, rect, "/V" in f)
+    return out
+
+
+def _slot_fields(old: Any, new: Any) -> set[str]:
+    """The one new signature field in ``new`` lying exactly on a pre-created field that is
+    still empty (in ``old`` and ``new``); empty when there is none or more than one."""
+    before = _sig_fields(old)
+    after = _sig_fields(new)
+    added = {name: v for name, v in after.items() if name not in before}
+    if len(added) != 1:
+        return set()
+    (name, (page, rect, _filled)), = added.items()
+    for slot in SLOT_FIELDS:
+        if slot in before and slot in after and not before[slot][2] and not after[slot][2] \
+                and before[slot][0] == page and _same_box(rect, before[slot][1]):
+            return {name}
+    return set()
+
+
+def _same_box(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    if len(a) != 4 or len(b) != 4:
+        return False
+    na = (min(a[0], a[2]), min(a[1], a[3]), max(a[0], a[2]), max(a[1], a[3]))
+    nb = (min(b[0], b[2]), min(b[1], b[3]), max(b[0], b[2]), max(b[1], b[3]))
+    return all(abs(x - y) <= _BOX_TOLERANCE for x, y in zip(na, nb, strict=True))
+
+
+class SlotFormRule(FormUpdatingRule):
+    """pyHanko's form rule, plus: a new signature field exactly on an empty pre-created field.
+
+    A whole-PDF signing service (the BSrE esign-client ``/api/v2/sign/pdf``) cannot be told to
+    sign our pre-created field (``TTE``): it adds its own visible signature field at the page
+    and position it is given, which is that field's box. The paraf locks (FieldMDP: every field
+    except those still to be signed) would count that new field as a forbidden change. This
+    rule lets exactly that one through: one signature field, new in the revision, on the page
+    and rectangle (within 2 pt) of a pre-created field that stays empty. A field anywhere else,
+    a second new field, or page content changes stay forbidden.
+    """
+
+    def apply(self, old: Any, new: Any) -> Any:
+        allowed = _slot_fields(old, new)
+        for level, update in super().apply(old, new):
+            if allowed and isinstance(update, FormUpdate) and update.field_name in allowed:
+                update = dataclasses.replace(update, valid_when_locked=True)
+            yield level, update
+
+
+_FORM_RULE = DEFAULT_DIFF_POLICY.form_rule
+DIFF_POLICY = StandardDiffPolicy(
+    global_rules=DEFAULT_DIFF_POLICY.global_rules,
+    form_rule=SlotFormRule(field_rules=_FORM_RULE.field_rules,
+                              ignored_acroform_keys=_FORM_RULE.ignored_acroform_keys),
+)
+
+
+# --- validation contexts: offline, embedded (DSS) data, or fetched from allowed URLs ----------
+
+
+def _url_guard(prefixes: tuple[str, ...]) -> aiohttp.TraceConfig:
+    """Refuse any request outside the configured responder: the URLs come from the uploaded
+    file's certificates, and a public form must not make the server fetch arbitrary addresses."""
+    async def on_start(_session: Any, _ctx: Any, params: Any) -> None:
+        url = str(params.url)
+        if not any(url.startswith(p) for p in prefixes):
+            raise aiohttp.InvalidURL(url)
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_start.append(on_start)
+    return trace
+
+
+@contextlib.asynccontextmanager
+async def _fetch_session(check: RevocationCheck | None
+                         ) -> AsyncIterator[aiohttp.ClientSession | None]:
+    if check is None or not check.allowed_prefixes:
+        yield None
+    elif check.session is not None:
+        yield check.session
+    else:
+        async with aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=check.timeout),
+            trace_configs=[_url_guard(check.allowed_prefixes)],
+        ) as session:
+            yield session
+
+
+def _dss_kwargs(reader: PdfFileReader) -> dict[str, Any]:
+    """Certificates and revocation data embedded in the document (PAdES B-LT)."""
+    try:
+        dss = DocumentSecurityStore.read_dss(reader)
+    except NoDSSFoundError:
+        return {}
+    vc = dss.as_validation_context({"trust_roots": []})
+    return {"other_certs": list(dss.load_certs()), "ocsps": list(vc.ocsps),
+            "crls": list(vc.crls)}
+
+
+def _context(trust_roots: Sequence[asn1_x509.Certificate], dss: dict[str, Any] | None = None,
+             session: aiohttp.ClientSession | None = None, hard_fail: bool = False,
+             moment: dt.datetime | None = None, retroactive: bool = False) -> ValidationContext:
+    # Without a session: offline on purpose (see _url_guard); embedded data is used.
+    return ValidationContext(
+        trust_roots=list(trust_roots), **(dss or {}),
+        allow_fetching=session is not None,
+        fetcher_backend=AIOHttpFetcherBackend(session) if session is not None else None,
+        revocation_mode="hard-fail" if hard_fail else "soft-fail",
+        moment=moment, retroactive_revinfo=retroactive,
+    )
+
+
+async def _validate_signature(emb: Any, trust_roots: Sequence[asn1_x509.Certificate],
+                              dss: dict[str, Any], session: aiohttp.ClientSession | None,
+                              hard_fail: bool, moment: dt.datetime | None) -> SignerInfo:
+    """One /Sig signature: now (current revocation status), else as of its timestamp.
+
+    "Now" uses the embedded certificates but not the embedded revocation data: that data is as
+    old as the signature and would only be "stale" today; the current status is fetched (or,
+    offline, soft-fail as before). The timestamp's time uses exactly the embedded data.
+    """
+    certs_only = {"other_certs": dss.get("other_certs", [])}
+    vc = _context(trust_roots, certs_only, session, hard_fail, moment)
+    status = await async_validate_pdf_signature(
+        emb, signer_validation_context=vc, ts_validation_context=vc,
+        key_usage_settings=_KEY_USAGE, diff_policy=DIFF_POLICY)
+    info = _signer_info(emb, status, "signature")
+    if info.trusted or not (info.intact and info.valid):
+        return info
+    ts = status.timestamp_validity
+    proven = ts.timestamp if ts is not None and ts.intact and ts.valid and ts.trusted else None
+    details = status.revocation_details
+    if details is not None and (proven is None or details.revocation_date <= proven):
+        return dataclasses.replace(info, revoked=True)
+    cert = status.signing_cert
+    expired = cert is not None and cert.not_valid_after < (moment or dt.datetime.now(dt.timezone.utc))
+    if proven is None or not (expired or details is not None) or not (
+            dss.get("ocsps") or dss.get("crls")):
+        # Not long-term material, or the certificate is current and its status simply could
+        # not be established (hard-fail): the embedded data cannot stand in for that.
+        return info
+    # Long-term: the certificate as it was at the timestamp, with the embedded revocation data
+    # of that time (responses made just after it count: retroactive).
+    past = _context(trust_roots, dss, None, True, proven, retroactive=True)
+    then = await async_validate_pdf_signature(
+        emb, signer_validation_context=past, ts_validation_context=vc,
+        key_usage_settings=_KEY_USAGE, diff_policy=DIFF_POLICY)
+    if then.trusted and then.intact and then.valid:
+        return dataclasses.replace(info, trusted=True, long_term=True)
+    return info
 
 
 async def async_verify_pdf(pdf_bytes: bytes,
-                           trust_roots: Sequence[asn1_x509.Certificate]) -> Verdict:
-    """Verify every signature (and document timestamp) in ``pdf_bytes``."""
+                           trust_roots: Sequence[asn1_x509.Certificate],
+                           revocation: RevocationCheck | None = None,
+                           moment: dt.datetime | None = None,
+                           budget: Budget | None = None) -> Verdict:
+    """Verify every signature (and document timestamp) in ``pdf_bytes``.
+
+    ``revocation``: fetch the current revocation status (see :class:`RevocationCheck`);
+    ``moment``: validate as of another time (tests: "ten years later");
+    ``budget``: measure the file's structure first (:mod:`.pdfbudget`) and answer
+    ``too_complex`` without validating when it is over a limit. MemoryError is never turned
+    into "damaged": in the child process of :mod:`.sandbox` it means "too complex".
+    """
     sha = hashlib.sha256(pdf_bytes).hexdigest()
     try:
-        # Default DecodeLimits are the "untrusted input" ones (decompression-bomb protection).
-        reader = PdfFileReader(BytesIO(pdf_bytes))
+        if budget is not None:
+            check_bytes(pdf_bytes, budget)
+        # Default DecodeLimits are the "untrusted input" ones (decompression-bomb protection);
+        # a budget tightens them.
+        reader = PdfFileReader(BytesIO(pdf_bytes), decode_limits=(
+            budget.decode_limits() if budget is not None else None))
+        if budget is not None:
+            check_reader(reader, budget)
         sigs = list(reader.embedded_signatures)
         all_fields = [(name, value is not None) for name, value, _ in enumerate_sig_fields(reader)]
+    except TooComplex as exc:
+        return Verdict("too_complex", (exc.reason,), sha)
+    except MemoryError:
+        raise
     except Exception:  # noqa: BLE001 - anything unreadable is "damaged", never a 500
         log.debug("unreadable PDF", exc_info=True)
         return Verdict("damaged", ("unparseable",), sha)
@@ -218,20 +470,26 @@ async def async_verify_pdf(pdf_bytes: bytes,
 
     infos: list[SignerInfo] = []
     reasons: list[str] = []
+    hard_fail = revocation is not None and revocation.hard_fail
     try:
-        for emb in sigs:
-            if emb.sig_object_type == "/DocTimeStamp":
-                ts_status = await async_validate_pdf_timestamp(
-                    emb, validation_context=_context(trust_roots))
-                infos.append(_signer_info(emb, ts_status, "timestamp"))
-            else:
-                vc = _context(trust_roots)
-                status = await async_validate_pdf_signature(
-                    emb, signer_validation_context=vc, ts_validation_context=vc,
-                    key_usage_settings=_KEY_USAGE)
-                infos.append(_signer_info(emb, status, "signature"))
+        dss = _dss_kwargs(reader)
+        async with _fetch_session(revocation) as session:
+            for emb in sigs:
+                if emb.sig_object_type == "/DocTimeStamp":
+                    ts_status = await async_validate_pdf_timestamp(
+                        emb, validation_context=_context(
+                            trust_roots, {"other_certs": dss.get("other_certs", [])},
+                            session, hard_fail, moment),
+                        diff_policy=DIFF_POLICY)
+                    infos.append(_signer_info(emb, ts_status, "timestamp"))
+                else:
+                    infos.append(await _validate_signature(
+                        emb, trust_roots, dss, session, hard_fail, moment))
+        infos = _with_slots(reader, infos)
         # The record as covered by the last signature, not whatever was appended after it.
         record = _extract_record(pdf_bytes, sigs[-1].signed_revision)
+    except MemoryError:
+        raise
     except Exception:  # noqa: BLE001 - broken CMS, broken xref in a revision, decode limit...
         log.debug("signature unreadable", exc_info=True)
         return Verdict("damaged", ("signature_unreadable",), sha, infos, signed_fields,
@@ -245,6 +503,8 @@ async def async_verify_pdf(pdf_bytes: bytes,
     elif any(i.modification_level == ModificationLevel.OTHER.name or i.docmdp_ok is False
              for i in infos):
         status_code, reasons = "changed", ["modified_after_signing"]
+    elif any(i.revoked for i in infos):
+        status_code, reasons = "revoked", ["revoked_signer"]
     elif any(not i.trusted for i in infos):
         status_code, reasons = "untrusted", ["untrusted_signer"]
     else:
@@ -253,6 +513,30 @@ async def async_verify_pdf(pdf_bytes: bytes,
                    _letter_number(record), record)
 
 
-def verify_pdf(pdf_bytes: bytes, trust_roots: Sequence[asn1_x509.Certificate]) -> Verdict:
-    """Sync wrapper of :func:`async_verify_pdf` (safe inside or outside an event loop)."""
-    return run_sync(async_verify_pdf(pdf_bytes, trust_roots))
+def verify_pdf(pdf_bytes: bytes, trust_roots: Sequence[asn1_x509.Certificate],
+               revocation: RevocationCheck | None = None,
+               moment: dt.datetime | None = None, budget: Budget | None = None) -> Verdict:
+    """Sync wrapper of :func:`async_verify_pdf` (safe inside or outside an event loop).
+
+    Runs in this process without time limits: an untrusted upload goes through
+    :func:`.sandbox.verify_pdf_isolated`, which calls this in a child process."""
+    return run_sync(async_verify_pdf(pdf_bytes, trust_roots, revocation, moment, budget))
+
+
+def _with_slots(reader: PdfFileReader, infos: list[SignerInfo]) -> list[SignerInfo]:
+    """Name the pre-created box each signature fills: its own field, or the empty pre-created
+    field whose box a remote service's new field covers exactly (see SlotFormRule)."""
+    fields = _sig_fields(reader)
+    out = []
+    for info in infos:
+        slot = info.field
+        mine = fields.get(info.field)
+        if info.kind == "signature" and mine is not None and info.field not in SLOT_FIELDS:
+            for name in SLOT_FIELDS:
+                other = fields.get(name)
+                if other is not None and not other[2] and other[0] == mine[0] \
+                        and _same_box(mine[1], other[1]):
+                    slot = name
+                    break
+        out.append(dataclasses.replace(info, slot=slot))
+    return out

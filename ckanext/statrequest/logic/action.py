@@ -8,13 +8,23 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import ckan.model as model
 import ckantoolkit as tk
-from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy import and_, false, func, insert, or_, select
 
-from ckanext.statrequest import access, attachments, guest, letters, ratelimit, records, settings
+from ckanext.statrequest import (
+    access,
+    attachments,
+    crypto,
+    guest,
+    letters,
+    ratelimit,
+    records,
+    settings,
+)
 from ckanext.statrequest.core import workflow as wflib
 from ckanext.statrequest.core.numbering import format_tracking_number, parse_tracking_number
 from ckanext.statrequest.logic import dictization as dz
@@ -99,9 +109,12 @@ def _translate_errors(errors: dict[str, str]) -> dict[str, list[str]]:
 def _event(request: Request, actor: access.Actor, role: str, transition: str,
            from_state: str | None, to_state: str, visibility: str, note: str,
            version: int, data: dict[str, Any] | None = None) -> Event:
+    acting = bool(actor.positions.get(role, False))
+    if acting:  # a Plt/Plh: record the kind and on whose behalf (for the letter and audit)
+        data = {**(data or {}), **letters.acting_data(actor.user_id, role)}
     event = Event(
         request_id=request.id, actor_id=actor.user_id, actor_role=role,
-        acting=bool(actor.positions.get(role, False)), transition=transition,
+        acting=acting, transition=transition,
         from_state=from_state, to_state=to_state, note=note or "", visibility=visibility,
         data=data or {}, version=version, created_at=_now(),
     )
@@ -213,13 +226,15 @@ def _guest_token(request: Request) -> str | None:
     return guest.make_token(request.id) if request.requester_id is None else None
 
 
-@tk.side_effect_free
 def statrequest_track(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
     """Public tracking: the state of a request, given its number and the requester's email.
 
     A wrong email and an unknown number give the same answer, so the page reveals nothing.
+    POST only (not side-effect free on purpose): an email in a GET address would end up in
+    access logs and browser histories. Limited per IP address (`ratelimit.check_ip_rate`).
     """
     tk.check_access("statrequest_track", context, data_dict)
+    ratelimit.check_ip_rate("track")
     data = _validate(data_dict, schema.track(), context)
     try:
         request = _get_request(data["tracking_number"].strip().upper())
@@ -238,9 +253,28 @@ def statrequest_track(context: dict[str, Any], data_dict: dict[str, Any]) -> dic
     }
 
 
-def _show(request: Request, actor: access.Actor, token: str | None = None) -> dict[str, Any]:
+def _show(request: Request, actor: access.Actor, token: str | None = None,
+          record_nik: bool = False) -> dict[str, Any]:
     v = access.view(actor, request, token)
-    return dz.request_full(request, v, settings.workflow(), settings.calendar())
+    data = dz.request_full(request, v, settings.workflow(), settings.calendar())
+    if data.get("identity_number") and not v.is_requester:
+        if record_nik:
+            record_nik_views(actor, [request.id])
+        else:  # the full number leaves only through statrequest_show, where it is recorded
+            data["identity_number"] = dz.mask(request.identity_number)
+    return data
+
+
+def record_nik_views(actor: access.Actor, request_ids: list[str]) -> None:
+    """Record that an official was shown the full identity number of these requests (read
+    by the Secretary with the identity-document views, statrequest_identity_access_list)."""
+    if not request_ids:
+        return
+    now = _now()
+    model.Session.execute(insert(IdentityAccess), [
+        {"kind": "nik", "attachment_id": None, "request_id": rid, "user_id": actor.user_id,
+         "accessed_at": now} for rid in request_ids])
+    model.Session.commit()
 
 
 @tk.side_effect_free
@@ -249,7 +283,9 @@ def statrequest_show(context: dict[str, Any], data_dict: dict[str, Any]) -> dict
     data = _validate(data_dict, schema.by_id(), context)
     request = _get_request(data["id"])
     tk.check_access("statrequest_show", context, {"id": request.id, "token": data.get("token")})
-    return _show(request, _actor(context), data.get("token"))
+    # internal calls (ignore_auth) are code, not a person looking at the number
+    return _show(request, _actor(context), data.get("token"),
+                 record_nik=not context.get("ignore_auth"))
 
 
 def _inbox_clause(actor: access.Actor, wf: wflib.Workflow):
@@ -281,8 +317,8 @@ def statrequest_list(context: dict[str, Any], data_dict: dict[str, Any]) -> dict
     :param state: list of states; :param waiting_for_me: only what waits for my action;
     :param organization: routed OPD; :param requester: user; :param category;
     :param sla: overdue|due_soon|on_time; :param q: free text (tracking number, title,
-    description); :param created_from, created_to: ISO dates; :param sort:
-    urgency|newest|oldest|due; :param limit (max 100), offset
+    description; for officials also an exact identity number); :param created_from,
+    created_to: ISO dates; :param sort: urgency|newest|oldest|due; :param limit (max 100), offset
     :returns: {"count": total, "results": [...]}
     """
     tk.check_access("statrequest_list", context, data_dict)
@@ -317,10 +353,15 @@ def statrequest_list(context: dict[str, Any], data_dict: dict[str, Any]) -> dict
             parse_tracking_number(q.upper())
             where.append(Request.tracking_number == q.upper())
         except ValueError:
+            matches = []
             words = _WORD.findall(q.lower())[:8]
             if words:
                 tsquery = " & ".join(f"{w}:*" for w in words)
-                where.append(Request.search_vector.op("@@")(func.to_tsquery("simple", tsquery)))
+                matches.append(Request.search_vector.op("@@")(func.to_tsquery("simple", tsquery)))
+            if actor.is_staff and len(q) <= 40:  # an exact identity number, by its keyed hash
+                matches.append(Request.identity_number_hash.in_(crypto.lookup_hashes(q)))
+            if matches:
+                where.append(or_(*matches))
     if data.get("created_from"):
         where.append(Request.created_at >= data["created_from"])
     if data.get("created_to"):
@@ -628,33 +669,119 @@ def statrequest_attachment_show(context: dict[str, Any], data_dict: dict[str, An
     return dz.attachment_dict(row)
 
 
+@tk.side_effect_free
 def statrequest_attachment_download(context: dict[str, Any], data_dict: dict[str, Any]
                                     ) -> dict[str, Any]:
-    """Permission-checked access to a file's bytes (`stream` is an iterator of bytes).
-    Every access to an identity document is recorded."""
+    """Permission-checked access to a file's bytes.
+
+    Over the API (JSON cannot carry bytes) it answers the file's metadata and `url`, the
+    address that serves the bytes to the same caller. Called from Python it adds `stream`,
+    an iterator of bytes whose first chunk is already read; an opened identity document is
+    recorded at that moment, and only then.
+    """
     data = _validate(data_dict, schema.by_id(), context)
     row = _get_attachment(data["id"])
-    tk.check_access("statrequest_attachment_show", context, {"id": row.id, "token": data.get("token")})
+    tk.check_access("statrequest_attachment_download", context,
+                    {"id": row.id, "token": data.get("token")})
+    result = dz.attachment_dict(row) | {"url": _download_url(row, data.get("token"))}
+    if context.get("api_version"):
+        return result
+    stream = _open_stream(row)
     if row.kind in attachments.PERSONAL_KINDS:
-        actor = _actor(context)
         model.Session.add(IdentityAccess(attachment_id=row.id, request_id=row.request_id,
-                                         user_id=actor.user_id, accessed_at=_now()))
+                                         user_id=_actor(context).user_id, accessed_at=_now()))
         model.Session.commit()
-    return dz.attachment_dict(row) | {"stream": attachments.read(row.file_id)}
+    return result | {"stream": stream}
+
+
+def _download_url(row: Attachment, token: str | None) -> str:
+    extra = {"token": token} if token else {}
+    try:
+        return tk.url_for("statrequest_portal.download", attachment_id=row.id,
+                          _external=True, **extra)
+    except RuntimeError:  # no application context (a job or the CLI)
+        return ""
+
+
+def _open_stream(row: Attachment) -> Iterator[bytes]:
+    """The file's bytes, with the first chunk read now: a file missing from storage is a
+    clear "not found" before anything is recorded or sent."""
+    from ckan.lib import files
+
+    try:
+        chunks = iter(attachments.read(row.file_id or ""))
+        first = next(chunks, b"")
+    except (OSError, files.exc.FilesError, tk.ObjectNotFound):
+        log.exception("file of attachment %s cannot be read", row.id)
+        raise tk.ObjectNotFound(_("The file is missing from storage.")) from None
+
+    def all_chunks() -> Iterator[bytes]:
+        yield first
+        yield from chunks
+
+    return all_chunks()
+
+
+def _delete_schema() -> dict[str, Any]:
+    from ckanext.statrequest.logic.validators import statrequest_text
+
+    return schema.by_id() | {"reason": [tk.get_validator("ignore_missing"),
+                                        statrequest_text(1000)]}
 
 
 def statrequest_attachment_delete(context: dict[str, Any], data_dict: dict[str, Any]
                                   ) -> dict[str, Any]:
-    """Withdraw a file its uploader added, while the request is still in their hands."""
-    data = _validate(data_dict, schema.by_id(), context)
+    """Withdraw a file its uploader added, while the request is still in their hands.
+
+    Files of the record (letters, and files handed in with a step) and other people's files
+    are refused to everyone, sysadmins included: the rule is checked here, not only in the
+    auth function that CKAN skips for sysadmins. A sysadmin's only way is a repair with a
+    `reason`, recorded as an internal event of the request.
+
+    :param id: the attachment; :param reason: (sysadmin repair) why the file must go
+    """
+    from ckanext.statrequest.logic.auth import deletion_refused
+
+    data = _validate(data_dict, _delete_schema(), context)
     row = _get_attachment(data["id"])
     tk.check_access("statrequest_attachment_delete", context, {"id": row.id})
-    row.deleted_at = _now()
-    file_id = row.file_id
-    row.file_id = None
-    attachments.remove(file_id) if file_id else None
-    model.Session.commit()
+    actor = _actor(context)
+    refused = deletion_refused(row, actor)
+    if refused and not actor.sysadmin:
+        raise tk.NotAuthorized(refused)
+    if refused and not data.get("reason"):
+        raise tk.ValidationError({"reason": [_(
+            "A portal administrator may remove this file only as a recorded repair: give "
+            "the reason.")]})
+    try:
+        if refused:
+            _record_removal(row, actor, data["reason"])
+        row.deleted_at = _now()
+        file_id, row.file_id = row.file_id, None
+        if file_id:
+            attachments.remove(file_id)
+        model.Session.commit()
+    except records.StaleVersion:
+        model.Session.rollback()
+        raise tk.ValidationError({"version": [_(
+            "This request was already handled by someone else. Reload the page.")]}) from None
+    except Exception:
+        model.Session.rollback()
+        raise
+    if refused:
+        log.warning("statrequest repair by %s: removed %s %s of %s (%s)", actor.name, row.kind,
+                    row.id, row.request_id, data["reason"])
     return dz.attachment_dict(row)
+
+
+def _record_removal(row: Attachment, actor: access.Actor, reason: str) -> None:
+    """The internal event of a sysadmin's removal: who, why, and which bytes (hash)."""
+    request = model.Session.get(Request, row.request_id)
+    assert request is not None
+    version = records.guarded_update(request.id, request.version, {"updated_at": _now()})
+    _event(request, actor, "sysadmin", "override", request.state, request.state, "internal",
+           reason, version, {"override": True, "removed_file": {
+               "id": row.id, "kind": row.kind, "name": row.name, "sha256": row.sha256}})
 
 
 # --- positions and holidays ---------------------------------------------------------------
@@ -667,7 +794,10 @@ def _position_dict(p: Position) -> dict[str, Any]:
         "user_name": user.name if user else None,
         "user_display": (user.fullname or user.name) if user else None,
         "valid_from": dz.iso(p.valid_from), "valid_to": dz.iso(p.valid_to),
-        "acting": p.acting, "note": p.note, "nip": p.nip, "revoked": p.revoked_at is not None,
+        "acting": p.acting, "kind": p.kind, "note": p.note, "nip": p.nip, "rank": p.rank,
+        "stands_in_for": p.stands_in_for,
+        "stands_in_for_display": dz.user_display(p.stands_in_for) if p.stands_in_for else None,
+        "revoked": p.revoked_at is not None,
         "active": p.revoked_at is None and p.valid_from <= today
         and (p.valid_to is None or p.valid_to >= today),
     }
@@ -675,7 +805,13 @@ def _position_dict(p: Position) -> dict[str, Any]:
 
 def statrequest_position_assign(context: dict[str, Any], data_dict: dict[str, Any]
                                 ) -> dict[str, Any]:
-    """Give a user a position, for a date range; `acting` marks a Plt/Plh."""
+    """Give a user a position, for a date range.
+
+    :param kind: definitif | plt (pelaksana tugas) | plh (pelaksana harian, needs an end
+        date); the older `acting: true` means plt
+    :param stands_in_for: the official a Plt/Plh stands in for (default: the definitive holder)
+    :param nip, rank: NIP and pangkat/golongan, printed under the name on signed letters
+    """
     tk.check_access("statrequest_position_assign", context, data_dict)
     data = _validate(data_dict, schema.position_assign(), context)
     wf = settings.workflow()
@@ -688,6 +824,14 @@ def statrequest_position_assign(context: dict[str, Any], data_dict: dict[str, An
     valid_to = valid_to.date() if isinstance(valid_to, dt.datetime) else valid_to
     if valid_to and valid_to < valid_from:
         errors["valid_to"] = [_("The end date is before the start date.")]
+    kind = data.get("kind") or ("plt" if data.get("acting") else "definitif")
+    if kind == "plh" and not valid_to:
+        errors["valid_to"] = [_("A Plh stands in for a limited time: give the end date.")]
+    stands_in_for = data.get("stands_in_for") or None
+    if stands_in_for and kind == "definitif":
+        errors["stands_in_for"] = [_("Only a Plt or Plh stands in for another official.")]
+    elif stands_in_for and stands_in_for == data["user"]:
+        errors["stands_in_for"] = [_("An official cannot stand in for themselves.")]
     memberships = access._memberships(data["user"])
     need = access.CAPACITY_RANK.get(settings.position_min_capacity(), 1)
     if not any(n == settings.diskominfo_org() and access.CAPACITY_RANK.get(c, 0) >= need
@@ -700,7 +844,8 @@ def statrequest_position_assign(context: dict[str, Any], data_dict: dict[str, An
         raise tk.ValidationError(errors)
     actor = _actor(context)
     row = Position(position=data["position"], user_id=data["user"], valid_from=valid_from,
-                   valid_to=valid_to, acting=bool(data.get("acting")),
+                   valid_to=valid_to, acting=kind != "definitif", kind=kind,
+                   stands_in_for=stands_in_for, rank=data.get("rank", ""),
                    note=data.get("note", ""), nip=data.get("nip", ""),
                    created_by=actor.user_id, created_at=_now())
     model.Session.add(row)

@@ -8,9 +8,10 @@ requester.
 """
 from __future__ import annotations
 
+import collections
 import datetime as dt
-import functools
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -18,16 +19,29 @@ import ckan.model as model
 import ckantoolkit as tk
 from sqlalchemy import select
 
-from ckanext.statrequest import access, attachments, delivery, letters, records, settings
+from ckanext.statrequest import (
+    access,
+    attachments,
+    delivery,
+    letters,
+    ltv,
+    ratelimit,
+    records,
+    settings,
+)
 from ckanext.statrequest.documents.certs import load_pem_certs
-from ckanext.statrequest.documents.verify import Verdict, verify_pdf
+from ckanext.statrequest.documents.pdfbudget import Budget
+from ckanext.statrequest.documents.sandbox import verify_pdf_isolated
+from ckanext.statrequest.documents.verify import Verdict
 from ckanext.statrequest.logic import dictization as dz
+from ckanext.statrequest.logic import schema_delivery
 from ckanext.statrequest.model import Attachment, Event, Request
 
 log = logging.getLogger(__name__)
 _ = tk._
 
-__all__ = ["statrequest_verify", "statrequest_publish_consent", "statrequest_publish_open"]
+__all__ = ["statrequest_verify", "statrequest_publish_consent", "statrequest_publish_open",
+           "member_list"]
 
 POSITION_OF_FIELD = {field: position for position, field in letters.FIELDS.items()}
 
@@ -41,6 +55,10 @@ def _words(status: str) -> tuple[str, str]:
         "changed": (_("Changed after signing"), _(
             "This file was changed after it was signed. Do not rely on its content; ask for "
             "the original letter.")),
+        "revoked": (_("Signer's certificate revoked"), _(
+            "The file is signed, but the certificate of a signer was revoked (for example "
+            "because the key was lost) before this signature was made. Do not rely on it; ask "
+            "the issuing office.")),
         "untrusted": (_("Signer not trusted"), _(
             "The file is signed, but the signer's certificate was not issued by an authority "
             "this portal trusts.")),
@@ -51,6 +69,11 @@ def _words(status: str) -> tuple[str, str]:
         "damaged": (_("Damaged or unreadable"), _(
             "The file could not be read as a signed PDF, or a signature in it is broken.")),
         "unsigned": (_("Not signed"), _("This PDF carries no electronic signature.")),
+        "too_complex": (_("File too complex to check"), _(
+            "This file is built in a way that would take too long to check (for example very "
+            "many signatures, or parts that refer to each other over and over), so it was not "
+            "checked. A reply letter of this portal is always simple enough: ask the sender "
+            "for the original letter.")),
     }[status]
 
 
@@ -60,6 +83,23 @@ def outcome_label(outcome: str | None) -> str:
         "dipenuhi_sebagian": _("Partly fulfilled"),
         "ditolak": _("Refused"),
     }.get(outcome or "", outcome or "")
+
+
+def verify_budget() -> Budget:
+    """The configured limits of one verification (config/verification.yaml)."""
+    def num(name: str) -> int:
+        return int(tk.config.get(f"ckanext.statrequest.verify.{name}") or 0)
+
+    return Budget(max_signatures=num("max_signatures"), max_revisions=num("max_revisions"),
+                  max_objects=num("max_objects"), max_tree_nodes=num("max_tree_nodes"),
+                  max_tree_depth=num("max_tree_depth"), cpu_seconds=num("cpu_seconds"),
+                  memory_mb=num("memory_mb"), wall_seconds=float(num("wall_seconds")))
+
+
+def checked(pdf_bytes: bytes) -> Verdict:
+    """The verdict on a file, computed in a child process within the configured budget."""
+    return verify_pdf_isolated(pdf_bytes, trust_roots(), verify_budget(),
+                               revocation=letters.revocation_check())
 
 
 def max_upload() -> int:
@@ -129,11 +169,25 @@ def _by_number(number: str | None) -> Request | None:
     return model.Session.scalars(select(Request).where(Request.letter_number == number)).first()
 
 
-@functools.lru_cache(maxsize=256)
+_STORED: collections.OrderedDict[tuple[str, str, int], Verdict] = collections.OrderedDict()
+_STORED_SIZE = 256
+
+
 def _stored_verdict(file_id: str, sha256: str) -> Verdict:
     """Our own copy's verdict; the bytes behind a signed letter never change (keyed by hash).
-    Trust root changes are seen after a restart."""
-    return verify_pdf(b"".join(attachments.read(file_id)), trust_roots())
+    Trust root changes are seen after a restart. Checked like an upload (a child process with
+    the same budget); a "too complex" answer (e.g. a busy machine) is not remembered."""
+    # With a revocation service the verdict can change (a certificate revoked later): keep it
+    # ten minutes at most.
+    key = (file_id, sha256, int(time.time() // 600) if letters.revocation_check() else 0)
+    verdict = _STORED.get(key)
+    if verdict is None:
+        verdict = checked(b"".join(attachments.read(file_id)))
+        if verdict.status != "too_complex":
+            _STORED[key] = verdict
+            while len(_STORED) > _STORED_SIZE:
+                _STORED.popitem(last=False)
+    return verdict
 
 
 def _signers(verdict: Verdict, ours: bool) -> list[dict[str, Any]]:
@@ -141,10 +195,11 @@ def _signers(verdict: Verdict, ours: bool) -> list[dict[str, Any]]:
     positions = settings.workflow().positions
     out = []
     for s in verdict.signers:
-        position = POSITION_OF_FIELD.get(s.field) if ours else None
+        # slot: a remote service's own field lying on our pre-created field's box
+        position = POSITION_OF_FIELD.get(s.slot or s.field) if ours else None
         label = positions.get(position) if position else None
         kind = s.kind  # "signature" or "timestamp"
-        if ours and kind == "signature" and s.field != letters.FIELDS["kepala_dinas"]:
+        if ours and kind == "signature" and (s.slot or s.field) != letters.FIELDS["kepala_dinas"]:
             kind = "paraf"
         out.append({
             "name": s.name or s.subject,
@@ -154,6 +209,7 @@ def _signers(verdict: Verdict, ours: bool) -> list[dict[str, Any]]:
             "signed_at": dz.iso(s.signing_time),
             "valid": s.valid and s.intact,
             "trusted": s.trusted,
+            "revoked": s.revoked,
         })
     return out
 
@@ -184,12 +240,12 @@ def statrequest_verify(context: dict[str, Any], data_dict: dict[str, Any]) -> di
         code, or a letter that is not signed yet, is not found
     :param upload: a PDF file; checked on its own, or against the letter of `id`
     :returns: ``status`` (None when no file was given, else valid | changed | untrusted |
-        not_ours | damaged | unsigned), ``title`` and ``message`` (plain words), ``reasons``,
+        not_ours | damaged | unsigned | too_complex), ``title`` and ``message`` (plain words), ``reasons``,
         ``sha256`` and ``signers`` of the uploaded file, and ``letter``: the public facts of
         the letter of `id`, or of the uploaded file when it is one of ours
     """
     tk.check_access("statrequest_verify", context, data_dict)
-    code = str(data_dict.get("id") or "").strip()
+    code = _checked(data_dict, schema_delivery.verify(), context).get("id") or ""
     by_code = _by_code(code) if code else None
     upload = data_dict.get("upload")
     if upload in (None, "", tk.missing) or (hasattr(upload, "filename") and not upload.filename):
@@ -200,8 +256,9 @@ def statrequest_verify(context: dict[str, Any], data_dict: dict[str, Any]) -> di
         return {"status": None, "title": None, "message": None, "reasons": [], "sha256": None,
                 "signers": [], "letter": _letter_record(by_code, row)}
 
+    ratelimit.check_ip_rate("verify")  # uploads only: looking a code up is cheap (cached)
     content = _read(upload)
-    verdict = verify_pdf(content, trust_roots())
+    verdict = checked(content)
     status = verdict.status
     matched: Request | None = None
     if status == "valid":
@@ -209,7 +266,9 @@ def statrequest_verify(context: dict[str, Any], data_dict: dict[str, Any]) -> di
         # (or of the letter whose page this is)
         candidate = by_code or _by_number(verdict.letter_number)
         row = _signed_letter(candidate)
-        if row is not None and row.sha256 == verdict.sha256 and (
+        # (an earlier version, before `ltv-refresh` renewed its archive timestamp, too)
+        if row is not None and (row.sha256 == verdict.sha256
+                                or verdict.sha256 in ltv.letter_versions(candidate)) and (
                 by_code is not None or candidate.letter_number == verdict.letter_number):
             matched = candidate
         else:
@@ -237,6 +296,14 @@ def statrequest_verify(context: dict[str, Any], data_dict: dict[str, Any]) -> di
 CONSENT = "setuju_publikasi"
 PUBLISHED = "terbitkan_terbuka"
 PUBLISHABLE_OUTCOMES = ("dipenuhi", "dipenuhi_sebagian")
+
+
+def _checked(data_dict: dict[str, Any], schema_: dict[str, Any], context: dict[str, Any]
+             ) -> dict[str, Any]:
+    data, errors = tk.navl_validate(data_dict, schema_, context)
+    if errors:
+        raise tk.ValidationError(errors)
+    return data
 
 
 def _request(ref: Any) -> Request:
@@ -281,7 +348,8 @@ def statrequest_publish_consent(context: dict[str, Any], data_dict: dict[str, An
     :param id: the request (id or tracking number), finished and (partly) fulfilled
     :returns: ``{"consent": True, "given_at": ...}``; giving it again changes nothing
     """
-    request = _request(data_dict.get("id"))
+    data = _checked(data_dict, schema_delivery.publish_consent(), context)
+    request = _request(data["id"])
     tk.check_access("statrequest_publish_consent", context, {"id": request.id})
     event = _event_of(request, CONSENT) or _log(
         request, access.actor_for(context.get("user") or None), access.REQUESTER, CONSENT,
@@ -300,8 +368,9 @@ def statrequest_publish_open(context: dict[str, Any], data_dict: dict[str, Any]
         default, never anything about the requester)
     :returns: ``{"package_id", "name"}``
     """
-    request = _request(data_dict.get("id"))
-    organization = model.Group.get(str(data_dict.get("organization") or ""))
+    data = _checked(data_dict, schema_delivery.publish_open(), context)
+    request = _request(data["id"])
+    organization = model.Group.get(data["organization"])
     if organization is None or not organization.is_organization:
         raise tk.ObjectNotFound(_("Organization not found"))
     tk.check_access("statrequest_publish_open", context,
@@ -312,15 +381,35 @@ def statrequest_publish_open(context: dict[str, Any], data_dict: dict[str, Any]
     if not delivery.open_results(request, organization.id):
         raise tk.ValidationError({"organization": [_(
             "This agency provided no files for this request.")]})
-    title = str(data_dict.get("title") or request.title).strip()[:200]
-    notes = str(data_dict.get("notes") or _(
+    title = str(data.get("title") or request.title).strip()[:200]
+    notes = str(data.get("notes") or _(
         "Data published by %(organization)s in answer to a request for sectoral statistical "
         "data.") % {"organization": organization.title or organization.name})
     package_id = delivery.publish_open(request, organization, title, notes,
-                                       data_dict.get("license_id") or None)
+                                       data.get("license_id") or None)
     if _event_of(request, PUBLISHED, package_id=package_id) is None:
         model.Session.refresh(request)
         _log(request, access.actor_for(context.get("user") or None), access.OPD, PUBLISHED, "",
              {"package_id": package_id, "organization": organization.id})
     pkg = model.Package.get(package_id)
     return {"package_id": package_id, "name": pkg.name if pkg else None}
+
+
+@tk.chained_action
+@tk.side_effect_free  # core's member_list is a GET action; a chain keeps only our flags
+def member_list(next_action: Any, context: dict[str, Any], data_dict: dict[str, Any]
+                ) -> list[Any]:
+    """CKAN's member_list, without the delivery datasets the caller may not read.
+
+    Core lists every dataset of an organisation, private ones included, to anyone; the ids of
+    delivery datasets would tell outsiders that (and how many) requests were answered.
+    """
+    members = next_action(context, data_dict)
+    ids = {m[0] for m in members if m[1] == "package"}
+    if not ids:
+        return members
+    user = context.get("auth_user_obj")
+    if not isinstance(user, model.User):
+        user = model.User.get(context.get("user") or "") if context.get("user") else None
+    keep = delivery.visible_members(user, ids)
+    return [m for m in members if m[1] != "package" or m[0] in keep]

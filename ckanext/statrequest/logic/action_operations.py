@@ -11,6 +11,7 @@ import ckantoolkit as tk
 from sqlalchemy import delete, select
 
 from ckanext.statrequest import attachments, notifications, settings
+from ckanext.statrequest.logic import schema_operations as schema
 from ckanext.statrequest.model import Attachment, IdentityAccess, Request
 
 log = logging.getLogger(__name__)
@@ -52,9 +53,9 @@ def statrequest_notifications_flush(context: dict[str, Any], data_dict: dict[str
     :returns: {"enqueued": n, "given_up": emails older than notify.give_up_hours}
     """
     tk.check_access("statrequest_notifications_flush", context, data_dict)
-    data = _validate(data_dict, {"min_age_minutes": [_v("ignore_missing"),
-                                                     _v("natural_number_validator")]}, context)
-    return notifications.flush(dt.timedelta(minutes=int(data.get("min_age_minutes", 5))))
+    data = _validate(data_dict, schema.notifications_flush(), context)
+    minutes = data.get("min_age_minutes")
+    return notifications.flush(dt.timedelta(minutes=5 if minutes is None else int(minutes)))
 
 
 def statrequest_sla_check(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, int]:
@@ -74,8 +75,7 @@ def statrequest_purge_spam(context: dict[str, Any], data_dict: dict[str, Any]) -
     :returns: {"user": name, "deleted": n, "tracking_numbers": [...]}
     """
     tk.check_access("statrequest_purge_spam", context, data_dict)
-    data = _validate(data_dict, {"user": [_v("not_empty"), _v("unicode_safe"),
-                                          _v("user_id_or_name_exists")]}, context)
+    data = _validate(data_dict, schema.purge_spam(), context)
     user = model.User.get(data["user"])
     assert user is not None
     requests = model.Session.execute(
@@ -110,11 +110,9 @@ def statrequest_purge_personal_data(context: dict[str, Any], data_dict: dict[str
     :returns: {"purged": n, "failed": n, "tracking_numbers": [...], "older_than_days": days}
     """
     tk.check_access("statrequest_purge_personal_data", context, data_dict)
-    data = _validate(data_dict, {
-        "older_than_days": [_v("ignore_missing"), _v("natural_number_validator")],
-        "dry_run": [_v("ignore_missing"), _v("boolean_validator")],
-    }, context)
-    days = int(data.get("older_than_days", settings.get("retention_days")))
+    data = _validate(data_dict, schema.purge_personal_data(), context)
+    days = int(data["older_than_days"] if data.get("older_than_days") is not None
+               else settings.get("retention_days"))
     now = _now()
     wf = settings.workflow()
     due = model.Session.execute(
@@ -161,14 +159,15 @@ def _purge_request(request_id: str, now: dt.datetime) -> None:
 @tk.side_effect_free
 def statrequest_identity_access_list(context: dict[str, Any], data_dict: dict[str, Any]
                                      ) -> list[dict[str, Any]]:
-    """Who opened the identity documents of a request, newest first (for the Secretary).
+    """Who opened the identity documents of a request or was shown its full identity number
+    (`kind`: document | nik), newest first (for the Secretary).
 
     :param id: the request (id or tracking number)
     """
     from ckanext.statrequest.logic import action as core  # imported late: it loads this module
     from ckanext.statrequest.logic.dictization import iso, user_display
 
-    data = _validate(data_dict, {"id": [_v("not_empty"), _v("unicode_safe")]}, context)
+    data = _validate(data_dict, schema.identity_access_list(), context)
     request = core._get_request(data["id"])
     tk.check_access("statrequest_identity_access_list", context, {"id": request.id})
     rows = model.Session.execute(
@@ -181,6 +180,7 @@ def statrequest_identity_access_list(context: dict[str, Any], data_dict: dict[st
         "user_id": row.user_id,
         "user_name": name,
         "user_display": user_display(row.user_id),
+        "kind": row.kind,
         "attachment_id": row.attachment_id,
         "attachment_kind": kind,
         "accessed_at": iso(row.accessed_at),

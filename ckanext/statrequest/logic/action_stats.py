@@ -28,9 +28,6 @@ __all__ = ["statrequest_stats", "statrequest_stats_public", "statrequest_stats_e
 
 EXPORT_COLUMNS = ("tracking_number", "received_at", "category", "title", "state", "outcome",
                   "routed_opd", "finished_at", "working_days", "on_time")
-# Only with include_personal, for position holders (UU 27/2022: not by default).
-PERSONAL_COLUMNS = ("requester_name", "institution", "identity_type", "identity_number",
-                    "email", "phone", "address")
 RECENT_COMMENTS = 20
 
 
@@ -166,8 +163,7 @@ def statrequest_stats_public(context: dict[str, Any], data_dict: dict[str, Any]
     return {key: result[key] for key in keep}
 
 
-def _filename(start: dt.datetime | None, end: dt.datetime | None, personal: bool,
-              fmt: str) -> str:
+def _filename(start: dt.datetime | None, end: dt.datetime | None, fmt: str) -> str:
     period = _period_dict(start, end)
     if start and end and start.month == 1 and start.day == 1 and end == start.replace(
             year=start.year + 1):
@@ -176,8 +172,7 @@ def _filename(start: dt.datetime | None, end: dt.datetime | None, personal: bool
         span = f"{period['from'] or 'awal'}_{period['to'] or 'kini'}"
     else:
         span = "semua"
-    privacy = "DENGAN-DATA-PRIBADI" if personal else "tanpa-data-pribadi"
-    return f"permintaan-data_{span}_{privacy}.{fmt}"
+    return f"permintaan-data_{span}_tanpa-data-pribadi.{fmt}"
 
 
 def statrequest_stats_export(context: dict[str, Any], data_dict: dict[str, Any]
@@ -185,21 +180,17 @@ def statrequest_stats_export(context: dict[str, Any], data_dict: dict[str, Any]
     """The requests of a period as table rows, for a CSV or XLSX file.
 
     Rows are the requests the caller may see (officials: all; an OPD administrator: those
-    routed to the OPD). Personal data (name, institution, identity, email, phone, address)
-    only with `include_personal` and only for Diskominfo position holders and sysadmins;
-    every export is logged with that choice.
+    routed to the OPD). An export never carries personal data (the requester's name,
+    institution, identity, email, phone, address), whoever asks: a file leaves the portal's
+    access rules and log behind; `include_personal=true` is refused. Every export is logged.
 
     :param year, date_from, date_to: the period (by day of receipt)
     :param format: csv | xlsx (only the file name depends on it)
-    :param include_personal: add the personal columns
-    :returns: {"filename", "format", "include_personal", "columns", "rows"}
+    :returns: {"filename", "format", "columns", "rows"}
     """
     tk.check_access("statrequest_stats_export", context, data_dict)
     data = _validate(data_dict, schema.stats_export(), context)
     actor = _actor(context)
-    personal = bool(data.get("include_personal"))
-    if personal and not actor.is_staff:
-        raise tk.NotAuthorized(_("Only Diskominfo officials may export personal data."))
     start, end = _period(data)
     where = [*_where(start, end), access.visible_requests_clause(actor)]
     histories = {h.request_id: h for h in stats.load(*where)}
@@ -219,15 +210,9 @@ def statrequest_stats_export(context: dict[str, Any], data_dict: dict[str, Any]
             dz.iso(stats.finished_at(h, rules)) or "",
             round(days, 2) if days is not None else None, stats.on_time(h, calendar, rules),
         ]
-        if personal:
-            row += [getattr(r, c) or "" for c in PERSONAL_COLUMNS]
         rows.append(row)
     fmt = data.get("format") or "csv"
-    filename = _filename(start, end, personal, fmt)
-    log.info("statrequest export by %s: %d requests, %s, personal data %s (%s)",
-             actor.name, len(rows), fmt, "INCLUDED" if personal else "not included", filename)
-    return {
-        "filename": filename, "format": fmt, "include_personal": personal,
-        "columns": list(EXPORT_COLUMNS) + (list(PERSONAL_COLUMNS) if personal else []),
-        "rows": rows,
-    }
+    filename = _filename(start, end, fmt)
+    log.info("statrequest export by %s: %d requests, %s, personal data not included (%s)",
+             actor.name, len(rows), fmt, filename)
+    return {"filename": filename, "format": fmt, "columns": list(EXPORT_COLUMNS), "rows": rows}

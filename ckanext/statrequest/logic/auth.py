@@ -89,21 +89,24 @@ def statrequest_list(context: dict[str, Any], data_dict: dict[str, Any]) -> Resu
     return _ok()
 
 
+def may_add(actor: access.Actor, request: Request, kind: Any) -> bool:
+    """The requester while the request waits for them; the routed OPD (results only)
+    while it is asked for them and while staff check them (several OPDs may answer)."""
+    v = access.view(actor, request)
+    wf = settings.workflow()
+    if kind in attachments.REQUESTER_KINDS and v.is_requester and \
+            request.state in wf.states_waiting_for([access.REQUESTER]):
+        return True
+    opd_states = set(wf.states_waiting_for([access.OPD]))
+    checking = {t.target for t in wf.transitions.values() if t.actor == access.OPD}
+    return kind == "result" and v.is_routed_opd and request.state in opd_states | checking
+
+
 def statrequest_attachment_create(context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
     request = _request(data_dict)
     if request is None:
         return _no(_("Request not found"))
-    v = access.view(_actor(context), request)
-    wf = settings.workflow()
-    kind = data_dict.get("kind")
-    if kind in attachments.REQUESTER_KINDS and v.is_requester and \
-            request.state in wf.states_waiting_for([access.REQUESTER]):
-        return _ok()
-    opd_states = set(wf.states_waiting_for([access.OPD]))
-    # the OPD may add results while it is asked for them and while staff check them
-    # (several OPDs may answer one request)
-    checking = {t.target for t in wf.transitions.values() if t.actor == access.OPD}
-    if kind == "result" and v.is_routed_opd and request.state in opd_states | checking:
+    if may_add(_actor(context), request, data_dict.get("kind")):
         return _ok()
     return _no(_("You may not add files to this request now."))
 
@@ -129,17 +132,38 @@ statrequest_attachment_download = tk.auth_allow_anonymous_access(statrequest_att
 statrequest_attachment_show = tk.auth_allow_anonymous_access(statrequest_attachment_show)
 
 
+RECORD_KINDS = ("draft_reply", "signed_reply")  # letters are made by steps, never uploaded
+
+
+def is_record(row: Attachment) -> bool:
+    """A letter, or a file handed in with a step (submission, resubmission, the OPD's
+    answer): it belongs to the request's record and stays."""
+    if row.kind in RECORD_KINDS:
+        return True
+    return model.Session.scalar(select(Event.id).where(
+        Event.request_id == row.request_id, Event.data["files"].contains([row.id])).limit(1)
+    ) is not None
+
+
+def deletion_refused(row: Attachment, actor: access.Actor) -> str | None:
+    """Why `actor` may not withdraw the file, or None. Checked by the action itself too,
+    because CKAN lets sysadmins pass every auth function."""
+    request = model.Session.get(Request, row.request_id)
+    if request is None or actor.anonymous or row.uploaded_by != actor.user_id:
+        return _("You may not delete this file.")
+    if is_record(row):
+        return _("This file is part of the request's record and cannot be deleted.")
+    if not may_add(actor, request, row.kind):
+        return _("You may not delete this file.")
+    return None
+
+
 def statrequest_attachment_delete(context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
     row = _attachment(data_dict)
-    actor = _actor(context)
-    if row is None or actor.anonymous or row.uploaded_by != actor.user_id:
+    if row is None:
         return _no(_("You may not delete this file."))
-    # a file handed in with a step belongs to the record and stays
-    used = model.Session.scalar(select(Event.id).where(
-        Event.request_id == row.request_id, Event.data["files"].contains([row.id])).limit(1))
-    if used is not None:
-        return _no(_("This file is part of the request's record and cannot be deleted."))
-    return statrequest_attachment_create(context, {"id": row.request_id, "kind": row.kind})
+    refused = deletion_refused(row, _actor(context))
+    return _no(refused) if refused else _ok()
 
 
 def _administrator(context: dict[str, Any], data_dict: dict[str, Any]) -> Result:

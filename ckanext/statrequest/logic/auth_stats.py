@@ -1,8 +1,8 @@
 """Auth of the statistics: officials see the figures, everyone sees the transparency page.
 
 Exports of request rows are for whoever may see requests beyond their own (Diskominfo and
-OPD administrators); the action limits the rows to the requests the caller may see
-(DESIGN.md §6) and personal data to position holders.
+OPD administrators); the action limits the rows to the requests the caller may see and never
+includes personal data.
 """
 from __future__ import annotations
 

@@ -135,6 +135,7 @@ def request_full(request: Request, v: access.View, wf: Workflow,
     data["datasets"] = [
         {"id": d.id, "name": d.name, "title": d.title, "role": d.role}
         for d in datasets if not _private_for(d.id, v)
+        and (d.role != "result" or _sees_results(v))
     ]
     orgs = model.Session.execute(
         select(model.Group.id, model.Group.name, model.Group.title, RequestOrganization.routed)
@@ -160,11 +161,28 @@ def _private_for(package_id: str, v: access.View) -> bool:
         return True
 
 
+def results_released(request: Request) -> bool:
+    """True once the final signature is made: until then Diskominfo may still reject what
+    the OPD sent, and the signed reply is what names the data delivered."""
+    if request.state not in settings.workflow().final or not request.letter_attachment_id:
+        return False
+    letter = model.Session.get(Attachment, request.letter_attachment_id)
+    return letter is not None and letter.kind == "signed_reply" and letter.deleted_at is None
+
+
+def _sees_results(v: access.View) -> bool:
+    """Diskominfo and the routed OPD see the OPD's answer at once, the requester only
+    once it was delivered with the signed reply."""
+    return v.internal or v.is_routed_opd or (v.documents and results_released(v.request))
+
+
 def attachment_visible(a: Attachment, v: access.View) -> bool:
     if a.kind in attachments.PERSONAL_KINDS:
         return v.personal_data
     if a.kind == "draft_reply":
         return v.internal
+    if a.kind == "result":
+        return _sees_results(v)
     return v.documents
 
 

@@ -9,6 +9,7 @@ from ckanext.statrequest.logic import validators as v
 
 IDENTITY_TYPES = ["nik", "paspor", "nip", "lainnya"]
 CATEGORIES = ["instansi_pemerintah", "masyarakat_umum", "dunia_usaha"]
+POSITION_KINDS = ["definitif", "plt", "plh"]
 HOLIDAY_KINDS = ["cuti_bersama", "libur_daerah", "libur_lain", "hari_kerja"]
 
 
@@ -54,7 +55,7 @@ def transition() -> dict[str, Any]:
     return {
         "id": [not_empty, v.statrequest_text(64)],
         "transition": [not_empty, v.statrequest_text(64)],
-        "version": [not_empty, _get("natural_number_validator")],
+        "version": [not_empty, v.statrequest_int(0, v.MAX_VERSION)],
         "token": [ignore_missing, v.statrequest_text(200)],
         "note": [ignore_missing, v.statrequest_text(4000)],
         "instruction": [ignore_missing, v.statrequest_text(4000)],
@@ -64,7 +65,7 @@ def transition() -> dict[str, Any]:
         "dataset": [ignore_missing, v.statrequest_dataset_list],
         "attachment_ids": [ignore_missing, v.statrequest_id_list],
         # never stored or logged: handed to the signer and dropped
-        "passphrase": [ignore_missing],
+        "passphrase": [ignore_missing, v.statrequest_secret(1024)],
         "files": [ignore_missing],
         "identity_document": [ignore_missing],
         "request_letter": [ignore_missing],
@@ -83,11 +84,11 @@ def list_() -> dict[str, Any]:
         "category": [ignore_missing, one_of(CATEGORIES)],
         "sla": [ignore_missing, one_of(["overdue", "due_soon", "on_time"])],
         "q": [ignore_missing, v.statrequest_text(200)],
-        "created_from": [ignore_missing, _get("isodate")],
-        "created_to": [ignore_missing, _get("isodate")],
+        "created_from": [ignore_missing, v.statrequest_date],
+        "created_to": [ignore_missing, v.statrequest_date],
         "sort": [ignore_missing, one_of(["urgency", "newest", "oldest", "due"])],
-        "limit": [ignore_missing, _get("natural_number_validator")],
-        "offset": [ignore_missing, _get("natural_number_validator")],
+        "limit": [ignore_missing, v.statrequest_int(0, v.MAX_LIMIT)],
+        "offset": [ignore_missing, v.statrequest_int(0, v.MAX_OFFSET)],
     }
 
 
@@ -106,11 +107,14 @@ def position_assign() -> dict[str, Any]:
     return {
         "position": [not_empty, v.statrequest_text(64)],
         "user": [not_empty, v.statrequest_user_id],
-        "valid_from": [ignore_missing, _get("isodate")],
-        "valid_to": [ignore_missing, _get("isodate")],
-        "acting": [ignore_missing, _get("boolean_validator")],
+        "valid_from": [ignore_missing, v.statrequest_date],
+        "valid_to": [ignore_missing, v.statrequest_date],
+        "acting": [ignore_missing, _get("boolean_validator")],  # older form of kind=plt
+        "kind": [ignore_missing, _get("one_of")(POSITION_KINDS)],
+        "stands_in_for": [ignore_missing, v.statrequest_user_id],
         "note": [ignore_missing, v.statrequest_text(500)],
         "nip": [ignore_missing, v.statrequest_text(30)],
+        "rank": [ignore_missing, v.statrequest_text(100)],  # pangkat/golongan
     }
 
 
@@ -126,18 +130,18 @@ def position_list() -> dict[str, Any]:
 def holiday_create() -> dict[str, Any]:
     not_empty = _get("not_empty")
     return {
-        "day": [not_empty, _get("isodate")],
+        "day": [not_empty, v.statrequest_date],
         "name": [not_empty, v.statrequest_text(200)],
         "kind": [not_empty, _get("one_of")(HOLIDAY_KINDS)],
     }
 
 
 def holiday_delete() -> dict[str, Any]:
-    return {"day": [_get("not_empty"), _get("isodate")]}
+    return {"day": [_get("not_empty"), v.statrequest_date]}
 
 
 def holiday_list() -> dict[str, Any]:
-    return {"year": [_get("ignore_missing"), _get("natural_number_validator")]}
+    return {"year": [_get("ignore_missing"), v.statrequest_year]}
 
 
 def override() -> dict[str, Any]:
@@ -145,7 +149,7 @@ def override() -> dict[str, Any]:
     return {
         "id": [not_empty, v.statrequest_text(64)],
         "state": [not_empty, v.statrequest_text(64)],
-        "version": [not_empty, _get("natural_number_validator")],
+        "version": [not_empty, v.statrequest_int(0, v.MAX_VERSION)],
         "note": [not_empty, v.statrequest_text(4000)],
     }
 

@@ -54,8 +54,8 @@ def complaint_list() -> dict[str, Any]:
     return {
         "state": [ignore_missing, _get("one_of")(list(COMPLAINT_STATES))],
         "mine": [ignore_missing, _get("boolean_validator")],
-        "limit": [ignore_missing, _get("natural_number_validator")],
-        "offset": [ignore_missing, _get("natural_number_validator")],
+        "limit": [ignore_missing, v.statrequest_int(0, v.MAX_LIMIT)],
+        "offset": [ignore_missing, v.statrequest_int(0, v.MAX_OFFSET)],
     }
 
 

@@ -5,29 +5,24 @@ from typing import Any
 
 import ckantoolkit as tk
 
+from ckanext.statrequest.logic import validators as v
+
 _ = tk._
+
+# kept under its old name for callers of this module
+statrequest_year = v.statrequest_year
 
 
 def _get(name: str):
     return tk.get_validator(name)
 
 
-def statrequest_year(value: Any) -> Any:
-    """A calendar year the service could have records for."""
-    if value is tk.missing or value in (None, ""):
-        return tk.missing
-    text = str(value).strip()
-    if not text.isdigit() or not 2000 <= int(text) <= 2100:
-        raise tk.Invalid(_("Enter a year between 2000 and 2100."))
-    return int(text)
-
-
 def _period() -> dict[str, Any]:
     ignore_missing = _get("ignore_missing")
     return {
-        "year": [ignore_missing, statrequest_year],
-        "date_from": [ignore_missing, _get("isodate")],
-        "date_to": [ignore_missing, _get("isodate")],
+        "year": [ignore_missing, v.statrequest_year],
+        "date_from": [ignore_missing, v.statrequest_date],
+        "date_to": [ignore_missing, v.statrequest_date],
     }
 
 
@@ -42,5 +37,15 @@ def stats_public() -> dict[str, Any]:
 def stats_export() -> dict[str, Any]:
     return _period() | {
         "format": [_get("default")("csv"), _get("one_of")(["csv", "xlsx"])],
-        "include_personal": [_get("default")(False), _get("boolean_validator")],
+        "include_personal": [_get("ignore_missing"), _get("boolean_validator"),
+                             no_personal_data],
     }
+
+
+def no_personal_data(value: Any) -> Any:
+    """Exports used to offer personal columns; asking for them now gets a clear answer."""
+    if value is True:
+        raise tk.Invalid(_("Exports never contain personal data (name, identity number, "
+                           "email, phone, address). A requester's details are shown on the "
+                           "request's page to those allowed to see them."))
+    return value

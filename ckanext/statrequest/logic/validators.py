@@ -1,6 +1,7 @@
 """Validators of the statrequest schemas (registered with CKAN, prefixed `statrequest_`)."""
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -19,7 +20,25 @@ __all__ = [
     "statrequest_organization_list",
     "statrequest_user_id",
     "statrequest_true",
+    "statrequest_int",
+    "statrequest_date",
+    "statrequest_secret",
+    "statrequest_year",
+    "DATE_MIN",
+    "DATE_MAX",
 ]
+
+# The one range of dates and numbers every schema accepts. Anything outside can only be a
+# mistake or an attack, and would otherwise overflow Python's date arithmetic or
+# PostgreSQL's integer columns (an out-of-range OFFSET aborts the whole transaction).
+DATE_MIN = dt.date(2000, 1, 1)
+DATE_MAX = dt.date(2100, 12, 31)
+YEAR_MIN, YEAR_MAX = DATE_MIN.year, DATE_MAX.year
+MAX_LIMIT = 1000
+MAX_OFFSET = 10_000_000
+MAX_PAGE = 500_000
+MAX_VERSION = 2_000_000_000  # below PostgreSQL's integer maximum
+MAX_ID = 100  # ids, names and tracking numbers are far shorter
 
 # Anything that looks like markup: an HTML tag, a comment or an entity-encoded tag.
 _MARKUP = re.compile(r"<\s*[a-zA-Z/!?]|&lt;\s*[a-zA-Z/]|javascript:", re.IGNORECASE)
@@ -84,6 +103,8 @@ def statrequest_id_list(value: Any) -> list[str]:
         raise Invalid(_("Must be a list of identifiers."))
     if len(value) > 20:
         raise Invalid(_("At most 20 items."))
+    if any(len(v) > MAX_ID or _CONTROL.search(v) for v in value):
+        raise Invalid(_("Must be a list of identifiers."))
     return list(dict.fromkeys(v.strip() for v in value))
 
 
@@ -121,7 +142,10 @@ def statrequest_user_id(value: Any, context: dict[str, Any]) -> Any:
 
     if value is missing or value in (None, ""):
         return value
-    user = model.User.get(str(value))
+    if not isinstance(value, str) or len(value) > MAX_ID or _CONTROL.search(value):
+        raise Invalid(_("User not found: %(ref)s")
+                      % {"ref": _CONTROL.sub("", str(value))[:MAX_ID]})
+    user = model.User.get(value)
     if user is None or user.state != "active":
         raise Invalid(_("User not found: %(ref)s") % {"ref": value})
     return user.id
@@ -131,3 +155,101 @@ def statrequest_true(value: Any) -> bool:
     if str(value).lower() not in ("true", "1", "yes", "on", "y", "t"):
         raise Invalid(_("You must agree to continue."))
     return True
+
+
+def statrequest_int(min_value: int = 0, max_value: int = MAX_OFFSET):
+    """A whole number in [min_value, max_value], given as a number or as digits.
+
+    Replaces CKAN's unbounded natural_number_validator: a page, limit, offset, version or year
+    far outside what the service can hold is refused with a clear message.
+    """
+
+    def validator(value: Any) -> Any:
+        if value is missing or value is None:
+            return value
+        if value == "":
+            return None
+        number: int | None = None
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        elif isinstance(value, float) and value.is_integer():
+            number = int(value)
+        elif isinstance(value, str) and len(value.strip()) <= 20 \
+                and re.fullmatch(r"[+-]?\d+", value.strip()):
+            number = int(value.strip())
+        if number is None or not min_value <= number <= max_value:
+            raise Invalid(_("Enter a whole number from %(min)s to %(max)s.")
+                          % {"min": min_value, "max": max_value})
+        return number
+
+    return validator
+
+
+def statrequest_year(value: Any) -> Any:
+    """A calendar year the service could have records for (as the range of dates)."""
+    if value is missing or value in (None, ""):
+        return missing
+    text = str(value).strip() if isinstance(value, int | str) and not isinstance(value, bool) \
+        else ""
+    if not text.isdigit() or len(text) != 4 or not YEAR_MIN <= int(text) <= YEAR_MAX:
+        raise Invalid(_("Enter a year between 2000 and 2100."))
+    return int(text)
+
+
+def statrequest_date(value: Any) -> Any:
+    """An ISO date (YYYY-MM-DD, or an ISO date and time) between DATE_MIN and DATE_MAX.
+
+    Returns a naive datetime, like CKAN's isodate that it replaces.
+    """
+    if value is missing or value is None:
+        return value
+    if value == "":
+        return None
+    parsed: dt.datetime | None = None
+    if isinstance(value, dt.datetime):
+        parsed = value
+    elif isinstance(value, dt.date):
+        parsed = dt.datetime.combine(value, dt.time(0))
+    elif isinstance(value, str) and len(value.strip()) <= 40:
+        try:
+            parsed = dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            parsed = None
+    if parsed is None:
+        raise Invalid(_("Enter a date as YYYY-MM-DD."))
+    if parsed.tzinfo is not None:
+        parsed = parsed.replace(tzinfo=None)
+    if not DATE_MIN <= parsed.date() <= DATE_MAX:
+        raise Invalid(_("Enter a date from %(min)s to %(max)s.")
+                      % {"min": DATE_MIN.isoformat(), "max": DATE_MAX.isoformat()})
+    return parsed
+
+
+def statrequest_secret(max_length: int):
+    """A passphrase or PIN: kept as typed (not stripped), only bounded and free of NUL."""
+
+    def validator(value: Any) -> Any:
+        if value is missing or value is None or value == "":
+            return value
+        if not isinstance(value, str) or "\x00" in value:
+            raise Invalid(_("Must be text."))
+        if len(value) > max_length:
+            raise Invalid(_("Must be at most %(max)s characters long.") % {"max": max_length})
+        return value
+
+    return validator
+
+
+def query_int(args: Any, name: str, default: int, min_value: int, max_value: int) -> int:
+    """A whole-number query parameter of a page (page, year...), bounded like the API's.
+
+    Absent or empty: `default`; anything else outside the range is a ValidationError, which
+    the pages answer with 400.
+    """
+    value = args.get(name)
+    if value in (None, ""):
+        return default
+    try:
+        return statrequest_int(min_value, max_value)(value)
+    except Invalid as exc:
+        raise tk.ValidationError({name: [exc.error]}) from None

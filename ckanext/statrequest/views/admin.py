@@ -8,6 +8,7 @@ from flask import Blueprint
 
 from ckanext.statrequest import access, settings
 from ckanext.statrequest.forms import HolidayForm, PositionForm
+from ckanext.statrequest.logic.validators import YEAR_MAX, YEAR_MIN, query_int
 
 admin = Blueprint("statrequest_admin", __name__, url_prefix="/permintaan-data/admin")
 _ = tk._
@@ -37,8 +38,7 @@ def _page(position_form: PositionForm | None = None, holiday_form: HolidayForm |
                   "libur_daerah": _("Regional holiday"), "libur_lain": _("Other day off"),
                   "hari_kerja": _("Working day despite the national calendar")}
     holiday_form.kind.choices = [(k, kind_words[k]) for k in HOLIDAY_KINDS]
-    year = tk.request.args.get("tahun", "")
-    year = int(year) if year.isdigit() and 2000 <= int(year) <= 2100 else None
+    year = query_int(tk.request.args, "tahun", 0, YEAR_MIN, YEAR_MAX) or None
     return tk.render("statrequest/admin.html", {
         "positions": tk.get_action("statrequest_position_list")(
             _context(), {"include_inactive": True}),
@@ -82,6 +82,8 @@ def assign() -> Any:
 
 @admin.route("/jabatan/<assignment_id>/cabut", methods=["POST"])
 def revoke(assignment_id: str) -> Any:
+    # reads no form: its CSRF token is checked by the guard of every extension POST
+    # (views/__init__.py), which does not depend on CKAN's per-view exemptions
     try:
         tk.get_action("statrequest_position_revoke")(_context(), {"id": assignment_id})
     except tk.ObjectNotFound:

@@ -11,6 +11,7 @@ from flask import Blueprint
 
 from ckanext.statrequest import access
 from ckanext.statrequest.feedback_forms import ComplaintForm, ResponseForm, SurveyForm
+from ckanext.statrequest.logic.validators import MAX_PAGE, query_int
 
 statrequest_feedback = Blueprint("statrequest_feedback", __name__,
                                  url_prefix="/permintaan-data")
@@ -43,8 +44,7 @@ def _errors(exc: tk.ValidationError) -> dict[str, list[str]]:
 
 
 def _page() -> int:
-    value = tk.request.args.get("page", "1")
-    return max(int(value), 1) if value.isdigit() else 1
+    return query_int(tk.request.args, "page", 1, 1, MAX_PAGE)
 
 
 # --- survey -------------------------------------------------------------------------------

@@ -8,9 +8,11 @@ from typing import Any
 
 import ckantoolkit as tk
 from flask import Blueprint, Response, stream_with_context
+from werkzeug.exceptions import abort
 
 from ckanext.statrequest import access, guest, settings
 from ckanext.statrequest.forms import ActionForm, RequestForm, TrackForm
+from ckanext.statrequest.logic.validators import MAX_PAGE, query_int
 
 portal = Blueprint("statrequest_portal", __name__, url_prefix="/permintaan-data")
 _ = tk._
@@ -92,7 +94,7 @@ def submitted(ref: str) -> Any:
 def _list_page(template: str, title: str, base: dict[str, Any], filters: bool) -> Any:
     _require_login()
     args = tk.request.args
-    page = max(int(args.get("page", 1)) if str(args.get("page", "1")).isdigit() else 1, 1)
+    page = query_int(args, "page", 1, 1, MAX_PAGE)
     query = dict(base)
     for key in ("state", "category", "sla", "q", "sort", "organization") if filters else ():
         if args.get(key):
@@ -132,17 +134,32 @@ def all_requests() -> Any:
     return _list_page("statrequest/list.html", _("All requests"), {}, filters=True)
 
 
-@portal.route("/lacak")
+@portal.route("/lacak", methods=["GET", "POST"])
 def track() -> Any:
-    form = TrackForm(tk.request.args)
-    found, error = None, None
-    if form.nomor.data and form.email.data:
+    """Look a request up by tracking number and email, posted (never in the address)."""
+    from ckanext.statrequest.ratelimit import RateLimited
+
+    form = TrackForm()
+    found, error, status = None, None, 200
+    if tk.request.method == "GET":
+        form.nomor.data = tk.request.args.get("nomor") or None  # a link may name the number
+        if "email" in tk.request.args:  # an old bookmark or a crafted link: no look-up
+            error = _("For your privacy, an email address in the page address is not used. "
+                      "Please type it into the form.")
+            status = 400
+    elif not form.validate_on_submit():  # the CSRF token is missing or has expired
+        error = _("The form has expired. Please reload the page and try again.")
+        status = 400
+    elif form.nomor.data and form.email.data:
         try:
             found = tk.get_action("statrequest_track")(
                 {"user": ""}, {"tracking_number": form.nomor.data, "email": form.email.data})
+        except RateLimited as exc:
+            error, status = exc.error_dict["limit"][0], 429
         except (tk.ObjectNotFound, tk.ValidationError):
             error = _("No request matches this tracking number and email address.")
-    return tk.render("statrequest/track.html", {"form": form, "found": found, "error": error})
+    return tk.render("statrequest/track.html",
+                     {"form": form, "found": found, "error": error}), status
 
 
 def _read_extra(request: dict[str, Any], token: str | None = None) -> dict[str, Any]:
@@ -178,9 +195,7 @@ def read(ref: str) -> Any:
 @portal.route("/tamu/<token>")
 def guest_read(token: str) -> Any:
     """The request page of a guest, opened with the signed link from their email."""
-    request_id = guest.request_id_from(token)
-    if request_id is None:
-        return tk.abort(404, _("This link is not valid."))
+    request_id = _guest_request(token)
     request = _call("statrequest_show", id=request_id, token=token)
     return _render_read(request, token, ActionForm(), {}, None)
 
@@ -217,10 +232,18 @@ def fire(ref: str) -> Any:
 
 @portal.route("/tamu/<token>/aksi", methods=["POST"])
 def guest_fire(token: str) -> Any:
-    request_id = guest.request_id_from(token)
+    return _fire(_guest_request(token), token)
+
+
+def _guest_request(token: str) -> str:
+    """The request of a guest link; an expired link ends in a page pointing to tracking."""
+    status, request_id = guest.check(token)
+    if status is guest.Status.EXPIRED:
+        abort(Response(tk.render("statrequest/guest_expired.html", {
+            "days": guest.lifetime_days()}), status=410))
     if request_id is None:
-        return tk.abort(404, _("This link is not valid."))
-    return _fire(request_id, token)
+        tk.abort(404, _("This link is not valid."))
+    return request_id  # type: ignore[return-value]
 
 
 @portal.route("/<ref>/lembar-disposisi")

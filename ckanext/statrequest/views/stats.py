@@ -14,7 +14,7 @@ from babel.dates import format_date
 from babel.numbers import format_decimal
 from flask import Blueprint, Response
 
-from ckanext.statrequest import access, settings, stats
+from ckanext.statrequest import settings, stats
 from ckanext.statrequest.feedback_forms import PeriodForm
 
 statrequest_stats = Blueprint("statrequest_stats", __name__, url_prefix="/permintaan-data")
@@ -128,19 +128,19 @@ def _figures(action: str) -> tuple[dict[str, Any] | None, PeriodForm, dict[str, 
 @statrequest_stats.route("/statistik")
 def index() -> Any:
     result, form, errors = _figures("statrequest_stats")
-    actor = access.actor_for(_user() or None)
     return tk.render("statrequest/stats/index.html", {
         "result": result, "form": form, "errors": errors,
-        "may_export_personal": actor.is_staff, "query": form.to_data_dict(),
+        "query": form.to_data_dict(),
         "grades": stats.GRADES, "num": num,
-    })
+    }), 400 if errors else 200  # the page shows the form again, with what was wrong
 
 
 @statrequest_stats.route("/statistik/ekspor.<any(csv, xlsx):fmt>")
 def export(fmt: str) -> Any:
     form = PeriodForm(tk.request.args)
-    data = form.to_data_dict() | {
-        "format": fmt, "include_personal": tk.request.args.get("include_personal") == "1"}
+    data = form.to_data_dict() | {"format": fmt}
+    if "include_personal" in tk.request.args:  # refused by the action, with a clear message
+        data["include_personal"] = tk.request.args["include_personal"]
     try:
         result = tk.get_action("statrequest_stats_export")({"user": _user()}, data)
     except tk.NotAuthorized as exc:
@@ -167,4 +167,4 @@ def transparency() -> Any:
     result, form, errors = _figures("statrequest_stats_public")
     return tk.render("statrequest/stats/transparency.html", {
         "result": result, "form": form, "errors": errors, "grades": stats.GRADES, "num": num,
-    })
+    }), 400 if errors else 200

@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import ckantoolkit as tk
+import flask
 from babel.dates import format_date, format_datetime
 from flask import Blueprint
+
+from ckanext.statrequest.ratelimit import RateLimited
 
 statrequest_verify = Blueprint(
     "statrequest_verify", __name__, url_prefix="/permintaan-data/verifikasi")
@@ -48,6 +52,8 @@ def _check(code: str | None) -> tuple[dict[str, Any] | None, dict[str, list[str]
         data["id"] = code
     try:
         result = tk.get_action("statrequest_verify")(_context(), data)
+    except RateLimited as exc:
+        return None, {"upload": list(exc.error_dict["limit"])}
     except tk.ValidationError as exc:
         return None, exc.error_dict  # type: ignore[return-value]
     if result["status"] is None:  # the letter page was posted without a file
@@ -61,16 +67,40 @@ def _extra() -> dict[str, Any]:
     return {"max_mb": max_upload() // (1024 * 1024)}
 
 
+def _status() -> int:
+    """429 when the upload was refused for the address's rate limit, else 200."""
+    return 429 if getattr(flask.g, "statrequest_retry_after", None) else 200
+
+
+@statrequest_verify.after_app_request
+def _rate_limited_api_answer(response: flask.Response) -> flask.Response:
+    """The action API answers every ValidationError with 409; a rate-limit refusal of our
+    actions (statrequest_verify, statrequest_track) must be a 429 with Retry-After."""
+    retry = getattr(flask.g, "statrequest_retry_after", None)
+    if retry and flask.request.blueprint == "api" and response.status_code == 409:
+        response.status_code = 429
+        response.headers["Retry-After"] = str(retry)
+        payload = response.get_json(silent=True)
+        if isinstance(payload, dict) and isinstance(payload.get("error"), dict):
+            error = payload["error"]
+            payload["error"] = {"__type": "Rate Limit Error",
+                                "message": " ".join(error.get("limit") or [])}
+            response.set_data(json.dumps(payload))
+    elif retry and response.status_code == 429:
+        response.headers.setdefault("Retry-After", str(retry))
+    return response
+
+
 @statrequest_verify.route("/", methods=["GET", "POST"], strict_slashes=False)
-def check() -> str:
+def check() -> Any:
     """Anyone uploads a PDF and gets a verdict."""
     result, errors = _check(None) if tk.request.method == "POST" else (None, {})
     return tk.render("statrequest/verify/index.html",
-                     {"result": result, "errors": errors, "letter": None, **_extra()})
+                     {"result": result, "errors": errors, "letter": None, **_extra()}), _status()
 
 
 @statrequest_verify.route("/<code>", methods=["GET", "POST"])
-def letter(code: str) -> str:
+def letter(code: str) -> Any:
     """One letter's public facts, and a check of a file against it."""
     try:
         facts = tk.get_action("statrequest_verify")(_context(), {"id": code})
@@ -79,4 +109,4 @@ def letter(code: str) -> str:
     result, errors = _check(code) if tk.request.method == "POST" else (None, {})
     return tk.render("statrequest/verify/letter.html", {
         "letter": _display(facts["letter"]), "code": code, "result": result, "errors": errors,
-        **_extra()})
+        **_extra()}), _status()

@@ -1,0 +1,1 @@
+"""Hostile input, anonymous callers and crafted files: the portal must never break."""
