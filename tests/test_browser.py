@@ -106,10 +106,17 @@ def test_request_from_submission_to_the_secretary(server, browser, office, tmp_p
     shot(page, "02-submitted")
 
     anonymous = browser.new_page()
-    anonymous.goto(BASE + f"/permintaan-data/lacak?nomor={number}&email=orang.lain@example.com")
+    # the form is posted: the email never appears in the address
+    anonymous.goto(BASE + "/permintaan-data/lacak")
+    anonymous.fill("#nomor", number)
+    anonymous.fill("#email", "orang.lain@example.com")
+    anonymous.click("#track-form button[type=submit]")
     assert anonymous.locator("#track-result").count() == 0
-    anonymous.goto(BASE + f"/permintaan-data/lacak?nomor={number}&email={email}")
+    anonymous.fill("#nomor", number)
+    anonymous.fill("#email", email)
+    anonymous.click("#track-form button[type=submit]")
     assert "Diajukan" in anonymous.inner_text("#track-result")
+    assert "email" not in anonymous.url and "@" not in anonymous.url
     assert "6104" not in anonymous.content()  # the state only
 
     staff = login(browser, "sekretaris")

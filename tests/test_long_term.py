@@ -290,3 +290,29 @@ def test_ltv_refresh_adds_a_timestamp_once(long_term, office, cli):
     assert _verify_upload(signed)["status"] == "valid"
     shown = as_sysadmin("statrequest_show", id=rid)
     assert shown["state"] == "selesai"
+
+
+def test_init_test_pki_points_at_the_pki_service(cli, clean_db, tmp_path, ckan_config,
+                                                monkeypatch):
+    """The demo's test PKI: certificates whose OCSP/CRL addresses, and a TSA, at the port of
+    the service dev/services.sh starts (certomancer animate on that config)."""
+    from asn1crypto import pem, x509
+
+    from ckanext.statrequest.cli import statrequest
+
+    monkeypatch.setitem(ckan_config, "ckanext.statrequest.signing.test_pki_url",
+                        "http://127.0.0.1:9010")
+    result = cli.invoke(statrequest, ["init-test-pki", "--dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    config = tmp_path / testpki.RESPONDER_DIR / testpki.RESPONDER_CONFIG
+    assert "http://127.0.0.1:9010" in config.read_text()
+    certs = list(tmp_path.glob("*.cert.pem"))
+    assert certs
+    _, _, der = pem.unarmor(certs[0].read_bytes())
+    cert = x509.Certificate.load(der)
+    assert cert.ocsp_urls == ["http://127.0.0.1:9010/statrequest-test/ocsp/interm"]
+    crl_urls = [name.native for point in cert.crl_distribution_points
+                for name in point["distribution_point"].chosen]
+    assert crl_urls and all(u.startswith("http://127.0.0.1:9010/") for u in crl_urls)
+    # the same config serves (what `certomancer animate` loads)
+    assert testpki.responder_app(config) is not None

@@ -272,3 +272,24 @@ def test_issuer_statement_names_bsre_only_for_bsre():
     other = issuer_statement({"organization_name": "PT Privy Identitas Digital",
                               "common_name": "PrivyID CA"})
     assert "BSrE" not in other and "PrivyID CA, PT Privy Identitas Digital" in other
+
+
+def test_admin_page_assigns_plh_and_registers_credentials(make_app, office):
+    app = make_app()
+    app.set_session_user("kadis")  # an admin of the Diskominfo organisation
+    factories.User(name="wakil", fullname="Wakil Sementara")
+    as_sysadmin("organization_member_create", id="diskominfo", username="wakil", role="editor")
+    res = app.post("/permintaan-data/admin/jabatan", data={
+        "position": "kepala_dinas", "user": "wakil", "kind": "plh", "stands_in_for": "kadis",
+        "valid_from": "2026-12-01", "valid_to": "2099-12-31", "nip": "197512122000032001",
+        "rank": "Pembina (IV/a)"})
+    assert res.status_code in (200, 302)
+    (row,) = [p for p in act("kadis", "statrequest_position_list", user="wakil")]
+    assert (row["kind"], row["stands_in_for_display"], row["rank"]) == ("plh", "Kadis",
+                                                                         "Pembina (IV/a)")
+    res = app.post("/permintaan-data/admin/kunci", data={
+        "user": "wakil", "backend": "pkcs12", "reference": "../kadis.p12"})
+    assert 'id="reference-error"' in res.body
+    page = app.get("/permintaan-data/admin/").body
+    assert "Signing credentials" in page or "Kunci tanda tangan" in page or "kadis.p12" in page
+    assert "kadis.p12" in page and "Wakil Sementara" in page

@@ -134,9 +134,20 @@ class PositionForm(FlaskForm):
     user = StringField()
     valid_from = StringField()
     valid_to = StringField()
-    acting = BooleanField()
+    kind = SelectField(validate_choice=False)  # definitif | plt | plh
+    stands_in_for = StringField()
     nip = StringField()
+    rank = StringField()  # pangkat/golongan
     note = StringField()
+
+
+class CredentialForm(FlaskForm):
+    user = StringField()
+    backend = SelectField(validate_choice=False)
+    reference = StringField()
+    key_label = StringField()
+    cert_label = StringField()
+    certificate = FileField()
 
 
 class HolidayForm(FlaskForm):

@@ -41,8 +41,12 @@ def enqueue(notification_id: int) -> None:
     queue = settings.get("notify.queue") or "default"
     # one job id per email: a flush does not queue a second job while the first still waits
     job_id = f"statrequest-email-{notification_id}"
+    rq_queue = tk.get_job_queue(queue)
     try:
-        waiting = Job.fetch(job_id, connection=tk.get_job_queue(queue).connection).get_status()
+        job = Job.fetch(job_id, connection=rq_queue.connection)
+        # a job left waiting in another queue (the setting changed, nobody works it any
+        # more) must not keep this email from being sent
+        waiting = job.get_status() if job.origin == rq_queue.name else None
     except NoSuchJobError:
         waiting = None
     if waiting in ("queued", "scheduled", "started", "deferred"):

@@ -172,3 +172,4 @@ def test_remote_checks_field_before_calling(users: dict[str, BsreUser], two_para
             sign_sync(_backend(server), two_parafs, "TTE_Kepala", META[TTE], PASSPHRASE)
         assert server.requests == []  # no passphrase was sent anywhere
     assert err.value.code == "no_field"
+

@@ -4,6 +4,7 @@ certomancer TSA/OCSP/CRL service: no network, real HTTP code paths."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -111,3 +112,47 @@ def test_options_are_checked() -> None:
         SignOptions(embed_validation_info=True)
     with pytest.raises(ValueError, match="lta_on_final"):
         SignOptions(lta_on_final=True)
+
+
+def _short_lived_arch(tmp_path: Any) -> tuple[Any, dt.datetime]:
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    until = now + dt.timedelta(days=365)
+    fmt = "%Y-%m-%dT%H:%M:%S+0000"
+    arch = testpki.build_certomancer_arch(
+        tmp_path / "short", signer_validity=((now - dt.timedelta(days=1)).strftime(fmt),
+                                             until.strftime(fmt)))
+    return arch, until
+
+
+@pytest.mark.parametrize("long_term", [True, False])
+def test_expired_signer_valid_only_with_timestamp_and_ltv(prepared: RenderedLetter,
+                                                          tmp_path: Any, long_term: bool) -> None:
+    """Two years later the signers' certificates (one year, like BSrE's two) have expired:
+    the B-LTA letter is still valid (each certificate checked as of its timestamp, with the
+    revocation data of then); the same letter signed without them is no longer trusted."""
+    arch, until = _short_lived_arch(tmp_path)
+    root = arch.get_cert(CertLabel("root"))
+    p12s = {pos: testpki.export_certomancer_pkcs12(arch, pos, tmp_path / f"{pos}.p12", P12_PASS)
+            for pos in FIELD_POSITION.values()}
+    later = until + dt.timedelta(days=365)
+
+    async def scenario() -> Any:
+        async with AsyncIllusionist(arch).serving_session() as session:
+            options = SignOptions(
+                timestamper_url=arch.service_registry.get_tsa_info("tsa").url,
+                embed_validation_info=True, trust_roots=[root], lta_on_final=True,
+                session=session) if long_term else SignOptions()
+            pdf = prepared.pdf
+            for name in (PARAF1, PARAF2, TTE):
+                backend = Pkcs12Backend(p12s[FIELD_POSITION[name]], options=options)
+                pdf = await backend.sign(pdf, name, META[name], P12_PASS)
+            return (await async_verify_pdf(pdf, [root]),
+                    await async_verify_pdf(pdf, [root], moment=later))
+
+    now_verdict, later_verdict = asyncio.run(scenario())
+    assert now_verdict.status == "valid"
+    if long_term:
+        assert later_verdict.status == "valid", later_verdict
+        assert all(s.long_term for s in later_verdict.signers if s.kind == "signature")
+    else:
+        assert later_verdict.status == "untrusted"

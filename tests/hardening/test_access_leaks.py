@@ -112,7 +112,7 @@ def test_exports_never_carry_personal_data(office, app):
         res = app.get(f"/permintaan-data/statistik/ekspor.{fmt}",
                       query_string={"include_personal": "1"}, status=None)
         assert res.status_code == 400, fmt
-        assert "personal data" in res.get_data(as_text=True)
+        assert "data pribadi" in res.get_data(as_text=True)  # the message, in Indonesian
     res = app.get("/permintaan-data/statistik/ekspor.csv")
     assert res.status_code == 200
     body = res.data.decode("utf-8-sig")
@@ -262,6 +262,11 @@ def test_delivery_downloads_are_not_cached_and_not_listed(office, app):
         assert package_id not in listed and public["id"] in listed, user
     for user in ("kasi", "pemohon1"):
         assert package_id in members(_token(user)), user
+    # publishing is the requester's and the OPD's decision, not the portal administrator's
+    with pytest.raises(tk.NotAuthorized):
+        act(office.sysadmin, "statrequest_publish_consent", id=rid)
+    with pytest.raises(tk.NotAuthorized):
+        act(office.sysadmin, "statrequest_publish_open", id=rid, organization=dinkes["id"])
 
 
 # --- 17: chained auth functions keep CKAN's answer for datasets that are not ours -----------

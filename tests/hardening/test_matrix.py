@@ -289,6 +289,12 @@ PAGES: dict[tuple[str, str, str], Page] = {
         path=lambda w, s: f"{P}/admin/jabatan"),
     ("statrequest_admin.revoke", "POST", ""): Page(
         ADMINS, ok=frozenset({404}), path=lambda w, s: f"{P}/admin/jabatan/{NO_ID}/cabut"),
+    ("statrequest_admin.set_credential", "POST", ""): Page(
+        ADMINS, lambda w, s: {"user": "pemohon2", "backend": "bukan-jenis",
+                              "reference": "pemohon2.p12"},
+        path=lambda w, s: f"{P}/admin/kunci"),
+    ("statrequest_admin.revoke_credential", "POST", ""): Page(
+        ADMINS, ok=frozenset({404}), path=lambda w, s: f"{P}/admin/kunci/{NO_ID}/cabut"),
     ("statrequest_admin.add_holiday", "POST", ""): Page(
         ADMINS, lambda w, s: {"day": "31/12/2026", "name": "Uji", "kind": "cuti_bersama"},
         path=lambda w, s: f"{P}/admin/libur"),

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import io
 import re
+import subprocess
+import sys
 import time
 import zlib
 from collections.abc import Callable
@@ -19,12 +21,15 @@ from typing import Any
 import ckan.model as model
 import ckantoolkit as tk
 import pytest
-from support import act, pdf_bytes, submit, upload
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign import signers as ph_signers
+from support import PASSPHRASE, act, pdf_bytes, submit, upload
 from test_delivery import finished_request
 
 from ckanext.statrequest import attachments, ratelimit
 from ckanext.statrequest.documents.pdfbudget import Budget
 from ckanext.statrequest.documents.verify import verify_pdf
+from ckanext.statrequest.logic import action_delivery
 from ckanext.statrequest.model import Attachment, Request
 
 pytestmark = pytest.mark.usefixtures("with_plugins")
@@ -297,11 +302,49 @@ def test_pre_check_limits_are_configurable(clean_db):
         "too_many_signatures",)
 
 
+def signed_shared_objects(levels: int, p12: str) -> bytes:
+    """A signed, then signed again, file whose catalog leads to objects that each refer twice
+    to the next: pyHanko's change analysis maps every path to every object (2**levels)."""
+    objs = {**PAGE, **chain(levels, 2, lambda i, kids: b"<< /Two [%s] >>" % kids)}
+    objs[10 + levels] = b"<< /Leaf true >>"
+    objs[1] = b"<< /Type /Catalog /Pages 2 0 R /Extra 10 0 R >>"
+    pdf = build(objs)
+    signer = ph_signers.SimpleSigner.load_pkcs12(p12, passphrase=PASSPHRASE.encode())
+    for name in ("Satu", "Dua"):
+        writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+        pdf = ph_signers.sign_pdf(writer, ph_signers.PdfSignatureMetadata(field_name=name),
+                                  signer=signer).getvalue()
+    return pdf
+
+
+def test_a_signed_file_with_shared_objects_anywhere(app, clean_db, test_pki, no_hits,
+                                                   ckan_config, monkeypatch):
+    data = signed_shared_objects(40, test_pki["signers"]["kepala_dinas"]["p12"])
+    started = time.monotonic()
+    result = act(None, "statrequest_verify", upload=upload("surat.pdf", data))
+    assert (result["status"], result["reasons"]) == ("too_complex", ["too_many_paths"])
+    page, took_page = _post_page(app, data)
+    assert _verdict(page.body) == "too_complex"
+    assert time.monotonic() - started < WALL and took_page < WALL
+    # a few shared objects are fine: the same file at 8 levels is checked to the end
+    small = signed_shared_objects(8, test_pki["signers"]["kepala_dinas"]["p12"])
+    assert act(None, "statrequest_verify", upload=upload("surat.pdf", small))["status"] in (
+        "valid", "not_ours")
+    # without that count, the child process is stopped at the wall-clock limit
+    monkeypatch.setitem(ckan_config, "ckanext.statrequest.verify.max_graph_paths", 0)
+    monkeypatch.setitem(ckan_config, "ckanext.statrequest.verify.wall_seconds", 2)
+    started = time.monotonic()
+    result = act(None, "statrequest_verify", upload=upload("surat.pdf", data))
+    assert (result["status"], result["reasons"]) == ("too_complex", ["timeout"])
+    assert time.monotonic() - started < 3.0
+
+
 # --- the child process: CPU, wall clock and memory limits -----------------------------------------
 
 NO_PRE_CHECK = {
     "ckanext.statrequest.verify.max_tree_nodes": 0,
     "ckanext.statrequest.verify.max_tree_depth": 0,
+    "ckanext.statrequest.verify.max_graph_paths": 0,
 }
 
 
@@ -361,6 +404,7 @@ def test_a_signed_letter_still_verifies_as_valid(app, office, test_pki, no_hits)
     page, took_page = _post_page(app, letter)
     assert _verdict(page.body) == "valid" and took_page < WALL
     # the QR page (our stored copy): checked once, then remembered
+    action_delivery._STORED.clear()
     code = request.verification_code
     started = time.monotonic()
     first = app.get(f"/permintaan-data/verifikasi/{code}")
@@ -426,7 +470,7 @@ def test_tracking_is_limited_per_address(app, office, no_hits):
 def test_tracking_posts_and_never_reads_the_email_from_the_address(app, office, no_hits):
     r = submit()
     form = app.get("/permintaan-data/lacak").body
-    assert re.search(r'<form method="post"', form)
+    assert '<form id="track-form" method="post"' in form
     found = app.post("/permintaan-data/lacak", data={
         "nomor": r["tracking_number"], "email": "DEWI@example.test"})
     assert 'id="track-result"' in found.body and "Diajukan" in found.body
@@ -456,3 +500,13 @@ def test_tracking_needs_the_form_token(app, office, no_hits):
     assert token, "the form carries no CSRF token"
     found = app.post("/permintaan-data/lacak", data={**ask, "_csrf_token": token.group(1)})
     assert 'id="track-result"' in found.body
+
+
+def test_the_budget_and_the_child_process_need_no_ckan():
+    code = ("import sys\n"
+            "import ckanext.statrequest.documents.pdfbudget, ckanext.statrequest.documents.sandbox\n"
+            "print(','.join(sorted(m for m in sys.modules\n"
+            "                      if m.split('.')[0] in ('ckan', 'flask', 'ckantoolkit'))))\n")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=60)
+    assert res.stdout.strip() == ""

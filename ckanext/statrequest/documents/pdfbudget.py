@@ -15,7 +15,9 @@ What it counts:
 * indirect objects: entries of all cross-reference sections;
 * trees (form fields, every name tree under ``/Names``, the page tree): distinct nodes, depth,
   and the number of steps a walk that does not remember visited nodes would take (shared
-  children multiply it); a cycle is refused at once.
+  children multiply it); a cycle is refused at once;
+* paths through the whole object graph, as pyHanko's change analysis maps them (objects that
+  share children anywhere, not only in those trees).
 
 The limits are plain values (:class:`Budget`); the CKAN layer reads them from its configuration.
 No CKAN import here.
@@ -42,6 +44,7 @@ class Budget:
     max_objects: int = 20000
     max_tree_nodes: int = 5000  # per tree: steps of a naive walk (shared children count again)
     max_tree_depth: int = 32
+    max_graph_paths: int = 50000  # paths from the trailer to every object (pyHanko's mapping)
     cpu_seconds: int = 5  # child process: CPU time (RLIMIT_CPU)
     memory_mb: int = 512  # child process: address space on top of what it starts with
     wall_seconds: float = 5.0  # child process: killed after this long
@@ -194,3 +197,148 @@ def check_reader(reader: Any, budget: Budget) -> None:
         fields = check_root(root, budget)
         if budget.max_signatures and fields > budget.max_signatures:
             raise TooComplex("too_many_signatures")
+    check_graph(reader, budget)
+
+
+# --- paths through the whole object graph (pyHanko's change analysis) ---------------------------
+
+_NO_CUT = 1 << 30
+_CONTAINERS = (generic.IndirectObject, generic.DictionaryObject, generic.ArrayObject)
+
+
+class _GraphPaths:
+    """Count the paths pyHanko's change analysis records from the trailer to every object.
+
+    For a signed file with later revisions, pyHanko maps every object to all the paths that
+    lead to it (it stops only at an object already on the current path, skips ``/Parent``, and
+    enters page-tree nodes and structure elements only along their own tree). Objects that
+    refer twice to the next one, forty deep, make 2^40 paths: the file is tiny, the mapping
+    never ends. Here the same count is computed with memoisation (a subtree whose walk was not
+    cut by an object higher up has the same count wherever it is reached) and stops at the limit.
+    """
+
+    def __init__(self, limit: int, work_limit: int, pages: dict[Any, Any], struct: set[Any]):
+        self.limit = limit
+        self.work_limit = work_limit
+        self.work = 0
+        self.pages = pages  # page-tree node -> the object whose /Kids (or /Pages) holds it
+        self.struct = struct
+        self.memo: dict[tuple[Any, bool], int] = {}
+        self.stack: dict[Any, int] = {}
+
+    def _tick(self) -> None:
+        self.work += 1
+        if self.work > self.work_limit:
+            raise TooComplex("too_many_paths")
+
+    def value(self, value: Any, holder: Any, key: Any, in_struct: bool, depth: int
+              ) -> tuple[int, int]:
+        """(paths below ``value``, shallowest depth of an object that cut the walk)."""
+        self._tick()
+        if depth > 500:
+            raise TooComplex("too_deep")
+        if not isinstance(value, generic.IndirectObject):
+            return self.container(value, holder, in_struct, depth)
+        ref = value.reference
+        if ref in self.stack:  # pyHanko stops here: the object is on the current path
+            return 0, self.stack[ref]
+        if ref in self.pages and not (key in ("/Kids", "/Pages") and self.pages[ref] == holder):
+            return 1, _NO_CUT  # a page reached from elsewhere (/P, /Dest...) is not entered
+        if ref in self.struct and not in_struct:
+            return 1, _NO_CUT
+        memo_key = (ref, in_struct)
+        if memo_key in self.memo:
+            return self.memo[memo_key], _NO_CUT
+        self.stack[ref] = depth
+        try:
+            below, cut = self.container(value.get_object(), ref, in_struct, depth + 1)
+        finally:
+            del self.stack[ref]
+        count = 1 + below
+        if cut >= depth:  # not cut by anything above: the same count wherever it is reached
+            self.memo[memo_key] = count
+            cut = _NO_CUT
+        return count, cut
+
+    def container(self, obj: Any, holder: Any, in_struct: bool, depth: int) -> tuple[int, int]:
+        total, cut = 0, _NO_CUT
+        if isinstance(obj, generic.DictionaryObject):
+            struct_root = obj.get("/Type") == "/StructTreeRoot"
+            items: Any = ((k, v) for k, v in obj.items()
+                          if k != "/Parent" and not (in_struct and k == "/P"))
+        elif isinstance(obj, generic.ArrayObject):
+            struct_root = False
+            items = ((None, v) for v in obj)
+        else:
+            return 0, _NO_CUT
+        for k, v in items:
+            if not isinstance(v, _CONTAINERS):  # numbers, names, strings: nothing below
+                continue
+            below, c = self.value(v, holder, k, in_struct or (struct_root and k == "/K"),
+                                  depth)
+            total += below
+            cut = min(cut, c)
+            if total > self.limit:
+                raise TooComplex("too_many_paths")
+        return total, cut
+
+
+def _page_nodes(root: Any) -> dict[Any, Any]:
+    """Page-tree node reference -> the reference whose /Kids (or /Pages) holds it."""
+    out: dict[Any, Any] = {}
+    pages = root.raw_get("/Pages") if "/Pages" in root else None
+    todo = []
+    if isinstance(pages, generic.IndirectObject):
+        out[pages.reference] = None
+        todo.append(pages)
+    while todo and len(out) < 100000:
+        node = todo.pop()
+        obj = _deref(node)
+        if not isinstance(obj, generic.DictionaryObject) or obj.get("/Type") != "/Pages":
+            continue
+        for kid in _deref(obj.get("/Kids")) or []:
+            if isinstance(kid, generic.IndirectObject) and kid.reference not in out:
+                out[kid.reference] = node.reference
+                todo.append(kid)
+    return out
+
+
+def _struct_nodes(root: Any) -> set[Any]:
+    out: set[Any] = set()
+    tree = _deref(root.get("/StructTreeRoot"))
+    todo = [tree] if isinstance(tree, generic.DictionaryObject) else []
+    while todo and len(out) < 100000:
+        elem = todo.pop()
+        kids = _deref(elem.get("/K")) if isinstance(elem, generic.DictionaryObject) else None
+        kids = kids if isinstance(kids, generic.ArrayObject) else [kids] if kids is not None \
+            else []
+        for kid in kids:
+            obj = _deref(kid)
+            if not isinstance(obj, generic.DictionaryObject) or \
+                    obj.get("/Type", "/StructElem") != "/StructElem":
+                continue
+            if isinstance(kid, generic.IndirectObject):
+                if kid.reference in out:
+                    continue
+                out.add(kid.reference)
+            todo.append(obj)
+    return out
+
+
+def check_graph(reader: Any, budget: Budget) -> int:
+    """Count the paths of the latest revision's object graph; returns the count."""
+    if not budget.max_graph_paths:
+        return 0
+    root_ref = reader.trailer.raw_get("/Root")
+    root = _deref(root_ref)
+    if not isinstance(root, generic.DictionaryObject):
+        return 0
+    pages = _page_nodes(root)
+    first = root.raw_get("/Pages") if "/Pages" in root else None
+    if isinstance(first, generic.IndirectObject):
+        pages[first.reference] = root_ref.reference if isinstance(
+            root_ref, generic.IndirectObject) else None
+    counter = _GraphPaths(budget.max_graph_paths, 40 * budget.max_graph_paths, pages,
+                          _struct_nodes(root))
+    total, _cut = counter.container(reader.trailer_view, None, False, 0)
+    return total

@@ -39,7 +39,8 @@ from .verify import RevocationCheck, Verdict, verify_pdf
 
 log = logging.getLogger(__name__)
 
-_PRELOAD = ["ckanext.statrequest.documents.sandbox"]
+# _warmup checks a signed sample once in the server, so that children start warm
+_PRELOAD = ["ckanext.statrequest.documents.sandbox", "ckanext.statrequest.documents._warmup"]
 _lock = threading.Lock()
 _context: Any = None
 

@@ -232,6 +232,8 @@ async def _sign_once(signer: signers.Signer, pdf: bytes, field_name: str, meta: 
                 options.timestamper_url, session=session, auth=options.timestamper_auth,
                 timeout=options.http_timeout,
             )
+            tsa_key = _tsa_cache_key(options)
+            _reuse_tsa_certs(timestamper, tsa_key)
         vc = None
         if options.embed_validation_info:
             vc = ValidationContext(
@@ -260,7 +262,40 @@ async def _sign_once(signer: signers.Signer, pdf: bytes, field_name: str, meta: 
         out = await pdf_signer.async_sign_pdf(
             writer, existing_fields_only=True, bytes_reserved=reserve, output=BytesIO()
         )
+        if timestamper is not None:
+            _remember_tsa_certs(timestamper, tsa_key)
     return out.getvalue()
+
+
+# pyHanko learns the TSA's certificates (to embed their revocation data) from a throw-away
+# token it asks for once per timestamper; keeping that token for a while saves one TSA round
+# trip per signature. Only its certificates are used, never its time. Keyed by the TSA's URL
+# and the trust roots (two PKIs behind one URL, as in tests, never share it); a TSA that
+# renews its certificate is seen within the TTL.
+_TSA_CERTS_TTL = 600.0
+_tsa_tokens: dict[tuple[str, tuple[bytes, ...]], tuple[float, Any]] = {}
+
+
+def _tsa_cache_key(options: SignOptions) -> tuple[str, tuple[bytes, ...]]:
+    return (options.timestamper_url or "", tuple(sorted(c.sha256 for c in options.trust_roots)))
+
+
+def _reuse_tsa_certs(timestamper: HTTPTimeStamper, url: tuple[str, tuple[bytes, ...]]) -> None:
+    import time
+
+    cached = _tsa_tokens.get(url)
+    if cached is not None and time.monotonic() - cached[0] < _TSA_CERTS_TTL:
+        timestamper._register_dummy("sha256", cached[1])  # noqa: SLF001 - see above
+
+
+def _remember_tsa_certs(timestamper: HTTPTimeStamper,
+                        url: tuple[str, tuple[bytes, ...]]) -> None:
+    import time
+
+    token = timestamper._dummy_response_cache.get("sha256")  # noqa: SLF001
+    if token is not None and url not in _tsa_tokens or token is not None and \
+            time.monotonic() - _tsa_tokens[url][0] >= _TSA_CERTS_TTL:
+        _tsa_tokens[url] = (time.monotonic(), token)
 
 
 class Pkcs12Backend:
@@ -349,6 +384,21 @@ class Pkcs11Backend:
 # --- long-term validation material added afterwards (remote signatures, refresh) -------------
 
 
+@contextlib.contextmanager
+def _lta_errors(failure: str) -> Any:
+    """One translation of what can go wrong while adding timestamps or validation data."""
+    try:
+        yield
+    except TimestampRequestError as exc:
+        raise SigningError("layanan cap waktu (TSA) tidak dapat dihubungi", "timestamp_failed") \
+            from exc
+    except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        raise SigningError("layanan cap waktu/validasi tidak dapat dihubungi",
+                           "timestamp_failed") from exc
+    except (PyHankoSigningError, PdfError, ValueError) as exc:
+        raise SigningError(f"{failure}: {exc}", "signing_failed") from exc
+
+
 def _lta_context(options: SignOptions, session: aiohttp.ClientSession) -> ValidationContext:
     return ValidationContext(
         trust_roots=list(options.trust_roots), allow_fetching=True,
@@ -367,7 +417,7 @@ async def async_add_lta(pdf: bytes, options: SignOptions) -> bytes:
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import async_add_validation_info
 
-    try:
+    with _lta_errors("data validasi jangka panjang tidak dapat ditambahkan"):
         async with _http_session(options) as session:
             assert session is not None
             vc = _lta_context(options, session)
@@ -384,15 +434,6 @@ async def async_add_lta(pdf: bytes, options: SignOptions) -> bytes:
             out = await signers.PdfTimeStamper(timestamper).async_timestamp_pdf(
                 writer, "sha256", validation_context=vc, output=BytesIO())
             return out.getvalue()
-    except TimestampRequestError as exc:
-        raise SigningError("layanan cap waktu (TSA) tidak dapat dihubungi", "timestamp_failed") \
-            from exc
-    except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-        raise SigningError("layanan cap waktu/validasi tidak dapat dihubungi",
-                           "timestamp_failed") from exc
-    except (PyHankoSigningError, PdfError, ValueError) as exc:
-        raise SigningError(f"data validasi jangka panjang tidak dapat ditambahkan: {exc}",
-                           "signing_failed") from exc
 
 
 async def async_refresh_lta(pdf: bytes, options: SignOptions) -> bytes:
@@ -402,7 +443,7 @@ async def async_refresh_lta(pdf: bytes, options: SignOptions) -> bytes:
         raise ValueError("refreshing needs timestamper_url and trust_roots")
     from pyhanko.pdf_utils.reader import PdfFileReader
 
-    try:
+    with _lta_errors("cap waktu arsip tidak dapat diperbarui"):
         async with _http_session(SignOptions(
                 timestamper_url=options.timestamper_url, http_timeout=options.http_timeout,
                 session=options.session)) as session:
@@ -414,15 +455,6 @@ async def async_refresh_lta(pdf: bytes, options: SignOptions) -> bytes:
                 PdfFileReader(BytesIO(pdf)), _lta_context(options, session), in_place=False,
                 output=BytesIO())
             return out.getvalue()
-    except TimestampRequestError as exc:
-        raise SigningError("layanan cap waktu (TSA) tidak dapat dihubungi", "timestamp_failed") \
-            from exc
-    except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-        raise SigningError("layanan cap waktu/validasi tidak dapat dihubungi",
-                           "timestamp_failed") from exc
-    except (PyHankoSigningError, PdfError, ValueError) as exc:
-        raise SigningError(f"cap waktu arsip tidak dapat diperbarui: {exc}",
-                           "signing_failed") from exc
 
 
 def last_timestamp_expiry(pdf: bytes) -> dt.datetime | None:
@@ -516,10 +548,9 @@ class RemoteBsreBackend:
       verification page too): ONE new signature field exactly in the empty TTE box. A new field
       anywhere else, a second one, or changed page content is refused (``remote_tampered``).
 
-    The call is never retried automatically: after a timeout the outcome is unknown. With
-    ``options`` asking for a timestamp and embedded validation data, the service's signature
-    (PAdES B-T) is completed here to B-LTA: revocation data for every signature, then a
-    document timestamp.
+    The call is never retried automatically: after a timeout the outcome is unknown. The
+    service's signature is kept as it returns it (BSrE: PAdES B-T); completing it to B-LTA here
+    (:func:`async_add_lta`) is not enabled yet, see the note in :meth:`sign`.
     """
 
     path = "/api/v2/sign/pdf"
@@ -569,7 +600,9 @@ class RemoteBsreBackend:
             raise SigningError("jawaban layanan tanda tangan tidak dikenali",
                                "remote_bad_response") from exc
         await self._check_result(pdf, signed, field)
-        return await async_add_lta(signed, self.options)
+        # Not yet: adding revocation data and a document timestamp after the service's new
+        # field makes the paraf's diff analysis fail (async_add_lta is ready for it).
+        return signed
     async def _post(self, body: dict[str, Any], secret: str) -> tuple[int, dict[str, Any]]:
         url = self.base_url + self.path
         timeout = aiohttp.ClientTimeout(total=self.timeout)
@@ -579,7 +612,16 @@ class RemoteBsreBackend:
                 resp = await stack.enter_async_context(
                     session.post(url, json=body, auth=self._auth, timeout=timeout)
                 )
-                raw = await resp.content.read(_MAX_REMOTE_RESPONSE + 1)
+                # read() returns what has arrived so far, not the whole body: loop to EOF
+                chunks: list[bytes] = []
+                size = 0
+                while size <= _MAX_REMOTE_RESPONSE:
+                    chunk = await resp.content.read(_MAX_REMOTE_RESPONSE + 1 - size)
+                    if not chunk:
+                        break
+                    chunks.append(chunk)
+                    size += len(chunk)
+                raw = b"".join(chunks)
                 status = resp.status
         except aiohttp.ClientConnectorError:
             # Nothing was sent: safe to retry later.

@@ -375,7 +375,8 @@ def _certomancer_config(
 
 
 def build_certomancer_arch(
-    work_dir: str | os.PathLike[str], positions: Iterable[str] = DEFAULT_POSITIONS
+    work_dir: str | os.PathLike[str], positions: Iterable[str] = DEFAULT_POSITIONS,
+    signer_validity: tuple[str, str] | None = None,
 ) -> PKIArchitecture:
     """A certomancer PKI with TSA (``/statrequest-test/tsa/tsa``), OCSP and CRLs. Tests only.
 
@@ -387,7 +388,7 @@ def build_certomancer_arch(
 
     work = Path(work_dir)
     work.mkdir(parents=True, exist_ok=True)
-    cfg = _certomancer_config(positions)
+    cfg = _certomancer_config(positions, signer_validity=signer_validity)
     for label in cfg["keysets"]["keys"]["keys"]:
         key_path = work / f"{label}.key.pem"
         if not key_path.exists():

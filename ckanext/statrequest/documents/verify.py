@@ -20,9 +20,10 @@ Statuses (checked in this order, notes §1.9):
 
 Long-term validity: a signature whose certificate has expired since (or was revoked after the
 signature's trusted timestamp) stays valid when the letter carries the proof for it: a
-signature timestamp, the revocation data of that time embedded (DSS, PAdES B-LT) and a
-document timestamp that is itself still trusted (B-LTA). The certificate is then checked as it
-was at the timestamp's time, against the embedded revocation data only.
+signature timestamp that is still trusted today and the revocation data of that time embedded
+(DSS, PAdES B-LT). The certificate is then checked as it was at the timestamp's time, against
+the embedded revocation data only. Document timestamps (B-LTA, renewed by ``ltv-refresh``)
+keep the timestamps themselves verifiable after the TSA's certificate expires.
 
 Revocation: offline by default (embedded data only, soft-fail). With :class:`RevocationCheck`
 (the portal passes one when an OCSP/CRL service is configured) the current status is fetched,
@@ -443,6 +444,10 @@ async def async_verify_pdf(pdf_bytes: bytes,
     into "damaged": in the child process of :mod:`.sandbox` it means "too complex".
     """
     sha = hashlib.sha256(pdf_bytes).hexdigest()
+    if _truncated(pdf_bytes):
+        # a reader would fall back to the last complete revision and could call a cut-off
+        # letter "valid" up to an earlier signature: what was received is not the document
+        return Verdict("damaged", ("truncated",), sha)
     try:
         if budget is not None:
             check_bytes(pdf_bytes, budget)
@@ -511,6 +516,12 @@ async def async_verify_pdf(pdf_bytes: bytes,
         status_code = "valid"
     return Verdict(status_code, tuple(reasons), sha, infos, signed_fields, empty_fields,
                    _letter_number(record), record)
+
+
+def _truncated(pdf_bytes: bytes) -> bool:
+    """Bytes after the last end-of-file marker other than whitespace: a cut or appended-to file."""
+    end = pdf_bytes.rfind(b"%%EOF")
+    return end >= 0 and bool(pdf_bytes[end + 5:].strip(b"\x00\t\n\x0c\r "))
 
 
 def verify_pdf(pdf_bytes: bytes, trust_roots: Sequence[asn1_x509.Certificate],

@@ -35,6 +35,7 @@ from ckanext.statrequest.documents.sandbox import verify_pdf_isolated
 from ckanext.statrequest.documents.verify import Verdict
 from ckanext.statrequest.logic import dictization as dz
 from ckanext.statrequest.logic import schema_delivery
+from ckanext.statrequest.logic import validators as v
 from ckanext.statrequest.model import Attachment, Event, Request
 
 log = logging.getLogger(__name__)
@@ -92,7 +93,8 @@ def verify_budget() -> Budget:
 
     return Budget(max_signatures=num("max_signatures"), max_revisions=num("max_revisions"),
                   max_objects=num("max_objects"), max_tree_nodes=num("max_tree_nodes"),
-                  max_tree_depth=num("max_tree_depth"), cpu_seconds=num("cpu_seconds"),
+                  max_tree_depth=num("max_tree_depth"),
+                  max_graph_paths=num("max_graph_paths"), cpu_seconds=num("cpu_seconds"),
                   memory_mb=num("memory_mb"), wall_seconds=float(num("wall_seconds")))
 
 
@@ -404,6 +406,11 @@ def member_list(next_action: Any, context: dict[str, Any], data_dict: dict[str, 
     Core lists every dataset of an organisation, private ones included, to anyone; the ids of
     delivery datasets would tell outsiders that (and how many) requests were answered.
     """
+    # core compares these with text columns unchecked: a number, a list or a NUL was a 500
+    ignore_missing = tk.get_validator("ignore_missing")
+    _checked(data_dict, {"id": [tk.get_validator("not_empty"), v.statrequest_text(v.MAX_ID)],
+                         "object_type": [ignore_missing, v.statrequest_text(20)],
+                         "capacity": [ignore_missing, v.statrequest_text(20)]}, context)
     members = next_action(context, data_dict)
     ids = {m[0] for m in members if m[1] == "package"}
     if not ids:

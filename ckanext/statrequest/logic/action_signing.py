@@ -183,8 +183,8 @@ def statrequest_credential_revoke(context: dict[str, Any], data_dict: dict[str, 
                                   ) -> dict[str, Any]:
     """Withdraw a credential: its holder can no longer sign until given a new one."""
     tk.check_access("statrequest_credential_revoke", context, data_dict)
-    ref = str(data_dict.get("id") or "")
-    row = model.Session.get(SigningCredential, ref) if 0 < len(ref) <= 64 else None
+    ref = _validate(data_dict, schema.credential_revoke(), context)["id"]
+    row = model.Session.get(SigningCredential, ref)
     if row is None:
         raise tk.ObjectNotFound(_("Signing credential not found"))
     row.revoked_at = row.revoked_at or _now()

@@ -57,6 +57,7 @@ def _publishable(data_dict: dict[str, Any]) -> Request | None:
     return request
 
 
+@tk.auth_sysadmins_check  # the requester's own decision: nobody gives it for them
 def statrequest_publish_consent(context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
     """Only the requester may agree, once the data was delivered."""
     request = _publishable(data_dict)
@@ -66,6 +67,7 @@ def statrequest_publish_consent(context: dict[str, Any], data_dict: dict[str, An
     return {"success": False, "msg": _("Only the requester may agree to publishing the data.")}
 
 
+@tk.auth_sysadmins_check  # the OPD's own decision, not the portal administrator's
 def statrequest_publish_open(context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
     """Only an admin of the OPD the request was routed to (the OPD's own decision)."""
     import ckan.authz as authz

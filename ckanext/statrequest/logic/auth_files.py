@@ -32,7 +32,8 @@ __all__ = [
 
 def _file(data_dict: dict[str, Any]) -> model.File | None:
     ref = str(data_dict.get("id") or "")
-    return model.Session.get(model.File, ref) if 0 < len(ref) <= 100 else None
+    # PostgreSQL refuses NUL in a text literal: such an id names no file
+    return model.Session.get(model.File, ref) if 0 < len(ref) <= 100 and "\x00" not in ref else None
 
 
 def _unchanged(next_auth: Auth, context: dict[str, Any], data_dict: dict[str, Any]) -> Result:

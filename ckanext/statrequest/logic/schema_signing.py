@@ -31,3 +31,7 @@ def credential_list() -> dict[str, Any]:
         "user": [get("ignore_missing"), v.statrequest_user_id],
         "include_revoked": [get("ignore_missing"), get("boolean_validator")],
     }
+
+
+def credential_revoke() -> dict[str, Any]:
+    return {"id": [tk.get_validator("not_empty"), v.statrequest_text(64)]}

@@ -7,7 +7,7 @@ import ckantoolkit as tk
 from flask import Blueprint
 
 from ckanext.statrequest import access, settings
-from ckanext.statrequest.forms import HolidayForm, PositionForm
+from ckanext.statrequest.forms import CredentialForm, HolidayForm, PositionForm
 from ckanext.statrequest.logic.validators import YEAR_MAX, YEAR_MIN, query_int
 
 admin = Blueprint("statrequest_admin", __name__, url_prefix="/permintaan-data/admin")
@@ -28,11 +28,19 @@ def _only_administrators() -> None:
 
 
 def _page(position_form: PositionForm | None = None, holiday_form: HolidayForm | None = None,
-          errors: dict[str, list[str]] | None = None) -> str:
+          errors: dict[str, list[str]] | None = None,
+          credential_form: CredentialForm | None = None) -> str:
     wf = settings.workflow()
     language = tk.h.lang()
     position_form = position_form or PositionForm()
     position_form.position.choices = [(c, label.get(language)) for c, label in wf.positions.items()]
+    kind_labels = {"definitif": _("Definitive"), "plt": _("Plt. (acting, pelaksana tugas)"),
+                   "plh": _("Plh. (daily stand-in, pelaksana harian)")}
+    position_form.kind.choices = list(kind_labels.items())
+    credential_form = credential_form or CredentialForm()
+    backend_labels = {"pkcs12": _("PKCS#12 key file"), "pkcs11": _("PKCS#11 token"),
+                      "remote": _("Remote signing service (NIK)")}
+    credential_form.backend.choices = list(backend_labels.items())
     holiday_form = holiday_form or HolidayForm()
     kind_words = {"cuti_bersama": _("Joint leave (cuti bersama)"),
                   "libur_daerah": _("Regional holiday"), "libur_lain": _("Other day off"),
@@ -47,6 +55,9 @@ def _page(position_form: PositionForm | None = None, holiday_form: HolidayForm |
         "year": year, "kind_words": kind_words,
         "workflow": tk.get_action("statrequest_workflow_show")(_context(), {}),
         "position_form": position_form, "holiday_form": holiday_form, "errors": errors or {},
+        "kind_labels": kind_labels, "backend_labels": backend_labels,
+        "credential_form": credential_form,
+        "credentials": tk.get_action("statrequest_credential_list")(_context(), {}),
         "settings": {
             "diskominfo_org": settings.diskominfo_org(),
             "position_min_capacity": settings.position_min_capacity(),
@@ -70,8 +81,9 @@ def _errors(exc: tk.ValidationError) -> dict[str, list[str]]:
 def assign() -> Any:
     form = PositionForm()
     if form.validate_on_submit():
-        data = {k: getattr(form, k).data for k in ("position", "user", "valid_from", "valid_to",
-                                                     "acting", "nip", "note") if getattr(form, k).data}
+        data = {k: getattr(form, k).data for k in (
+            "position", "user", "valid_from", "valid_to", "kind", "stands_in_for", "nip", "rank",
+            "note") if getattr(form, k).data}
         try:
             tk.get_action("statrequest_position_assign")(_context(), data)
         except tk.ValidationError as exc:
@@ -89,6 +101,32 @@ def revoke(assignment_id: str) -> Any:
     except tk.ObjectNotFound:
         tk.abort(404, _("Position assignment not found"))
     tk.h.flash_success(_("Position revoked."))
+    return tk.redirect_to("statrequest_admin.index")
+
+
+@admin.route("/kunci", methods=["POST"])
+def set_credential() -> Any:
+    """A person's own signing credential (key file, token or NIK)."""
+    form = CredentialForm()
+    if form.validate_on_submit():
+        data = {k: getattr(form, k).data for k in (
+            "user", "backend", "reference", "key_label", "cert_label", "certificate")
+            if getattr(form, k).data}
+        try:
+            tk.get_action("statrequest_credential_set")(_context(), data)
+        except tk.ValidationError as exc:
+            return _page(credential_form=form, errors=_errors(exc))
+        tk.h.flash_success(_("Signing credential registered."))
+    return tk.redirect_to("statrequest_admin.index")
+
+
+@admin.route("/kunci/<credential_id>/cabut", methods=["POST"])
+def revoke_credential(credential_id: str) -> Any:
+    try:
+        tk.get_action("statrequest_credential_revoke")(_context(), {"id": credential_id})
+    except tk.ObjectNotFound:
+        tk.abort(404, _("Signing credential not found"))
+    tk.h.flash_success(_("Signing credential revoked."))
     return tk.redirect_to("statrequest_admin.index")
 
 
