@@ -79,7 +79,7 @@ class Cron(threading.Thread):
         self.log = (stack.logs / "cron.log").open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bench.scale.cron", "--ini", str(stack.ini)], cwd=ROOT,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
+            env=stack_mod.child_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
             start_new_session=True)
         self.ready = False
 
