@@ -65,7 +65,7 @@ def private_clone():
     clone = top / "ckanext-statrequest"
     copy_checkout(clone)
     (clone / ".venv").symlink_to(venv)
-    ports = {name: str(free_port()) for name in ("PG", "REDIS", "SOLR", "DEMO", "SMTP")}
+    ports = {name: str(free_port()) for name in ("PG", "REDIS", "SOLR", "DEMO", "SMTP", "PKI")}
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("CKAN_")},
            **{f"STATREQUEST_{name}_PORT": port for name, port in ports.items()}}
     yield clone, ports, env
@@ -103,7 +103,7 @@ def test_demo_from_a_private_folder_on_other_ports(private_clone):
         assert cluster.startswith("/var/lib/postgresql/statrequest/"), cluster
         # finding 16: the demo configuration names the ports it was given
         ini = (clone / ".run" / "demo.ini").read_text()
-        for key in ("PG", "REDIS", "SOLR", "DEMO"):
+        for key in ("PG", "REDIS", "SOLR", "DEMO", "PKI"):
             assert f"127.0.0.1:{ports[key]}" in ini, key
         assert "5432" not in ini and "8983" not in ini and "6379" not in ini
 
