@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import os
+import types
 from typing import Any
 
 import ckantoolkit as tk
@@ -109,3 +110,34 @@ def fire(user: str, request_id: str, transition: str, **inputs: Any) -> dict[str
 
 def submit(user: str = "pemohon1", **overrides: Any) -> dict[str, Any]:
     return act(user, "statrequest_create", **request_data(**overrides))
+
+
+USER_PASSWORD = "Sandi-Uji-2026"
+
+
+def make_office() -> types.SimpleNamespace:
+    """Diskominfo with one user per position (the signing ones with their own signing
+    credential), three OPD with an admin each, two requesters, another logged-in user and a
+    sysadmin: the people of the `office` fixture and of the hardening world."""
+    from ckan.tests import factories
+
+    people = types.SimpleNamespace()
+    people.sysadmin = factories.Sysadmin()["name"]
+    people.diskominfo = factories.Organization(name="diskominfo", title="Diskominfo")["id"]
+    for name, position in POSITIONS.items():
+        factories.User(name=name, fullname=name.title(), password=USER_PASSWORD)
+        as_sysadmin("organization_member_create", id="diskominfo", username=name,
+                    role="admin" if name == "kadis" else "editor")
+        as_sysadmin("statrequest_position_assign", position=position, user=name,
+                    nip="19800101200501100" + str(len(name)))
+    issue_credentials(*SIGNERS)  # keys belong to the people who initial and sign
+    people.opd = {}
+    for slug in ("dinas-kesehatan", "dinas-pendidikan", "dinas-pertanian"):
+        org = factories.Organization(name=slug, title=slug.replace("-", " ").title())
+        admin = f"admin-{slug.split('-')[1]}"
+        factories.User(name=admin, password=USER_PASSWORD)
+        as_sysadmin("organization_member_create", id=slug, username=admin, role="admin")
+        people.opd[slug] = {"id": org["id"], "admin": admin}
+    for name in ("pemohon1", "pemohon2", "other"):
+        factories.User(name=name, fullname=name.title(), password=USER_PASSWORD)
+    return people

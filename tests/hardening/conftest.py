@@ -15,23 +15,19 @@ from typing import Any
 import ckan.model as model
 import ckan.plugins as plugins
 import pytest
-from ckan.tests import factories
 from ckan.tests.helpers import _get_test_app
 from sqlalchemy import func, select
 from support import (
     PASSPHRASE,
-    POSITIONS,
-    SIGNERS,
     act,
     as_sysadmin,
     fire,
-    issue_credentials,
+    make_office,
     pdf_bytes,
     submit,
     upload,
 )
 
-USER_PASSWORD = "Sandi-Uji-2026"
 NIK = "6104012345678901"  # the identity number support.request_data() submits
 EMAIL = "dewi@example.test"
 STATES = ("diajukan", "menunggu_opd", "selesai")
@@ -52,30 +48,6 @@ ROLE_USERS: dict[str, str | None] = {
 }
 ROLES = tuple(ROLE_USERS)
 POSITION_ROLES = frozenset({"sekretaris", "kepala_dinas", "kepala_bidang", "kepala_seksi", "staf"})
-
-
-def make_office() -> types.SimpleNamespace:
-    """The people of tests/conftest.py's `office` fixture, for a module-scoped world."""
-    people = types.SimpleNamespace()
-    people.sysadmin = factories.Sysadmin()["name"]
-    people.diskominfo = factories.Organization(name="diskominfo", title="Diskominfo")["id"]
-    for name, position in POSITIONS.items():
-        factories.User(name=name, fullname=name.title(), password=USER_PASSWORD)
-        as_sysadmin("organization_member_create", id="diskominfo", username=name,
-                    role="admin" if name == "kadis" else "editor")
-        as_sysadmin("statrequest_position_assign", position=position, user=name,
-                    nip="19800101200501100" + str(len(name)))
-    issue_credentials(*SIGNERS)  # keys belong to the people who initial and sign
-    people.opd = {}
-    for slug in ("dinas-kesehatan", "dinas-pendidikan", "dinas-pertanian"):
-        org = factories.Organization(name=slug, title=slug.replace("-", " ").title())
-        admin = f"admin-{slug.split('-')[1]}"
-        factories.User(name=admin, password=USER_PASSWORD)
-        as_sysadmin("organization_member_create", id=slug, username=admin, role="admin")
-        people.opd[slug] = {"id": org["id"], "admin": admin}
-    for name in ("pemohon1", "pemohon2", "other"):
-        factories.User(name=name, fullname=name.title(), password=USER_PASSWORD)
-    return people
 
 
 def walk_to_opd(rid: str, opd_id: str) -> None:
