@@ -29,6 +29,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import aiohttp
 from asn1crypto import x509 as asn1_x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.sign import fields as pdf_fields
@@ -39,6 +41,7 @@ from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 from pyhanko.stamp import NoOpStampStyle
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
+from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
 from ._aio import run_sync
 from .certs import load_pem_certs
@@ -48,10 +51,10 @@ log = logging.getLogger(__name__)
 
 # Room for the CMS blob, in hex digits (twice its DER size). Passing it skips pyHanko's dry-run
 # signature (which signs twice, and with a TSA fetches a second token). Our CMS with a 3-cert
-# chain is ~4.5 KB, ~9 KB with a TSA token; if a longer chain does not fit, we retry once with
+# chain is ~4.5 KB, 5.5-9 KB with a TSA token (EC or RSA TSA); if a longer chain does not fit, we retry once with
 # pyHanko's own estimate.
 _RESERVE_PLAIN = 16 * 1024
-_RESERVE_WITH_TSA = 32 * 1024
+_RESERVE_WITH_TSA = 24 * 1024
 _MAX_REMOTE_RESPONSE = 64 * 1024 * 1024
 
 
@@ -298,6 +301,29 @@ def _remember_tsa_certs(timestamper: HTTPTimeStamper,
         _tsa_tokens[url] = (time.monotonic(), token)
 
 
+class _LoadedKeySigner(signers.SimpleSigner):
+    """pyHanko's SimpleSigner re-imports its private key for every raw signature, and
+    OpenSSL 3 re-runs the RSA key check each time (about 45 ms for RSA-2048, more than
+    the signature itself). The PKCS#12 load has just checked this very key, so it is
+    imported once more without the check and kept; mechanisms other than RSA PKCS#1 v1.5
+    and ECDSA go through pyHanko's own path."""
+
+    def __init__(self, loaded: signers.SimpleSigner) -> None:
+        super().__init__(signing_cert=loaded.signing_cert, signing_key=loaded.signing_key,
+                         cert_registry=loaded.cert_registry)
+        self._key = serialization.load_der_private_key(
+            loaded.signing_key.dump(), password=None, unsafe_skip_rsa_key_validation=True)
+
+    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+        mechanism = self.get_signature_mechanism_for_digest(digest_algorithm).signature_algo
+        digest = get_pyca_cryptography_hash(digest_algorithm)
+        if mechanism == "rsassa_pkcs1v15" and isinstance(self._key, rsa.RSAPrivateKey):
+            return self._key.sign(data, padding.PKCS1v15(), digest)
+        if mechanism == "ecdsa" and isinstance(self._key, ec.EllipticCurvePrivateKey):
+            return self._key.sign(data, ec.ECDSA(digest))
+        return super().sign_raw(data, digest_algorithm)
+
+
 class Pkcs12Backend:
     """A local PKCS#12 (.p12/.pfx) file; ``secret`` is its passphrase."""
 
@@ -318,11 +344,12 @@ class Pkcs12Backend:
                                "key_unavailable") from exc
         try:
             # load_pkcs12_data raises on a bad passphrase (load_pkcs12 would return None).
-            return signers.SimpleSigner.load_pkcs12_data(
+            loaded = signers.SimpleSigner.load_pkcs12_data(
                 data, other_certs=load_chain(self.chain_paths), passphrase=secret.encode("utf-8")
             )
         except ValueError:
             raise SigningError("kata sandi salah (atau berkas kunci rusak)", "bad_secret") from None
+        return _LoadedKeySigner(loaded)
 
     async def sign(self, pdf: bytes, field: str, meta: SignMeta, secret: str) -> bytes:
         signer = self.load_signer(secret)
@@ -387,6 +414,13 @@ class Pkcs11Backend:
 @contextlib.contextmanager
 def _lta_errors(failure: str) -> Any:
     """One translation of what can go wrong while adding timestamps or validation data."""
+    from pyhanko_certvalidator.errors import (
+        CertificateFetchError,
+        InsufficientRevinfoError,
+        PathError,
+        ValidationError,
+    )
+
     try:
         yield
     except TimestampRequestError as exc:
@@ -395,7 +429,12 @@ def _lta_errors(failure: str) -> Any:
     except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
         raise SigningError("layanan cap waktu/validasi tidak dapat dihubungi",
                            "timestamp_failed") from exc
-    except (PyHankoSigningError, PdfError, ValueError) as exc:
+    except (InsufficientRevinfoError, CertificateFetchError) as exc:
+        # an OCSP/CRL service that does not answer: worth retrying later
+        raise SigningError("layanan cap waktu/validasi tidak dapat dihubungi",
+                           "timestamp_failed") from exc
+    except (PyHankoSigningError, PdfError, ValueError, PathError, ValidationError) as exc:
+        # e.g. a revoked or untrusted certificate: no long-term proof can be made for it
         raise SigningError(f"{failure}: {exc}", "signing_failed") from exc
 
 
@@ -405,28 +444,34 @@ def _lta_context(options: SignOptions, session: aiohttp.ClientSession) -> Valida
         fetcher_backend=AIOHttpFetcherBackend(session), revocation_mode="hard-fail")
 
 
-async def async_add_lta(pdf: bytes, options: SignOptions) -> bytes:
-    """Embed revocation data for every signature still without it, then a document timestamp.
+async def async_add_lta(pdf: bytes, options: SignOptions, *, timestamp: bool = True) -> bytes:
+    """Embed the revocation data of every signature (B-LT), then a document timestamp (B-LTA;
+    ``timestamp=False``: B-LT only).
 
     For a signature made elsewhere (a remote service returns PAdES B-T): this turns the letter
-    into B-LTA like a locally signed one. Each step is an incremental update of validation
-    data only (allowed after the final signature's "no changes" lock).
+    into B-LTA like a locally signed one. The revocation data of all signatures goes into one
+    incremental update (what the document already holds is not repeated), the document
+    timestamp with its TSA's data into a second: validation data only, which pyHanko's diff
+    analysis allows under every signature's lock.
     """
     if not (options.timestamper_url and options.embed_validation_info):
         return pdf
     from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign.validation import async_add_validation_info
+    from pyhanko.sign.validation.dss import DocumentSecurityStore, collect_validation_info
 
     with _lta_errors("data validasi jangka panjang tidak dapat ditambahkan"):
         async with _http_session(options) as session:
             assert session is not None
             vc = _lta_context(options, session)
-            count = len(PdfFileReader(BytesIO(pdf)).embedded_regular_signatures)
-            for index in range(count):
-                # A fresh reader each time: every call appends one revision.
-                sig = PdfFileReader(BytesIO(pdf)).embedded_regular_signatures[index]
-                out = await async_add_validation_info(sig, vc, output=BytesIO())
-                pdf = out.getvalue()
+            paths: list[Any] = []
+            for sig in PdfFileReader(BytesIO(pdf)).embedded_regular_signatures:
+                # hard-fail context: raises rather than leave a signature without its data
+                paths.extend(await collect_validation_info(sig, vc))
+            buffer = BytesIO(pdf)
+            DocumentSecurityStore.add_dss(buffer, None, paths=paths, validation_context=vc)
+            pdf = buffer.getvalue()
+            if not timestamp:
+                return pdf
             timestamper = HTTPTimeStamper(options.timestamper_url, session=session,
                                           auth=options.timestamper_auth,
                                           timeout=options.http_timeout)
@@ -549,8 +594,13 @@ class RemoteBsreBackend:
       anywhere else, a second one, or changed page content is refused (``remote_tampered``).
 
     The call is never retried automatically: after a timeout the outcome is unknown. The
-    service's signature is kept as it returns it (BSrE: PAdES B-T); completing it to B-LTA here
-    (:func:`async_add_lta`) is not enabled yet, see the note in :meth:`sign`.
+    service signs at its own PAdES level (BSrE: B-T). With ``options`` like a local
+    signature's (a TSA, ``embed_validation_info``, ``lta_on_final``) the accepted result is
+    completed here (:func:`async_add_lta`): revocation data of every signature, then a
+    document timestamp on the final signature, so a remote letter ends at B-LTA like a local
+    one. Those updates are validation data only; the diff analysis still sees the service's
+    field together with them (pyHanko compares each signed revision with every later one as a
+    whole), and :class:`~.verify.SlotFormRule` counts only new *visible* fields for that.
     """
 
     path = "/api/v2/sign/pdf"
@@ -600,9 +650,21 @@ class RemoteBsreBackend:
             raise SigningError("jawaban layanan tanda tangan tidak dikenali",
                                "remote_bad_response") from exc
         await self._check_result(pdf, signed, field)
-        # Not yet: adding revocation data and a document timestamp after the service's new
-        # field makes the paraf's diff analysis fail (async_add_lta is ready for it).
-        return signed
+        return await self._long_term(signed, field)
+
+    async def _long_term(self, signed: bytes, field: str) -> bytes:
+        """The portal's PAdES level on top of the service's own (BSrE: B-T), as a local
+        signature with the same options gets it: revocation data of every signature (B-LT)
+        and, for the final signature with ``lta_on_final``, a document timestamp (B-LTA).
+
+        If that fails (TSA/OCSP down) the service's signature is dropped with an error: the
+        letter stays as it was and signing again is safe."""
+        options = self.options
+        if not (options.timestamper_url and options.embed_validation_info):
+            return signed
+        return await async_add_lta(signed, options,
+                                   timestamp=options.lta_on_final and field == TTE)
+
     async def _post(self, body: dict[str, Any], secret: str) -> tuple[int, dict[str, Any]]:
         url = self.base_url + self.path
         timeout = aiohttp.ClientTimeout(total=self.timeout)

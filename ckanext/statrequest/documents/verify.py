@@ -61,6 +61,7 @@ from pyhanko.sign.diff_analysis import (
     ModificationLevel,
     StandardDiffPolicy,
 )
+from pyhanko.sign.diff_analysis.rules.form_field_rules import is_field_visible
 from pyhanko.sign.fields import enumerate_sig_fields
 from pyhanko.sign.validation import async_validate_pdf_signature, async_validate_pdf_timestamp
 from pyhanko.sign.validation.dss import DocumentSecurityStore, NoDSSFoundError
@@ -262,14 +263,7 @@ _BOX_TOLERANCE = 2.0  # points
 def _sig_fields(resolver: Any) -> dict[str, tuple[Any, tuple[float, ...], bool]]:
     """Top-level signature fields: name -> (page reference, rectangle, filled)."""
     out: dict[str, tuple[Any, tuple[float, ...], bool]] = {}
-    try:
-        fields = resolver.root["/AcroForm"]["/Fields"]
-    except (KeyError, TypeError):
-        return out
-    for ref in fields:
-        f = ref.get_object()
-        if f.get("/FT") != "/Sig" or "/T" not in f:
-            continue
+    for f in _top_sig_fields(resolver):
         widget = f
         if "/Rect" not in f and "/Kids" in f:
             widget = f["/Kids"][0].get_object()
@@ -283,20 +277,52 @@ def _sig_fields(resolver: Any) -> dict[str, tuple[Any, tuple[float, ...], bool]]
     return out
 
 
+def _top_sig_fields(resolver: Any) -> list[Any]:
+    """The dictionaries of the top-level signature fields (those with a name)."""
+    try:
+        fields = resolver.root["/AcroForm"]["/Fields"]
+    except (KeyError, TypeError):
+        return []
+    out = []
+    for ref in fields:
+        f = ref.get_object()
+        if f.get("/FT") == "/Sig" and "/T" in f:
+            out.append(f)
+    return out
+
+
 def _slot_fields(old: Any, new: Any) -> set[str]:
-    """The one new signature field in ``new`` lying exactly on a pre-created field that is
-    still empty (in ``old`` and ``new``); empty when there is none or more than one."""
-    before = _sig_fields(old)
-    after = _sig_fields(new)
-    added = {name: v for name, v in after.items() if name not in before}
-    if len(added) != 1:
+    """The one new *visible* signature field in ``new`` lying exactly on a pre-created field
+    that is still empty (in ``old`` and ``new``); empty when there is none or more than one.
+
+    pyHanko compares a signed revision with each later revision as a whole, so a remote
+    signature's field is seen together with everything appended after it. New invisible
+    signature fields (document timestamps, PAdES B-LTA) are not counted: pyHanko itself
+    allows those under any lock, and they are no second signature block on the page."""
+    before = {str(f["/T"]) for f in _top_sig_fields(old)}
+    visible = [str(f["/T"]) for f in _top_sig_fields(new)
+               if str(f["/T"]) not in before and _visible(f)]
+    if len(visible) != 1:  # none, a second visible one, or two fields of the same name
         return set()
-    (name, (page, rect, _filled)), = added.items()
+    after = _sig_fields(new)
+    if visible[0] not in after:  # no page or rectangle to compare
+        return set()
+    name, (page, rect, _filled) = visible[0], after[visible[0]]
+    old_fields = _sig_fields(old)
     for slot in SLOT_FIELDS:
-        if slot in before and slot in after and not before[slot][2] and not after[slot][2] \
-                and before[slot][0] == page and _same_box(rect, before[slot][1]):
+        if slot in old_fields and slot in after and not old_fields[slot][2] \
+                and not after[slot][2] and old_fields[slot][0] == page \
+                and _same_box(rect, old_fields[slot][1]):
             return {name}
     return set()
+
+
+def _visible(sig_field: Any) -> bool:
+    """pyHanko's own test (a widget with a non-zero area); unreadable counts as visible."""
+    try:
+        return bool(is_field_visible(sig_field))
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return True
 
 
 def _same_box(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
@@ -314,9 +340,12 @@ class SlotFormRule(FormUpdatingRule):
     sign our pre-created field (``TTE``): it adds its own visible signature field at the page
     and position it is given, which is that field's box. The paraf locks (FieldMDP: every field
     except those still to be signed) would count that new field as a forbidden change. This
-    rule lets exactly that one through: one signature field, new in the revision, on the page
-    and rectangle (within 2 pt) of a pre-created field that stays empty. A field anywhere else,
-    a second new field, or page content changes stay forbidden.
+    rule lets exactly that one through: one visible signature field, new since the signed
+    revision, on the page and rectangle (within 2 pt) of a pre-created field that stays empty.
+    A visible field anywhere else, a second new visible field, or page content changes stay
+    forbidden. Invisible new signature fields (the document timestamps that complete a letter
+    to B-LTA, appended after the service's field and analysed together with it) are pyHanko's
+    to judge, as in any letter: they neither count nor get any extra allowance here.
     """
 
     def apply(self, old: Any, new: Any) -> Any:
