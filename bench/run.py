@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ckanext.statrequest.samples import pdf_bytes
+from ckanext.statrequest.lib.samples import pdf_bytes
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -442,7 +442,7 @@ def _seed_one(copier: Copier, rnd: random.Random, wf: Any, calendar: Any, sla_da
     due = calendar.due_date(created_at, sla_days,
                             [(dt.datetime.fromisoformat(a), dt.datetime.fromisoformat(b))
                              for a, b in pauses])
-    from ckanext.statrequest import crypto
+    from ckanext.statrequest.model import crypto
 
     nik = f"6104{rnd.randrange(10**12):012d}"  # stored as the portal stores it: encrypted
     copier.add("statrequest_request", (

@@ -10,7 +10,7 @@ import ckantoolkit as tk
 from PIL import Image
 from werkzeug.datastructures import FileStorage
 
-from ckanext.statrequest.samples import pdf_bytes  # noqa: F401 - re-exported for the tests
+from ckanext.statrequest.lib.samples import pdf_bytes  # noqa: F401 - re-exported for the tests
 
 PASSPHRASE = "rahasia-uji"  # the test PKI's passphrase (documents.testpki)
 

@@ -15,10 +15,10 @@ from freezegun import freeze_time
 from sqlalchemy import func, select, update
 from support import act, as_sysadmin, fire, request_data, submit
 
-from ckanext.statrequest import ratelimit
 from ckanext.statrequest.cli import statrequest
+from ckanext.statrequest.lib import ratelimit
+from ckanext.statrequest.lib.notifications import Notification
 from ckanext.statrequest.model import Attachment, Event, IdentityAccess, Request
-from ckanext.statrequest.notifications import Notification
 
 pytestmark = pytest.mark.usefixtures("with_plugins")
 

@@ -10,7 +10,7 @@ import ckantoolkit as tk
 import pytest
 from support import PASSPHRASE, act, as_sysadmin, fire, submit, upload
 
-from ckanext.statrequest import delivery
+from ckanext.statrequest.lib import delivery
 from ckanext.statrequest.model import Attachment, Request
 
 pytestmark = pytest.mark.usefixtures("with_plugins", "test_pki")
@@ -155,7 +155,7 @@ def test_activity_streams_show_it_only_to_readers(delivered):
 
 
 def _stored_bytes(rid: str, kind: str) -> bytes:
-    from ckanext.statrequest import attachments
+    from ckanext.statrequest.lib import attachments
 
     row = model.Session.query(Attachment).filter_by(request_id=rid, kind=kind,
                                                     deleted_at=None).one()

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from support import act, as_sysadmin, submit
 
-from ckanext.statrequest.feedback_model import Complaint, Survey
+from ckanext.statrequest.model.feedback import Complaint, Survey
 
 pytestmark = pytest.mark.usefixtures("with_plugins")
 

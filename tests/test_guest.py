@@ -49,7 +49,7 @@ def test_without_guest_mode_links_are_dead(office, app):
 def test_links_of_the_first_untimed_format_count_as_expired(office, app):
     from itsdangerous import URLSafeSerializer
 
-    from ckanext.statrequest import guest
+    from ckanext.statrequest.lib import guest
 
     created = act(None, "statrequest_create", **request_data())
     old = URLSafeSerializer(tk.config["SECRET_KEY"], salt=guest.SALT).dumps(created["id"])

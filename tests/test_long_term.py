@@ -111,7 +111,7 @@ def _register(names: tuple[str, ...] = SIGNERS) -> None:
 
 
 def _current_letter(rid: str) -> bytes:
-    from ckanext.statrequest import attachments
+    from ckanext.statrequest.lib import attachments
     from ckanext.statrequest.model import Attachment, Request
 
     model.Session.expire_all()

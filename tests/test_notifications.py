@@ -21,10 +21,10 @@ from ckan.lib import jobs as ckan_jobs
 from sqlalchemy import select
 from support import PASSPHRASE, act, fire, request_data, submit, upload
 
-from ckanext.statrequest import jobs, notifications
 from ckanext.statrequest.cli import statrequest
+from ckanext.statrequest.lib import jobs, notifications
+from ckanext.statrequest.lib.notifications import Notification
 from ckanext.statrequest.model import Request
-from ckanext.statrequest.notifications import Notification
 
 pytestmark = pytest.mark.usefixtures("with_plugins", "with_test_worker")
 

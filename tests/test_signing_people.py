@@ -16,9 +16,9 @@ from freezegun import freeze_time
 from pyhanko.pdf_utils.reader import PdfFileReader
 from support import PASSPHRASE, TEST_PKI_DIR, act, as_sysadmin, fire, issue_credentials, submit
 
-from ckanext.statrequest import attachments
 from ckanext.statrequest.core.workflow import DEFAULT_PATH
 from ckanext.statrequest.documents.letter import BSRE_STATEMENT, issuer_statement
+from ckanext.statrequest.lib import attachments
 from ckanext.statrequest.model import Attachment, Request
 
 pytestmark = pytest.mark.usefixtures("with_plugins", "test_pki")

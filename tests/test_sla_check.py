@@ -13,8 +13,8 @@ from support import act, fire, submit
 from test_notifications import mailbox, queue, work  # noqa: F401  (fixtures)
 
 from ckanext.statrequest.cli import statrequest
+from ckanext.statrequest.lib.notifications import Notification
 from ckanext.statrequest.model import Position
-from ckanext.statrequest.notifications import Notification
 
 pytestmark = pytest.mark.usefixtures("with_plugins", "with_test_worker", "queue", "since_2020")
 

@@ -29,7 +29,8 @@ import pytest
 from openpyxl import load_workbook
 from support import act
 
-from ckanext.statrequest import settings, stats
+from ckanext.statrequest import settings
+from ckanext.statrequest.lib import stats
 from ckanext.statrequest.model import Event, Request, RequestOrganization
 
 pytestmark = pytest.mark.usefixtures("with_plugins")
@@ -350,7 +351,7 @@ class _Capture(logging.Handler):
 @pytest.fixture
 def export_log():
     handler = _Capture()
-    logger = logging.getLogger("ckanext.statrequest.logic.action_stats")
+    logger = logging.getLogger("ckanext.statrequest.logic.action.stats")
     # the migrations' alembic fileConfig() disables loggers that existed before it ran
     old = logger.level, logger.disabled
     logger.addHandler(handler)

@@ -14,7 +14,7 @@ from pyhanko.sign import signers as ph_signers
 from support import PASSPHRASE, act, as_sysadmin, pdf_bytes, png_bytes, upload
 from test_delivery import finished_request
 
-from ckanext.statrequest import attachments
+from ckanext.statrequest.lib import attachments
 from ckanext.statrequest.model import Attachment, Request
 
 pytestmark = pytest.mark.usefixtures("with_plugins", "test_pki")

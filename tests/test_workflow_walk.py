@@ -29,7 +29,7 @@ def _sign_chain(rid: str) -> dict:
 
 
 def _signed_letter(rid: str) -> bytes:
-    from ckanext.statrequest import attachments
+    from ckanext.statrequest.lib import attachments
 
     shown = act("pemohon1", "statrequest_show", id=rid)
     (letter,) = [a for a in shown["attachments"] if a["kind"] == "signed_reply"]

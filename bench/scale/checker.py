@@ -136,7 +136,7 @@ class Checker:
                 self.attachments[a.request_id].append(a)
 
     def read_file(self, file_id: str) -> bytes:
-        from ckanext.statrequest import attachments
+        from ckanext.statrequest.lib import attachments
 
         return b"".join(attachments.read(file_id))
 
@@ -378,7 +378,7 @@ class Checker:
     def check_letters(self) -> Check:
         c = Check("letters")
         from ckanext.statrequest.documents.verify import verify_pdf
-        from ckanext.statrequest.logic.action_delivery import trust_roots
+        from ckanext.statrequest.logic.action.delivery import trust_roots
 
         roots = trust_roots()
         if not roots:
@@ -424,7 +424,7 @@ class Checker:
     def check_notifications(self) -> Check:
         c = Check("notifications")
         try:
-            from ckanext.statrequest import notifications
+            from ckanext.statrequest.lib import notifications
             from ckanext.statrequest.model import Event, Request
         except ImportError:
             c.skipped = "no notifications module"
@@ -477,7 +477,7 @@ class Checker:
     def check_delivery(self) -> Check:
         c = Check("delivery")
         try:
-            from ckanext.statrequest import delivery
+            from ckanext.statrequest.lib import delivery
         except ImportError:
             c.skipped = "no delivery module"
             return c
@@ -554,7 +554,7 @@ class Checker:
         if unsent:
             c.fail(f"{unsent} emails are still unsent")
         try:
-            from ckanext.statrequest import delivery
+            from ckanext.statrequest.lib import delivery
 
             pending = delivery.pending()
         except ImportError:
@@ -592,7 +592,7 @@ class Checker:
 
     def check_open_requests(self) -> Check:
         c = Check("open_requests")
-        from ckanext.statrequest import access
+        from ckanext.statrequest.lib import access
 
         wf = self.wf
         holders = {p: bool(self.sql(

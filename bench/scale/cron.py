@@ -32,7 +32,7 @@ def handle(line: str) -> dict[str, Any]:
                 {"user": site_user}, {"min_age_minutes": int(words[1]) if len(words) > 1 else 5})
         elif words[0] == "deliver":
             try:
-                from ckanext.statrequest import delivery
+                from ckanext.statrequest.lib import delivery
             except ImportError:
                 return {"skipped": "no delivery module"}
             ids = delivery.pending()

@@ -17,7 +17,7 @@ def statrequest() -> None:
               help="Write the demo logins here.")
 def demo_data(password_file: str | None) -> None:
     """Load the demo organisations, datasets, officials and requesters (idempotent)."""
-    from ckanext.statrequest import demo
+    from ckanext.statrequest.lib import demo
 
     site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
     logins = demo.load(site_user)
@@ -52,8 +52,8 @@ def init_test_pki(directory: str | None) -> None:
     appointed to a signing position (definitive, Plt, Plh) gets a certificate in their own
     name and NIP, registered as their signing credential (keys belong to people).
     """
-    from ckanext.statrequest import letters
     from ckanext.statrequest.documents.testpki import DEFAULT_PASSPHRASE, create_test_pki
+    from ckanext.statrequest.lib import letters
 
     people = letters.signing_people()
     identities = {

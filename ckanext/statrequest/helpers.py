@@ -7,7 +7,8 @@ import ckantoolkit as tk
 from babel.dates import format_datetime
 from babel.numbers import format_decimal
 
-from ckanext.statrequest import access, settings, texts
+from ckanext.statrequest import settings
+from ckanext.statrequest.lib import access, texts
 
 __all__ = [
     "statrequest_text",

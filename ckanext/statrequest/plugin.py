@@ -1,4 +1,4 @@
-"""Wires ckanext-statrequest into CKAN. Rules live in logic/, pages in views.py."""
+"""Wires ckanext-statrequest into CKAN; the rules live below it (see ARCHITECTURE.md)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,18 +13,29 @@ HERE = Path(__file__).parent
 
 
 @tk.blanket.blueprints
-@tk.blanket.actions
-@tk.blanket.auth_functions
 @tk.blanket.helpers
 @tk.blanket.cli
 class StatrequestPlugin(p.SingletonPlugin, DefaultTranslation):
     p.implements(p.IConfigurer)
+    p.implements(p.IActions)
+    p.implements(p.IAuthFunctions)
     p.implements(p.ITranslation)
     p.implements(p.IConfigDeclaration)
     p.implements(p.ISignal)
     p.implements(p.IPermissionLabels)
     p.implements(p.IMiddleware, inherit=True)
     p.implements(p.IFiles, inherit=True)
+
+    # IActions, IAuthFunctions: the API, listed per feature in logic/action and logic/auth
+    def get_actions(self) -> dict[str, Any]:
+        from ckanext.statrequest.logic.action import get_actions
+
+        return get_actions()
+
+    def get_auth_functions(self) -> dict[str, Any]:
+        from ckanext.statrequest.logic.auth import get_auth_functions
+
+        return get_auth_functions()
 
     # IMiddleware
     def make_middleware(self, app: Any, config: Any) -> Any:
@@ -50,7 +61,7 @@ class StatrequestPlugin(p.SingletonPlugin, DefaultTranslation):
     def get_signal_subscriptions(self) -> dict[Any, list[Any]]:
         """After each committed transition: emails, submission counts, and delivery of the
         signed reply once the final signature is made."""
-        from ckanext.statrequest import delivery, letters, notifications
+        from ckanext.statrequest.lib import delivery, letters, notifications
 
         subscriptions = notifications.signal_subscriptions()
         subscriptions.setdefault(letters.transitioned, []).append(delivery.on_transition)
@@ -63,30 +74,30 @@ class StatrequestPlugin(p.SingletonPlugin, DefaultTranslation):
         tk.add_template_directory(config, "templates")
         tk.add_public_directory(config, "public")
         tk.add_resource("assets", "statrequest")
-        from ckanext.statrequest import crypto
+        from ckanext.statrequest.model import crypto
 
         crypto.check_configuration()  # no start without a usable personal-data key
 
     # IFiles: CKAN's file actions on a request's files follow the request's own rule
     def files_file_allows(self, context: Any, file: Any, operation: Any) -> bool | None:
-        from ckanext.statrequest import files
+        from ckanext.statrequest.lib import files
 
         return files.file_allows(context, file, operation)
 
     def files_owner_allows(self, context: Any, owner_type: str, owner_id: str,
                            operation: Any) -> bool | None:
-        from ckanext.statrequest import files
+        from ckanext.statrequest.lib import files
 
         return files.owner_allows(context, owner_type, owner_id, operation)
 
     # IPermissionLabels: delivery datasets are readable by the requester and the routed OPD too
     # (only the first implementing plugin counts; ours falls back to CKAN's default labels)
     def get_dataset_labels(self, dataset_obj: Any) -> list[str]:
-        from ckanext.statrequest import delivery
+        from ckanext.statrequest.lib import delivery
 
         return delivery.dataset_labels(dataset_obj)
 
     def get_user_dataset_labels(self, user_obj: Any) -> list[str]:
-        from ckanext.statrequest import delivery
+        from ckanext.statrequest.lib import delivery
 
         return delivery.user_labels(user_obj)

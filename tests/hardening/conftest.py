@@ -71,7 +71,7 @@ def walk_to_end(rid: str, opd_admin: str, opd_id: str) -> None:
 
 def spare_attachment(rid: str, user: str) -> str:
     """A file the requester added that no step refers to: a target that may be deleted."""
-    from ckanext.statrequest import attachments
+    from ckanext.statrequest.lib import attachments
     from ckanext.statrequest.model import Attachment, new_id
 
     written = attachments.Written()
@@ -91,9 +91,9 @@ def footprint() -> dict[str, int]:
 
     Left out: the audit log of who was shown personal data (statrequest_identity_access),
     which a permitted read rightly writes to."""
-    from ckanext.statrequest import feedback_model
     from ckanext.statrequest import model as srmodel
-    from ckanext.statrequest.notifications import Notification
+    from ckanext.statrequest.lib.notifications import Notification
+    from ckanext.statrequest.model import feedback as feedback_model
 
     tables: dict[str, Any] = {
         "package": model.Package, "resource": model.Resource, "member": model.Member,
@@ -165,7 +165,7 @@ def world(reset_db, migrate_db_for, test_pki) -> Iterator[World]:
         ids["selesai"] = submit()["id"]
         walk_to_opd(ids["selesai"], dinkes["id"])
         walk_to_end(ids["selesai"], dinkes["admin"], dinkes["id"])
-        from ckanext.statrequest import delivery
+        from ckanext.statrequest.lib import delivery
 
         package_id = delivery.deliver(ids["selesai"])  # the job, run here rather than by a worker
         assert package_id, "the finished request was not delivered"

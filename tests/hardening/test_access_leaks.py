@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import func, select
 from support import PASSPHRASE, act, as_sysadmin, fire, png_bytes, submit, upload
 
-from ckanext.statrequest import attachments, delivery
+from ckanext.statrequest.lib import attachments, delivery
 from ckanext.statrequest.model import Attachment, Event, IdentityAccess
 
 pytestmark = pytest.mark.usefixtures("with_plugins")

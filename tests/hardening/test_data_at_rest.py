@@ -19,8 +19,8 @@ from freezegun import freeze_time
 from sqlalchemy import func, select, text
 from support import act, as_sysadmin, fire, pdf_bytes, request_data, submit, upload
 
-from ckanext.statrequest import attachments, crypto, guest
-from ckanext.statrequest.model import IdentityAccess, Request
+from ckanext.statrequest.lib import attachments, guest
+from ckanext.statrequest.model import IdentityAccess, Request, crypto
 
 pytestmark = pytest.mark.usefixtures("with_plugins")
 

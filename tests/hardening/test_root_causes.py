@@ -115,7 +115,7 @@ def test_anything_but_an_active_user_is_anonymous(office, who):
     from ckan.tests import factories
     from flask_login import AnonymousUserMixin
 
-    from ckanext.statrequest import access
+    from ckanext.statrequest.lib import access
 
     if who in ("deleted", "pending"):
         user = factories.User(name=f"user-{who}")

@@ -26,10 +26,10 @@ from pyhanko.sign import signers as ph_signers
 from support import PASSPHRASE, act, pdf_bytes, submit, upload
 from test_delivery import finished_request
 
-from ckanext.statrequest import attachments, ratelimit
 from ckanext.statrequest.documents.pdfbudget import Budget
 from ckanext.statrequest.documents.verify import verify_pdf
-from ckanext.statrequest.logic import action_delivery
+from ckanext.statrequest.lib import attachments, ratelimit
+from ckanext.statrequest.logic.action import delivery as action_delivery
 from ckanext.statrequest.model import Attachment, Request
 
 pytestmark = pytest.mark.usefixtures("with_plugins")

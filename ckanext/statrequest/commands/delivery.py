@@ -21,7 +21,7 @@ def deliver(request_ref: str | None, pending: bool, now: bool) -> None:
     import ckan.model as model
     from sqlalchemy import or_, select
 
-    from ckanext.statrequest import delivery
+    from ckanext.statrequest.lib import delivery
     from ckanext.statrequest.model import Request
 
     if bool(request_ref) == pending:

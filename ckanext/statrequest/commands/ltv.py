@@ -19,7 +19,7 @@ def ltv_refresh(days: int | None, dry_run: bool) -> None:
     certificate is left alone. Each renewed letter is stored as a new version; the old bytes
     stay a valid letter.
     """
-    from ckanext.statrequest import ltv
+    from ckanext.statrequest.lib import ltv
 
     if days is None:
         days = int(tk.config.get("ckanext.statrequest.signing.ltv_refresh_days") or 90)

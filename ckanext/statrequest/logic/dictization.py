@@ -9,9 +9,10 @@ import ckan.model as model
 import ckantoolkit as tk
 from sqlalchemy import select
 
-from ckanext.statrequest import access, attachments, settings
+from ckanext.statrequest import settings
 from ckanext.statrequest.core.calendar import WorkingCalendar
 from ckanext.statrequest.core.workflow import Workflow
+from ckanext.statrequest.lib import access, attachments
 from ckanext.statrequest.model import (
     Attachment,
     Event,
@@ -68,7 +69,7 @@ def sla_info(request: Request, wf: Workflow, calendar: WorkingCalendar,
     paused = request.sla_paused_at is not None
     due = request.sla_due_at
     if paused:  # the deadline moves while the request waits for the requester
-        from ckanext.statrequest.records import due_for
+        from ckanext.statrequest.lib.records import due_for
 
         due = due_for(request, calendar, now)
     left = calendar.working_days_between(now, due)

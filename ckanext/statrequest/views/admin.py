@@ -6,9 +6,10 @@ from typing import Any
 import ckantoolkit as tk
 from flask import Blueprint
 
-from ckanext.statrequest import access, settings
-from ckanext.statrequest.forms import CredentialForm, HolidayForm, PositionForm
+from ckanext.statrequest import settings
+from ckanext.statrequest.lib import access
 from ckanext.statrequest.logic.validators import YEAR_MAX, YEAR_MIN, query_int
+from ckanext.statrequest.views.forms import CredentialForm, HolidayForm, PositionForm
 
 admin = Blueprint("statrequest_admin", __name__, url_prefix="/permintaan-data/admin")
 _ = tk._

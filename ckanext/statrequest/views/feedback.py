@@ -9,9 +9,9 @@ from typing import Any
 import ckantoolkit as tk
 from flask import Blueprint
 
-from ckanext.statrequest import access
-from ckanext.statrequest.feedback_forms import ComplaintForm, ResponseForm, SurveyForm
+from ckanext.statrequest.lib import access
 from ckanext.statrequest.logic.validators import MAX_PAGE, query_int
+from ckanext.statrequest.views.feedback_forms import ComplaintForm, ResponseForm, SurveyForm
 
 statrequest_feedback = Blueprint("statrequest_feedback", __name__,
                                  url_prefix="/permintaan-data")

@@ -10,9 +10,10 @@ import ckantoolkit as tk
 from flask import Blueprint, Response, stream_with_context
 from werkzeug.exceptions import abort
 
-from ckanext.statrequest import access, guest, settings
-from ckanext.statrequest.forms import ActionForm, RequestForm, TrackForm
+from ckanext.statrequest import settings
+from ckanext.statrequest.lib import access, guest
 from ckanext.statrequest.logic.validators import MAX_PAGE, query_int
+from ckanext.statrequest.views.forms import ActionForm, RequestForm, TrackForm
 
 portal = Blueprint("statrequest_portal", __name__, url_prefix="/permintaan-data")
 _ = tk._
@@ -137,7 +138,7 @@ def all_requests() -> Any:
 @portal.route("/lacak", methods=["GET", "POST"])
 def track() -> Any:
     """Look a request up by tracking number and email, posted (never in the address)."""
-    from ckanext.statrequest.ratelimit import RateLimited
+    from ckanext.statrequest.lib.ratelimit import RateLimited
 
     form = TrackForm()
     found, error, status = None, None, 200

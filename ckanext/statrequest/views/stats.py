@@ -14,8 +14,9 @@ from babel.dates import format_date
 from babel.numbers import format_decimal
 from flask import Blueprint, Response
 
-from ckanext.statrequest import settings, stats
-from ckanext.statrequest.feedback_forms import PeriodForm
+from ckanext.statrequest import settings
+from ckanext.statrequest.lib import stats
+from ckanext.statrequest.views.feedback_forms import PeriodForm
 
 statrequest_stats = Blueprint("statrequest_stats", __name__, url_prefix="/permintaan-data")
 _ = tk._

@@ -10,7 +10,7 @@ import flask
 from babel.dates import format_date, format_datetime
 from flask import Blueprint
 
-from ckanext.statrequest.ratelimit import RateLimited
+from ckanext.statrequest.lib.ratelimit import RateLimited
 
 statrequest_verify = Blueprint(
     "statrequest_verify", __name__, url_prefix="/permintaan-data/verifikasi")
@@ -62,7 +62,7 @@ def _check(code: str | None) -> tuple[dict[str, Any] | None, dict[str, list[str]
 
 
 def _extra() -> dict[str, Any]:
-    from ckanext.statrequest.logic.action_delivery import max_upload
+    from ckanext.statrequest.logic.action.delivery import max_upload
 
     return {"max_mb": max_upload() // (1024 * 1024)}
 

@@ -12,7 +12,7 @@ migration runs under (`ckan -c ckan.ini db upgrade`). The column stays `text`: c
 import sqlalchemy as sa
 from alembic import op
 
-from ckanext.statrequest import crypto
+from ckanext.statrequest.model import crypto
 
 revision = "0005_nik_at_rest"
 down_revision = "0004_feedback"

@@ -10,8 +10,9 @@ import ckan.model as model
 import ckantoolkit as tk
 from sqlalchemy import delete, select
 
-from ckanext.statrequest import attachments, notifications, settings
-from ckanext.statrequest.logic import schema_operations as schema
+from ckanext.statrequest import settings
+from ckanext.statrequest.lib import attachments, notifications
+from ckanext.statrequest.logic.schema import operations as schema
 from ckanext.statrequest.model import Attachment, IdentityAccess, Request
 
 log = logging.getLogger(__name__)
@@ -164,7 +165,9 @@ def statrequest_identity_access_list(context: dict[str, Any], data_dict: dict[st
 
     :param id: the request (id or tracking number)
     """
-    from ckanext.statrequest.logic import action as core  # imported late: it loads this module
+    from ckanext.statrequest.logic.action.request import (
+        request as core,  # imported late: it loads this module
+    )
     from ckanext.statrequest.logic.dictization import iso, user_display
 
     data = _validate(data_dict, schema.identity_access_list(), context)

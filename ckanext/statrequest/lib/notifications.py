@@ -36,18 +36,24 @@ import ckantoolkit as tk
 import jinja2
 from babel.dates import format_datetime
 from babel.support import Translations
-from sqlalchemy import BigInteger, ForeignKey, Integer, UnicodeText, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.orm import Mapped, mapped_column
-from sqlalchemy.types import TIMESTAMP
 
-from ckanext.statrequest import access, letters, settings
+from ckanext.statrequest import settings
 from ckanext.statrequest.core.workflow import OPD, REQUESTER, State, Workflow
-from ckanext.statrequest.model import Event, Position, Request, RequestOrganization
+from ckanext.statrequest.lib import access, letters
+from ckanext.statrequest.model import (
+    Event,
+    Notification,
+    Position,
+    Request,
+    RequestLanguage,
+    RequestOrganization,
+)
 
 log = logging.getLogger(__name__)
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).parent.parent  # the package: templates/ and i18n/ live there
 TEMPLATES = HERE / "templates" / "statrequest" / "emails"
 LANGUAGES = ("id", "en")
 TZ_ABBREVIATIONS = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA",
@@ -56,39 +62,6 @@ TZ_ABBREVIATIONS = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makass
 # Kinds of message, each with its template `emails/<kind>.html`.
 RECEIVED, RETURNED, FINISHED, ACTION = "received", "returned", "finished", "action_needed"
 REMINDER, ESCALATION = "reminder", "escalation"
-
-
-class Notification(tk.BaseModel):
-    """One email in the outbox (created only by migration 0003)."""
-
-    __tablename__ = "statrequest_notification"
-
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
-    event_key: Mapped[str] = mapped_column(UnicodeText)
-    recipient: Mapped[str] = mapped_column(UnicodeText)
-    kind: Mapped[str] = mapped_column(UnicodeText)
-    request_id: Mapped[str] = mapped_column(
-        UnicodeText, ForeignKey("statrequest_request.id", ondelete="CASCADE"))
-    email: Mapped[str] = mapped_column(UnicodeText)
-    name: Mapped[str] = mapped_column(UnicodeText, default="")
-    language: Mapped[str] = mapped_column(UnicodeText)
-    subject: Mapped[str] = mapped_column(UnicodeText)
-    body: Mapped[str] = mapped_column(UnicodeText)
-    created_at: Mapped[dt.datetime] = mapped_column(TIMESTAMP(timezone=True))
-    sent_at: Mapped[dt.datetime | None] = mapped_column(TIMESTAMP(timezone=True))
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_attempt_at: Mapped[dt.datetime | None] = mapped_column(TIMESTAMP(timezone=True))
-    last_error: Mapped[str | None] = mapped_column(UnicodeText)
-
-
-class RequestLanguage(tk.BaseModel):
-    """The language the requester used when submitting (their emails follow it)."""
-
-    __tablename__ = "statrequest_request_language"
-
-    request_id: Mapped[str] = mapped_column(
-        UnicodeText, ForeignKey("statrequest_request.id", ondelete="CASCADE"), primary_key=True)
-    language: Mapped[str] = mapped_column(UnicodeText)
 
 
 @dataclass(frozen=True)
@@ -163,7 +136,7 @@ def when(value: dt.datetime | None, language: str) -> str:
 def request_link(request: Request, for_requester: bool = False) -> str:
     """The request's page; a guest (no account) gets the signed link that opens it."""
     if for_requester and request.requester_id is None:
-        from ckanext.statrequest import guest
+        from ckanext.statrequest.lib import guest
 
         return guest.link(request.id)
     return f"{tk.config.get('ckan.site_url').rstrip('/')}/permintaan-data/{request.tracking_number}"
@@ -329,7 +302,7 @@ def save(messages: list[Message]) -> list[int]:
 
 def enqueue_all(ids: list[int]) -> int:
     """Start one job per row; a failure only delays the email until the next flush."""
-    from ckanext.statrequest import jobs
+    from ckanext.statrequest.lib import jobs
 
     started = 0
     for notification_id in ids:
@@ -382,7 +355,7 @@ def on_transitioned(sender: str, **kwargs: Any) -> None:
 
 def signal_subscriptions() -> dict[Any, list[Any]]:
     """For the plugin's ISignal."""
-    from ckanext.statrequest import ratelimit
+    from ckanext.statrequest.lib import ratelimit
 
     return {letters.transitioned: [
         on_transitioned,

@@ -9,7 +9,7 @@ from sqlalchemy import ForeignKey, SmallInteger, UnicodeText
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ckanext.statrequest.model import TS, new_id, now
+from ckanext.statrequest.model.types import TS, new_id, now
 
 # The nine elements of PermenPAN-RB 14/2017, in the regulation's order.
 ELEMENTS: tuple[str, ...] = tuple(f"u{n}" for n in range(1, 10))

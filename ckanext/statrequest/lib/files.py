@@ -7,7 +7,7 @@ them too. They answer from the same visibility rule as the request pages:
 - reading one file (`file_show`): whoever may see that attachment on the request page;
 - listing all files of a request (`file_owner_scan`): Diskominfo only, who see every file;
 - changing, deleting, moving files, or giving a file to a request: nobody through CKAN's file
-  API (chained auth functions in `logic/auth_files.py` hold this for sysadmins too). Files
+  API (chained auth functions in `logic/auth/files.py` hold this for sysadmins too). Files
   join a request through its steps and leave it only through `statrequest_attachment_delete`;
 - downloading: through the request's download address only, which records every opened
   identity document and tells browsers and proxies not to keep a copy.
@@ -19,7 +19,7 @@ from typing import Any
 import ckan.model as model
 from sqlalchemy import select
 
-from ckanext.statrequest import access
+from ckanext.statrequest.lib import access
 from ckanext.statrequest.model import Attachment, Request
 
 OWNER_TYPE = "statrequest_request"

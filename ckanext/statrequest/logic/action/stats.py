@@ -15,11 +15,12 @@ import ckan.model as model
 import ckantoolkit as tk
 from sqlalchemy import func, select
 
-from ckanext.statrequest import access, settings, stats
-from ckanext.statrequest.feedback_model import ELEMENTS, Complaint, Survey
+from ckanext.statrequest import settings
+from ckanext.statrequest.lib import access, stats
 from ckanext.statrequest.logic import dictization as dz
-from ckanext.statrequest.logic import schema_stats as schema
+from ckanext.statrequest.logic.schema import stats as schema
 from ckanext.statrequest.model import Request
+from ckanext.statrequest.model.feedback import ELEMENTS, Complaint, Survey
 
 log = logging.getLogger(__name__)
 _ = tk._

@@ -11,9 +11,10 @@ from typing import Any
 import ckan.model as model
 import ckantoolkit as tk
 
-from ckanext.statrequest import access, settings
-from ckanext.statrequest.feedback_model import Complaint
+from ckanext.statrequest import settings
+from ckanext.statrequest.lib import access
 from ckanext.statrequest.model import Request
+from ckanext.statrequest.model.feedback import Complaint
 
 _ = tk._
 

@@ -19,23 +19,15 @@ import ckan.model as model
 import ckantoolkit as tk
 from sqlalchemy import select
 
-from ckanext.statrequest import (
-    access,
-    attachments,
-    delivery,
-    letters,
-    ltv,
-    ratelimit,
-    records,
-    settings,
-)
+from ckanext.statrequest import settings
 from ckanext.statrequest.documents.certs import load_pem_certs
 from ckanext.statrequest.documents.pdfbudget import Budget
 from ckanext.statrequest.documents.sandbox import verify_pdf_isolated
 from ckanext.statrequest.documents.verify import Verdict
+from ckanext.statrequest.lib import access, attachments, delivery, letters, ltv, ratelimit, records
 from ckanext.statrequest.logic import dictization as dz
-from ckanext.statrequest.logic import schema_delivery
 from ckanext.statrequest.logic import validators as v
+from ckanext.statrequest.logic.schema import delivery as schema_delivery
 from ckanext.statrequest.model import Attachment, Event, Request
 
 log = logging.getLogger(__name__)

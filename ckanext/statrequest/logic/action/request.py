@@ -15,20 +15,12 @@ import ckan.model as model
 import ckantoolkit as tk
 from sqlalchemy import and_, false, func, insert, or_, select
 
-from ckanext.statrequest import (
-    access,
-    attachments,
-    crypto,
-    guest,
-    letters,
-    ratelimit,
-    records,
-    settings,
-)
+from ckanext.statrequest import settings
 from ckanext.statrequest.core import workflow as wflib
 from ckanext.statrequest.core.numbering import format_tracking_number, parse_tracking_number
+from ckanext.statrequest.lib import access, attachments, guest, letters, ratelimit, records
 from ckanext.statrequest.logic import dictization as dz
-from ckanext.statrequest.logic import include_areas, schema
+from ckanext.statrequest.logic.schema import request as schema
 from ckanext.statrequest.model import (
     Attachment,
     Event,
@@ -38,6 +30,7 @@ from ckanext.statrequest.model import (
     Request,
     RequestDataset,
     RequestOrganization,
+    crypto,
     new_id,
 )
 
@@ -740,7 +733,7 @@ def statrequest_attachment_delete(context: dict[str, Any], data_dict: dict[str, 
 
     :param id: the attachment; :param reason: (sysadmin repair) why the file must go
     """
-    from ckanext.statrequest.logic.auth import deletion_refused
+    from ckanext.statrequest.logic.auth.request import deletion_refused
 
     data = _validate(data_dict, _delete_schema(), context)
     row = _get_attachment(data["id"])
@@ -936,4 +929,3 @@ def statrequest_holiday_list(context: dict[str, Any], data_dict: dict[str, Any]
     return rows
 
 
-include_areas("action", globals())

@@ -174,7 +174,7 @@ class View:
 
 
 def view(actor: Actor, request: Request, guest_token: str | None = None) -> View:
-    from ckanext.statrequest import guest
+    from ckanext.statrequest.lib import guest
 
     is_guest = request.requester_id is None and guest.request_id_from(guest_token) == request.id
     return View(actor, request, frozenset(routed_org_ids(request.id)), guest=is_guest)

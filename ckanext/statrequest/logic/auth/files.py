@@ -15,8 +15,8 @@ from typing import Any
 import ckan.model as model
 import ckantoolkit as tk
 
-from ckanext.statrequest import files
-from ckanext.statrequest.logic.auth_delivery import Auth, Result, chained, pass_on
+from ckanext.statrequest.lib import files
+from ckanext.statrequest.logic.auth.delivery import Auth, Result, chained, pass_on
 
 _ = tk._
 

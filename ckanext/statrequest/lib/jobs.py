@@ -62,7 +62,7 @@ def send_notification(notification_id: int) -> str:
     """Send one outbox email unless it was sent already; raise on failure so RQ retries."""
     from ckan.lib import mailer
 
-    from ckanext.statrequest.notifications import Notification
+    from ckanext.statrequest.model import Notification
 
     session = model.Session
     row = session.scalars(
@@ -101,7 +101,7 @@ def send_notification(notification_id: int) -> str:
 
 
 def _record_failure(notification_id: int, error: str) -> None:
-    from ckanext.statrequest.notifications import Notification
+    from ckanext.statrequest.model import Notification
 
     try:
         model.Session.execute(

@@ -18,12 +18,13 @@ import ckantoolkit as tk
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from ckanext.statrequest import access, records, settings, stats
+from ckanext.statrequest import settings
 from ckanext.statrequest.core.numbering import format_tracking_number, parse_tracking_number
-from ckanext.statrequest.feedback_model import ELEMENTS, Complaint, Survey
+from ckanext.statrequest.lib import access, records, stats
 from ckanext.statrequest.logic import dictization as dz
-from ckanext.statrequest.logic import schema_feedback as schema
+from ckanext.statrequest.logic.schema import feedback as schema
 from ckanext.statrequest.model import Request
+from ckanext.statrequest.model.feedback import ELEMENTS, Complaint, Survey
 
 log = logging.getLogger(__name__)
 _ = tk._

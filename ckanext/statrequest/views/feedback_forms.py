@@ -10,7 +10,7 @@ from typing import Any
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 
-from ckanext.statrequest.feedback_model import ELEMENTS
+from ckanext.statrequest.model.feedback import ELEMENTS
 
 SCORE_CHOICES = [("1", "1"), ("2", "2"), ("3", "3"), ("4", "4")]
 

@@ -5,8 +5,8 @@ from typing import Any
 
 import ckantoolkit as tk
 
-from ckanext.statrequest.feedback_model import COMPLAINT_STATES, ELEMENTS
 from ckanext.statrequest.logic import validators as v
+from ckanext.statrequest.model.feedback import COMPLAINT_STATES, ELEMENTS
 
 _ = tk._
 

@@ -9,7 +9,7 @@ Who may read such a dataset (DESIGN.md §6): the requester, Diskominfo (members 
 organisation; every position holder is one) and the admins/editors of the OPD the request
 was routed to. That rule is expressed once, as CKAN permission labels, which drive search,
 `package_show` (and through it resources, downloads and activity streams); the chained auth
-functions in `logic/auth_delivery.py` apply the same labels so that nothing else (dataset
+functions in `logic/auth/delivery.py` apply the same labels so that nothing else (dataset
 collaborators, other plugins) widens it.
 
 The job is idempotent and safe to run twice at once: the dataset id and every resource id are
@@ -35,7 +35,8 @@ from ckan.lib.plugins import DefaultPermissionLabels
 from sqlalchemy import select, text, update
 from werkzeug.datastructures import FileStorage
 
-from ckanext.statrequest import access, attachments, settings
+from ckanext.statrequest import settings
+from ckanext.statrequest.lib import access, attachments
 from ckanext.statrequest.model import Attachment, Request, RequestDataset
 
 log = logging.getLogger(__name__)

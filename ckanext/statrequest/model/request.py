@@ -1,8 +1,8 @@
-"""ORM mapping of the statrequest tables (created only by the alembic migrations)."""
+"""A request and what hangs off it: datasets, organisations, events, files, counters, identity
+access log."""
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from typing import Any
 
 import ckantoolkit as tk
@@ -10,41 +10,15 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Computed,
-    Date,
     ForeignKey,
     Integer,
     UnicodeText,
 )
 from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, validates
-from sqlalchemy.types import TIMESTAMP, TypeDecorator
 
-from ckanext.statrequest import crypto
-
-TS = TIMESTAMP(timezone=True)
-
-
-class EncryptedText(TypeDecorator[str]):
-    """Text encrypted on its way to the database and decrypted on its way back, so the code
-    reads and writes clear values while the table holds only ciphertext. Not comparable in
-    SQL: look a value up through its keyed-hash column instead."""
-
-    impl = UnicodeText
-    cache_ok = True
-
-    def process_bind_param(self, value: str | None, dialect: Any) -> str | None:
-        return crypto.encrypt(value)
-
-    def process_result_value(self, value: str | None, dialect: Any) -> str | None:
-        return crypto.decrypt(value)
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())
+from ckanext.statrequest.model import crypto
+from ckanext.statrequest.model.types import TS, EncryptedText, new_id, now
 
 
 class Request(tk.BaseModel):
@@ -159,60 +133,6 @@ class Attachment(tk.BaseModel):
     organization_id: Mapped[str | None] = mapped_column(UnicodeText)
     created_at: Mapped[dt.datetime] = mapped_column(TS, default=now)
     deleted_at: Mapped[dt.datetime | None] = mapped_column(TS)
-
-
-class Position(tk.BaseModel):
-    __tablename__ = "statrequest_position"
-
-    id: Mapped[str] = mapped_column(UnicodeText, primary_key=True, default=new_id)
-    position: Mapped[str] = mapped_column(UnicodeText)
-    user_id: Mapped[str] = mapped_column(UnicodeText, ForeignKey("user.id", ondelete="CASCADE"))
-    valid_from: Mapped[dt.date] = mapped_column(Date)
-    valid_to: Mapped[dt.date | None] = mapped_column(Date)
-    acting: Mapped[bool] = mapped_column(Boolean, default=False)  # kind != definitif (kept)
-    # definitif | plt (pelaksana tugas) | plh (pelaksana harian)
-    kind: Mapped[str] = mapped_column(UnicodeText, default="definitif")
-    # the official a Plt/Plh stands in for (None: whoever holds the position definitively)
-    stands_in_for: Mapped[str | None] = mapped_column(UnicodeText, ForeignKey("user.id"))
-    note: Mapped[str] = mapped_column(UnicodeText, default="")
-    nip: Mapped[str] = mapped_column(UnicodeText, default="")
-    rank: Mapped[str] = mapped_column(UnicodeText, default="")  # pangkat/golongan
-    created_by: Mapped[str | None] = mapped_column(UnicodeText)
-    created_at: Mapped[dt.datetime] = mapped_column(TS, default=now)
-    revoked_at: Mapped[dt.datetime | None] = mapped_column(TS)
-
-
-class SigningCredential(tk.BaseModel):
-    """A person's signing key: a PKCS#12 file, a PKCS#11 token or a remote-service NIK.
-
-    Keys belong to people, never to positions: whoever signs uses their own credential.
-    At most one active (not revoked) credential per user.
-    """
-
-    __tablename__ = "statrequest_signing_credential"
-
-    id: Mapped[str] = mapped_column(UnicodeText, primary_key=True, default=new_id)
-    user_id: Mapped[str] = mapped_column(UnicodeText, ForeignKey("user.id", ondelete="CASCADE"))
-    backend: Mapped[str] = mapped_column(UnicodeText)  # pkcs12 | pkcs11 | remote
-    reference: Mapped[str] = mapped_column(UnicodeText)  # p12 file / token label / NIK
-    settings: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)  # key/cert labels
-    cert_fingerprint: Mapped[str] = mapped_column(UnicodeText, default="")  # SHA-256 hex
-    cert_subject: Mapped[str] = mapped_column(UnicodeText, default="")
-    cert_issuer: Mapped[str] = mapped_column(UnicodeText, default="")
-    cert_not_after: Mapped[dt.datetime | None] = mapped_column(TS)
-    created_by: Mapped[str | None] = mapped_column(UnicodeText)
-    created_at: Mapped[dt.datetime] = mapped_column(TS, default=now)
-    revoked_at: Mapped[dt.datetime | None] = mapped_column(TS)
-
-
-class Holiday(tk.BaseModel):
-    __tablename__ = "statrequest_holiday"
-
-    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
-    name: Mapped[str] = mapped_column(UnicodeText)
-    kind: Mapped[str] = mapped_column(UnicodeText)
-    created_by: Mapped[str | None] = mapped_column(UnicodeText)
-    created_at: Mapped[dt.datetime] = mapped_column(TS, default=now)
 
 
 class Counter(tk.BaseModel):

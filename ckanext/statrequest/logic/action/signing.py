@@ -16,9 +16,9 @@ import ckantoolkit as tk
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from ckanext.statrequest import access, letters
+from ckanext.statrequest.lib import access, letters
 from ckanext.statrequest.logic import dictization as dz
-from ckanext.statrequest.logic import schema_signing as schema
+from ckanext.statrequest.logic.schema import signing as schema
 from ckanext.statrequest.model import SigningCredential
 
 _ = tk._

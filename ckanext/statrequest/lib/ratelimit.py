@@ -26,7 +26,8 @@ import ckantoolkit as tk
 import redis
 from ckan.lib.redis import connect_to_redis
 
-from ckanext.statrequest import access, settings
+from ckanext.statrequest import settings
+from ckanext.statrequest.lib import access
 
 log = logging.getLogger(__name__)
 _ = tk._

@@ -14,7 +14,8 @@ from typing import Any
 import ckan.model as model
 import ckantoolkit as tk
 
-from ckanext.statrequest import access, delivery, settings
+from ckanext.statrequest import settings
+from ckanext.statrequest.lib import access, delivery
 from ckanext.statrequest.model import Request
 
 _ = tk._

@@ -18,8 +18,9 @@ import ckan.model as model
 import ckantoolkit as tk
 from sqlalchemy import select
 
-from ckanext.statrequest import attachments, settings
+from ckanext.statrequest import settings
 from ckanext.statrequest.core.numbering import format_letter_number
+from ckanext.statrequest.lib import attachments
 from ckanext.statrequest.model import Attachment, Event, Position, Request, SigningCredential
 
 log = logging.getLogger(__name__)
@@ -215,7 +216,7 @@ def _keep(request: Request, kind: str, name: str, pdf: bytes, written: attachmen
 def draft(request: Request, written: attachments.Written, actor_id: str | None) -> Attachment:
     """Render a new draft with empty signature fields; earlier paraf no longer count."""
     from ckanext.statrequest.documents.letter import LetterRenderError, prepare_letter
-    from ckanext.statrequest.records import next_number
+    from ckanext.statrequest.lib.records import next_number
 
     if not request.outcome:
         raise tk.ValidationError({"outcome": [_("The outcome has not been decided yet.")]})

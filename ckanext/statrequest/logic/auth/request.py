@@ -11,8 +11,8 @@ import ckan.model as model
 import ckantoolkit as tk
 from sqlalchemy import select
 
-from ckanext.statrequest import access, attachments, settings
-from ckanext.statrequest.logic import include_areas
+from ckanext.statrequest import settings
+from ckanext.statrequest.lib import access, attachments
 from ckanext.statrequest.model import Attachment, Event, Request
 
 _ = tk._
@@ -61,7 +61,7 @@ def _request(data_dict: dict[str, Any]) -> Request | None:
 
 @tk.auth_allow_anonymous_access
 def statrequest_create(context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
-    from ckanext.statrequest import guest
+    from ckanext.statrequest.lib import guest
 
     if _actor(context).anonymous and not guest.enabled():
         return _no(_("Please log in to submit a data request."))
@@ -204,4 +204,3 @@ def statrequest_override(context: dict[str, Any], data_dict: dict[str, Any]) -> 
     return _no(_("Only a sysadmin may repair a request."))
 
 
-include_areas("auth", globals())

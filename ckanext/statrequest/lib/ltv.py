@@ -21,7 +21,7 @@ from typing import Any
 import ckan.model as model
 from sqlalchemy import select
 
-from ckanext.statrequest import attachments, letters
+from ckanext.statrequest.lib import attachments, letters
 from ckanext.statrequest.model import Attachment, Request
 
 log = logging.getLogger(__name__)

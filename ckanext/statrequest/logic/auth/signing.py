@@ -5,7 +5,7 @@ from typing import Any
 
 import ckantoolkit as tk
 
-from ckanext.statrequest import access
+from ckanext.statrequest.lib import access
 
 _ = tk._
 

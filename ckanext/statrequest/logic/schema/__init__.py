@@ -1,0 +1,1 @@
+"""Validation schemas of the actions, one module per feature (as ``logic/action``)."""
