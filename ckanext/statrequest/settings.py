@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import lru_cache
+from typing import Any
 
 import ckan.model as model
 import ckantoolkit as tk
@@ -18,8 +19,15 @@ from ckanext.statrequest.core.calendar import WorkingCalendar
 PREFIX = "ckanext.statrequest."
 
 
-def get(name: str):
+def get(name: str) -> Any:
+    """One of our options (``ckanext.statrequest.<name>``), typed and defaulted by its
+    declaration."""
     return tk.config.get(PREFIX + name)
+
+
+def core(name: str) -> Any:
+    """One of CKAN's own options (``ckan.site_url``, ``smtp.server``...)."""
+    return tk.config.get(name)
 
 
 def sla_days() -> int:
