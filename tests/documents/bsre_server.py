@@ -7,7 +7,8 @@ with ``tampilan`` VISIBLE/INVISIBLE, ``imageBase64``, ``page``, ``originX``, ``o
 any other field is refused with HTTP 400. The answer is ``{"time": ms, "file": [base64]}``,
 errors are ``{"status_code": n, "error": "..."}``. Like the real service it signs into a NEW
 signature field of its own: visible at the given page (1-based) and rectangle (PDF points from
-the lower-left corner), or invisible.
+the lower-left corner), or invisible. With ``timestamper_url`` its signatures carry an RFC 3161
+timestamp (PAdES B-T, as BSrE's do); without, B-B.
 
 It really signs, with pyHanko and the test PKI, in a background thread with its own event loop on
 127.0.0.1, so sync code (``sign_sync``) and async code can both call it.
@@ -36,12 +37,13 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
-from aiohttp import web
+from aiohttp import ClientSession, web
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.writer import copy_into_new_writer
 from pyhanko.sign import fields, signers
+from pyhanko.sign.timestamps import HTTPTimeStamper
 
 from ckanext.statrequest.documents.certs import load_pem_certs
 
@@ -65,6 +67,7 @@ class BsreServer:
     basic_auth: tuple[str, str] = ("esign", "rahasia-aplikasi")
     requests: list[dict[str, Any]] = field(default_factory=list)  # bodies minus passphrase/file
     port: int = 0
+    timestamper_url: str | None = None
 
     @property
     def url(self) -> str:
@@ -174,8 +177,12 @@ class BsreServer:
             reason=props.get("reason"), location=props.get("location"),
         )
         writer = IncrementalPdfFileWriter(BytesIO(pdf))
-        out = await signers.PdfSigner(meta, signer, new_field_spec=spec).async_sign_pdf(
-            writer, output=BytesIO())
+        async with ClientSession() as session:
+            timestamper = HTTPTimeStamper(self.timestamper_url, session=session) \
+                if self.timestamper_url else None
+            out = await signers.PdfSigner(meta, signer, timestamper=timestamper,
+                                          new_field_spec=spec).async_sign_pdf(
+                writer, output=BytesIO())
         return out.getvalue()
 
     # -- lifecycle -------------------------------------------------------------------------------

@@ -5,15 +5,23 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import datetime as dt
 import json
 import socket
+import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from io import BytesIO
 from typing import Any
 
 import pytest
+from pyhanko.pdf_utils.reader import PdfFileReader
+from werkzeug.serving import WSGIRequestHandler, make_server
 
+from ckanext.statrequest.documents import testpki
+from ckanext.statrequest.documents._aio import run_sync
 from ckanext.statrequest.documents.layout import PARAF1, PARAF2, TTE
 from ckanext.statrequest.documents.letter import RenderedLetter
 from ckanext.statrequest.documents.signers import (
@@ -22,6 +30,8 @@ from ckanext.statrequest.documents.signers import (
     RemoteBsreBackend,
     SigningError,
     SignMeta,
+    SignOptions,
+    async_add_lta,
     field_box,
     sign_sync,
 )
@@ -173,3 +183,160 @@ def test_remote_checks_field_before_calling(users: dict[str, BsreUser], two_para
         assert server.requests == []  # no passphrase was sent anywhere
     assert err.value.code == "no_field"
 
+
+
+# --- the portal's long-term level on top of the service's signature (B-LT, B-LTA) -------------
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log(self, *args: Any, **kwargs: Any) -> None:  # no access log in the test output
+        pass
+
+
+class _Responder:
+    """The served test PKI's TSA / OCSP / CRL service (certomancer) on one loopback port."""
+
+    def __init__(self, config: str, port: int) -> None:
+        self.config, self.port = config, port
+        self.server: Any = None
+
+    def start(self) -> None:
+        self.server = make_server("127.0.0.1", self.port, testpki.responder_app(self.config),
+                                  threaded=True, request_handler=_QuietHandler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    manifest = testpki.create_responder_pki(tmp_path_factory.mktemp("served-pki"),
+                                            f"http://127.0.0.1:{port}")
+    responder = _Responder(manifest["responder"]["config"], port)
+    responder.start()
+    try:
+        yield {**manifest, "roots": testpki.load_pem_certs(manifest["root"]),
+               "responder_ctl": responder}
+    finally:
+        responder.stop()
+
+
+def _ltv(served: dict[str, Any], lta: bool = True) -> SignOptions:
+    """What the portal passes with a TSA and signing.ltv on (lta: the final signature)."""
+    return SignOptions(timestamper_url=served["responder"]["tsa"], embed_validation_info=True,
+                       trust_roots=served["roots"], lta_on_final=lta)
+
+
+@pytest.fixture(scope="module")
+def ltv_parafs(prepared: RenderedLetter, served: dict[str, Any]) -> bytes:
+    """Both paraf signed locally at B-LT, as the portal does with a TSA configured."""
+    return sign_chain(prepared.pdf, served, fields=(PARAF1, PARAF2), options=_ltv(served))
+
+
+def _served_users(served: dict[str, Any]) -> dict[str, BsreUser]:
+    return {NIK: BsreUser(served["signers"]["kepala_dinas"]["p12"], PASSPHRASE,
+                          (served["chain"],))}
+
+
+def _remote_result(server: BsreServer, backend: RemoteBsreBackend, pdf: bytes) -> bytes:
+    """The service's answer as it comes, without the client's checks (to build bad letters)."""
+    body = backend.request_body(pdf, TTE, META[TTE], PASSPHRASE)
+    req = urllib.request.Request(  # noqa: S310 - loopback test server
+        server.url + backend.path, data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", "Authorization": "Basic "
+                 + base64.b64encode(":".join(AUTH).encode()).decode()})
+    with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310 - loopback test server
+        return base64.b64decode(json.loads(resp.read())["file"][0])
+
+
+def _document_timestamps(pdf: bytes) -> int:
+    reader = PdfFileReader(BytesIO(pdf))
+    return sum(1 for s in reader.embedded_signatures if s.sig_object_type == "/DocTimeStamp")
+
+
+@pytest.mark.parametrize("lta", [True, False], ids=["B-LTA", "B-LT"])
+def test_remote_tte_completed_to_long_term(served: dict[str, Any], ltv_parafs: bytes,
+                                          lta: bool, capsys: pytest.CaptureFixture[str]) -> None:
+    """The service signs B-T; the portal adds the revocation data of every signature and, on
+    the final signature, a document timestamp. Both paraf stay valid (their diff analysis
+    sees the service's new field together with those updates), and the letter is still valid
+    after every signer's certificate has expired."""
+    roots = served["roots"]
+    with BsreServer(_served_users(served), basic_auth=AUTH,
+                    timestamper_url=served["responder"]["tsa"]) as server:
+        started = time.perf_counter()
+        signed = sign_sync(_backend(server, options=_ltv(served, lta)), ltv_parafs, TTE,
+                           META[TTE], PASSPHRASE)
+        elapsed = time.perf_counter() - started
+    with capsys.disabled():
+        print(f"\n[timing] remote TTE + portal {'B-LTA' if lta else 'B-LT'} on loopback "
+              f"{elapsed:.3f}s (HTTP + service signing + checks + OCSP/TSA)")
+    assert signed.startswith(ltv_parafs)
+    verdict = verify_pdf(signed, roots)
+    assert verdict.status == "valid", verdict
+    kinds = [(s.slot, s.kind) for s in verdict.signers]
+    assert kinds[:3] == [(PARAF1, "signature"), (PARAF2, "signature"), (TTE, "signature")]
+    assert kinds[3:] == ([(kinds[3][0], "timestamp")] if lta else [])
+    assert _document_timestamps(signed) == (1 if lta else 0)
+    for paraf in verdict.signers[:2]:
+        assert paraf.intact and paraf.valid and paraf.trusted
+        assert paraf.modification_level in ("LTA_UPDATES", "FORM_FILLING")
+    assert all(s.timestamped and s.trusted for s in verdict.signers)
+    # The revocation data of the service's signer is now in the letter (DSS): three years on,
+    # with every signer's certificate expired, each signature is still proven as of its time.
+    later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=3 * 365)
+    future = verify_pdf(signed, roots, moment=later)
+    assert future.status == "valid", future
+    assert all(s.long_term for s in future.signers if s.kind == "signature")
+    # The service's B-T letter alone does not have that proof.
+    remote_only = signed[:signed.index(b"%%EOF", len(ltv_parafs)) + 5] + b"\n"
+    assert verify_pdf(remote_only, roots, moment=later).status == "untrusted"
+    # A change after the completed letter is still caught.
+    assert verify_pdf(draw_on_first_page(signed), roots).status == "changed"
+
+
+@pytest.mark.parametrize("mode", ["shifted", "overlay"])
+def test_remote_bad_result_refused_also_with_long_term(served: dict[str, Any],
+                                                       ltv_parafs: bytes, mode: str) -> None:
+    """A service field outside the TTE box, or a page-content change, is refused before any
+    long-term data is added; and when validation data and a document timestamp follow such a
+    result anyway, the verification still calls the letter changed."""
+    roots = served["roots"]
+    options = _ltv(served)
+    with BsreServer(_served_users(served), basic_auth=AUTH, mode=mode,
+                    timestamper_url=served["responder"]["tsa"]) as server:
+        backend = _backend(server, options=options)
+        with pytest.raises(SigningError) as err:
+            sign_sync(backend, ltv_parafs, TTE, META[TTE], PASSPHRASE)
+        assert err.value.code == "remote_tampered", err.value
+        bad = _remote_result(server, backend, ltv_parafs)
+    completed = run_sync(async_add_lta(bad, options))
+    assert _document_timestamps(completed) == 1
+    verdict = verify_pdf(completed, roots)
+    assert verdict.status == "changed", verdict
+    assert verdict.reasons == ("modified_after_signing",)
+    assert [s.modification_level for s in verdict.signers[:2]] == ["OTHER", "OTHER"]
+
+
+def test_remote_long_term_failure_drops_result(served: dict[str, Any],
+                                               ltv_parafs: bytes) -> None:
+    """The OCSP/TSA service does not answer after the service signed: a clear, retryable
+    error and nothing half-done (the letter as it was; signing again is safe)."""
+    original = bytes(ltv_parafs)
+    responder = served["responder_ctl"]
+    with BsreServer(_served_users(served), basic_auth=AUTH) as server:
+        responder.stop()
+        try:
+            with pytest.raises(SigningError) as err:
+                sign_sync(_backend(server, options=_ltv(served)), ltv_parafs, TTE, META[TTE],
+                          PASSPHRASE)
+        finally:
+            responder.start()
+        assert len(server.requests) == 1  # the service did sign; its result was dropped
+    assert err.value.code == "timestamp_failed", err.value
+    assert ltv_parafs == original

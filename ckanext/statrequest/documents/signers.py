@@ -51,8 +51,8 @@ log = logging.getLogger(__name__)
 
 # Room for the CMS blob, in hex digits (twice its DER size). Passing it skips pyHanko's dry-run
 # signature (which signs twice, and with a TSA fetches a second token). Our CMS with a 3-cert
-# chain is ~4.5 KB, 5.5-9 KB with a TSA token (EC or RSA TSA); if a longer chain does not fit, we retry once with
-# pyHanko's own estimate.
+# chain is ~4.5 KB, 5.5-9 KB with a TSA token (EC or RSA TSA); if a longer chain does not
+# fit, we retry once with pyHanko's own estimate.
 _RESERVE_PLAIN = 16 * 1024
 _RESERVE_WITH_TSA = 24 * 1024
 _MAX_REMOTE_RESPONSE = 64 * 1024 * 1024
@@ -97,7 +97,8 @@ class SignMeta:
 
 @dataclass(frozen=True)
 class SignOptions:
-    """PAdES level settings shared by the local backends.
+    """PAdES level settings of every backend (the remote one completes the service's signature
+    with them).
 
     * B-B: defaults.
     * B-T: ``timestamper_url`` (RFC 3161 TSA).
