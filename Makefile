@@ -19,8 +19,17 @@ stop:
 status:
 	bash dev/services.sh status
 
+# style and errors (ruff), then the import contracts of .importlinter (views > logic > lib > model,
+# core and documents free of CKAN, no cycles)
 lint:
 	.venv/bin/ruff check .
+	.venv/bin/lint-imports --no-cache
+
+# the benchmarks of bench/: lists, show and transitions as the data grows (numbers only), then
+# the short scale run (gunicorn, RQ workers, Locust load and faults; fails on a broken invariant)
+bench: services
+	.venv/bin/python bench/run.py
+	.venv/bin/python bench/scale/run.py --short
 
 i18n:
 	bash dev/i18n.sh

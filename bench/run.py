@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ckanext.statrequest.lib.samples import pdf_bytes
+from ckanext.statrequest.documents.samples import pdf_bytes
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent

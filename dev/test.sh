@@ -8,5 +8,6 @@ cd "$ROOT"
 export_test_urls
 mkdir -p .run/test-storage
 .venv/bin/ruff check .
+.venv/bin/lint-imports --no-cache   # the layer contracts of .importlinter
 .venv/bin/ckan -c test.ini db upgrade > .run/test-migrate.log 2>&1 || { cat .run/test-migrate.log; exit 1; }
 exec .venv/bin/pytest "$@"

@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import os
 import types
+import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import ckan.model as model
 import pytest
-from support import SIGNERS, TEST_PKI_DIR, USER_PASSWORD, make_office  # noqa: F401 (re-exported)
+from ckan.lib import jobs as ckan_jobs
+from support import SIGNERS, TEST_PKI_DIR, USER_PASSWORD, Inbox, free_port, make_office, start_smtp  # noqa: F401
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -37,3 +40,29 @@ def office(clean_db, test_pki) -> types.SimpleNamespace:
     people = make_office()
     model.Session.remove()
     return people
+
+
+# --- email: a job queue of the test's own and a real SMTP server ---------------------------------
+
+@pytest.fixture
+def queue(ckan_config, monkeypatch) -> Iterator[str]:
+    """A job queue of this test's own, emptied afterwards; retries come at once unless a test
+    asks for back-off."""
+    name = f"statrequest-test-{uuid.uuid4().hex[:10]}"
+    monkeypatch.setitem(ckan_config, "ckanext.statrequest.notify.queue", name)
+    monkeypatch.setitem(ckan_config, "ckanext.statrequest.notify.retry_intervals", "0 0")
+    yield name
+    q = ckan_jobs.get_queue(name)
+    q.empty()
+    for registry in (q.scheduled_job_registry, q.failed_job_registry, q.finished_job_registry):
+        for job_id in registry.get_job_ids():
+            registry.remove(job_id, delete_job=True)
+
+
+@pytest.fixture
+def mailbox(ckan_config, monkeypatch, queue) -> Iterator[Inbox]:
+    inbox = Inbox()
+    controller = start_smtp(inbox, free_port())
+    monkeypatch.setitem(ckan_config, "smtp.server", f"127.0.0.1:{controller.port}")
+    yield inbox
+    controller.stop()

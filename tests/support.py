@@ -1,16 +1,24 @@
 """Helpers shared by the tests: real files, request data, calling actions as a user."""
 from __future__ import annotations
 
+import asyncio
+import email
+import email.policy
 import io
 import os
+import socket
 import types
+from email.message import EmailMessage
 from typing import Any
 
+import ckan.model as model
 import ckantoolkit as tk
+from aiosmtpd.controller import Controller
+from ckan.lib import jobs as ckan_jobs
 from PIL import Image
 from werkzeug.datastructures import FileStorage
 
-from ckanext.statrequest.lib.samples import pdf_bytes  # noqa: F401 - re-exported for the tests
+from ckanext.statrequest.documents.samples import pdf_bytes  # noqa: F401 - re-exported for the tests
 
 PASSPHRASE = "rahasia-uji"  # the test PKI's passphrase (documents.testpki)
 
@@ -141,3 +149,83 @@ def make_office() -> types.SimpleNamespace:
     for name in ("pemohon1", "pemohon2", "other"):
         factories.User(name=name, fullname=name.title(), password=USER_PASSWORD)
     return people
+
+
+# --- a real mail server and a real worker (the `mailbox` and `queue` fixtures are in conftest) --
+
+class Inbox:
+    """aiosmtpd handler keeping what it accepted; `fail` makes it answer 451 (try later)."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.fail = False
+        self.delay = 0.0
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        await asyncio.sleep(self.delay)
+        if self.fail:
+            return "451 4.3.0 Mailbox temporarily unavailable"
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 OK"
+
+    def take(self) -> list[EmailMessage]:
+        taken, self.messages = self.messages, []
+        return taken
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_smtp(inbox: Inbox, port: int) -> Controller:
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    return controller
+
+
+
+def work(queue: str, scheduler: bool = False) -> None:
+    """A real CKAN worker in burst mode (in-process, see the with_test_worker fixture)."""
+    ckan_jobs.Worker([queue]).work(burst=True, with_scheduler=scheduler)
+    model.Session.remove()
+
+
+# --- a request at the end of the default workflow ----------------------------------------------
+
+RESULT_CSV = b"puskesmas,dokter,bidan\nKetapang,4,12\n"
+RESULT_NAME = "nakes-2025.csv"
+
+
+def walk(office: Any, rid: str, through: str, outcome: str = "dipenuhi") -> str:
+    """Fire the default workflow's steps on request `rid`, in order, up to and including the
+    transition `through` (the result is RESULT_NAME from Dinas Kesehatan, handled by staf1)."""
+    dinkes = office.opd["dinas-kesehatan"]
+    steps: list[tuple[str, str, dict[str, Any]]] = [
+        ("sekretaris", "teruskan_ke_kadis", {}),
+        ("kadis", "disposisi_ke_kabid", {"instruction": "Mohon ditindaklanjuti."}),
+        ("kabid", "disposisi_ke_kasi", {"instruction": "Koordinasikan dengan Dinkes."}),
+        ("kasi", "tugaskan_staf", {"assignee": "staf1", "instruction": "Siapkan datanya."}),
+        ("staf1", "teruskan_ke_opd", {"opd": [dinkes["id"]]}),
+        (dinkes["admin"], "unggah_hasil", {"result": lambda: upload(RESULT_NAME, RESULT_CSV)}),
+        ("staf1", "hasil_sesuai", {"outcome": outcome, "note": "Data sesuai permintaan."}),
+        ("kasi", "teruskan_ke_kabid", {}),
+        ("kabid", "paraf_kabid", {"passphrase": PASSPHRASE}),
+        ("sekretaris", "paraf_sekretaris", {"passphrase": PASSPHRASE}),
+        ("kadis", "tandatangani", {"passphrase": PASSPHRASE}),
+    ]
+    assert through in [name for _, name, _ in steps], through
+    for user, name, inputs in steps:
+        fire(user, rid, name, **{k: v() if callable(v) else v for k, v in inputs.items()})
+        if name == through:
+            return rid
+    raise AssertionError("unreachable")
+
+
+def finished_request(office: Any, outcome: str = "dipenuhi") -> str:
+    """A request walked through the whole default workflow to `selesai` (as in
+    logic/test_workflow_walk), with one result file (RESULT_NAME) from Dinas Kesehatan."""
+    rid = walk(office, submit()["id"], "tandatangani", outcome)
+    assert act("kadis", "statrequest_show", id=rid)["state"] == "selesai"
+    return rid

@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import io
 
-from ckanext.statrequest.lib.samples import pdf_bytes  # noqa: F401 - re-exported
+from ckanext.statrequest.documents.samples import pdf_bytes  # noqa: F401 - re-exported
 
 
 def png_bytes(text: str) -> bytes:

@@ -473,6 +473,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=int, help="seconds of load")
     parser.add_argument("--keep", action="store_true",
                         help="keep the database (the work directory is always kept)")
+    parser.add_argument("--tag", help="name of the run: its work directory is .run/scale-<tag>")
+    parser.add_argument("--json", type=Path,
+                        help="also write the whole result here as JSON (what the test suite reads)")
     args = parser.parse_args(argv)
     overrides = {k: v for k, v in (("seed", args.seed), ("duration", args.duration))
                  if v is not None}
@@ -481,7 +484,9 @@ def main(argv: list[str] | None = None) -> int:
         raise KeyboardInterrupt(f"signal {signum}")
 
     signal.signal(signal.SIGTERM, stop)
-    result = execute("full" if args.full else "short", overrides, keep=args.keep)
+    result = execute("full" if args.full else "short", overrides, keep=args.keep, tag=args.tag)
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2, default=str))
     print(report.render(result))
     print(f"\nreport: {result.get('report_path')}")
     return 0 if result["checker"].get("ok") else 1

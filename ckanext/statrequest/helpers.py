@@ -8,11 +8,13 @@ from babel.dates import format_datetime
 from babel.numbers import format_decimal
 
 from ckanext.statrequest import settings
+from ckanext.statrequest.core import vocabulary
 from ckanext.statrequest.lib import access, texts
+from ckanext.statrequest.views.common import labels
 
 __all__ = [
     "statrequest_text",
-    "statrequest_sla_days",
+    "statrequest_labels",
     "statrequest_me",
     "statrequest_days",
     "statrequest_page_url",
@@ -29,8 +31,21 @@ def statrequest_text(section: str) -> str:
     return texts.landing_text(section, tk.h.lang())
 
 
-def statrequest_sla_days() -> int:
-    return settings.sla_days()
+# the code lists templates show, by the name they use
+CODE_LISTS = {
+    "categories": vocabulary.REQUESTER_CATEGORIES,
+    "identity_types": vocabulary.IDENTITY_TYPES,
+    "outcomes": vocabulary.OUTCOMES,
+    "position_kinds": vocabulary.POSITION_KINDS,
+    "holiday_kinds": vocabulary.HOLIDAY_KINDS,
+    "credential_backends": vocabulary.CREDENTIAL_BACKENDS,
+}
+
+
+def statrequest_labels(code_list: str) -> dict[str, str]:
+    """A code list (``categories``, ``outcomes``...) with its labels in the user's language,
+    in the order users see it."""
+    return labels(CODE_LISTS[code_list])
 
 
 def statrequest_me() -> dict[str, bool]:
@@ -66,10 +81,6 @@ def statrequest_initial_state() -> str:
     return settings.workflow().initial
 
 
-ZONE_NAMES = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA",
-              "Asia/Jayapura": "WIT"}
-
-
 def statrequest_datetime(value: str | None) -> str:
     """An instant in the office's time zone, in the user's language: 7 Des 2026 16.00 WIB."""
     if not value:
@@ -81,7 +92,7 @@ def statrequest_datetime(value: str | None) -> str:
     instant = dt.datetime.fromisoformat(value).astimezone(ZoneInfo(zone))
     text = format_datetime(instant, "d MMM y HH.mm" if tk.h.lang() != "en" else "d MMM y HH:mm",
                            locale=tk.h.lang() or "id")
-    return f"{text} {ZONE_NAMES.get(zone, zone)}"
+    return f"{text} {vocabulary.ZONE_ABBREVIATIONS.get(zone, zone)}"
 
 
 def statrequest_survey_open(request_id: str) -> bool:

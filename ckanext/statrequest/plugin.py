@@ -52,27 +52,19 @@ class StatrequestPlugin(p.SingletonPlugin, DefaultTranslation):
 
     # IConfigDeclaration
     def declare_config_options(self, declaration: Any, key: Any) -> None:
-        """config_declaration.yaml plus one file per area in config/."""
-        for path in [HERE / "config_declaration.yaml", *sorted((HERE / "config").glob("*.yaml"))]:
-            with path.open(encoding="utf-8") as f:
-                declaration.load_dict(yaml.safe_load(f))
+        """Every option, grouped by area, in the one config_declaration.yaml."""
+        with (HERE / "config_declaration.yaml").open(encoding="utf-8") as f:
+            declaration.load_dict(yaml.safe_load(f))
 
     # ISignal
     def get_signal_subscriptions(self) -> dict[Any, list[Any]]:
-        """After each committed transition: emails, submission counts, and delivery of the
-        signed reply once the final signature is made."""
-        from ckanext.statrequest.lib import delivery, letters, notifications
+        from ckanext.statrequest.subscriptions import get_subscriptions
 
-        subscriptions = notifications.signal_subscriptions()
-        subscriptions.setdefault(letters.transitioned, []).append(delivery.on_transition)
-        subscriptions.setdefault(tk.signals.resource_download, []).append(
-            delivery.on_resource_download)
-        return subscriptions
+        return get_subscriptions()
 
     # IConfigurer
     def update_config(self, config: tk.CKANConfig) -> None:
         tk.add_template_directory(config, "templates")
-        tk.add_public_directory(config, "public")
         tk.add_resource("assets", "statrequest")
         from ckanext.statrequest.model import crypto
 

@@ -1,33 +1,54 @@
-"""Typed access to the extension's configuration, and the objects built from it.
+"""The one reader of configuration: typed access to the extension's options and CKAN's, and
+the objects built from them.
 
-The workflow and calendar are domain objects from `core/`; this module only feeds them
-what the portal configured (and the holidays its administrators entered).
+Every option is declared in config_declaration.yaml; nothing else in the package reads
+`tk.config` (the plugin only wires). The workflow and calendar are domain objects from
+`core/`; this module only feeds them what the portal configured (and the holidays its
+administrators entered).
 """
 from __future__ import annotations
 
 import datetime as dt
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import ckan.model as model
 import ckantoolkit as tk
-from sqlalchemy import select
+from sqlalchemy import column, select, table
 
+from ckanext.statrequest.core import vocabulary
 from ckanext.statrequest.core import workflow as wf
 from ckanext.statrequest.core.calendar import WorkingCalendar
 
 PREFIX = "ckanext.statrequest."
 
 
-def get(name: str) -> Any:
+def get(name: str, default: Any = None) -> Any:
     """One of our options (``ckanext.statrequest.<name>``), typed and defaulted by its
-    declaration."""
-    return tk.config.get(PREFIX + name)
+    declaration; with ``default``, an option set to nothing ("") counts as unset."""
+    value = tk.config.get(PREFIX + name)
+    return default if default is not None and value in (None, "") else value
+
+
+def dynamic(name: str, default: Any = None) -> Any:
+    """An option under a declared pattern (``letter.title.<position>``,
+    ``signing.<position>.<option>``), or ``default`` when unset or empty. Looked up without
+    `config.get`, which would warn "not declared" on each call for an unset one."""
+    key = PREFIX + name
+    value = tk.config[key] if key in tk.config else None  # noqa: SIM401
+    return default if value in (None, "") else value
 
 
 def core(name: str) -> Any:
     """One of CKAN's own options (``ckan.site_url``, ``smtp.server``...)."""
     return tk.config.get(name)
+
+
+def site_url() -> str:
+    """The portal's address without a trailing slash: links in emails, letters and jobs are
+    built from it (no web request there)."""
+    return str(core("ckan.site_url")).rstrip("/")
 
 
 def sla_days() -> int:
@@ -57,12 +78,16 @@ def file_storage() -> str:
 
     if name and name in files.storages:
         return name
-    return tk.config.get("ckan.files.default_storages.default")
+    return core("ckan.files.default_storages.default")
 
 
 def office_hours() -> tuple[dt.time, dt.time]:
     start, end = str(get("office_hours")).split("-")
     return dt.time.fromisoformat(start.strip()), dt.time.fromisoformat(end.strip())
+
+
+def storage_path() -> Path:
+    return Path(str(core("ckan.storage_path")))
 
 
 @lru_cache(maxsize=4)
@@ -81,13 +106,17 @@ def calendar() -> WorkingCalendar:
     Built per call (a small query): several web and worker processes must all see a
     holiday as soon as it is added.
     """
-    from ckanext.statrequest.model import Holiday
-
     start, end = office_hours()
-    rows = model.Session.execute(select(Holiday.day, Holiday.name, Holiday.kind)).all()
-    extra = {r.day: r.name for r in rows if r.kind != "hari_kerja"}
-    working = [r.day for r in rows if r.kind == "hari_kerja"]
+    rows = model.Session.execute(select(_HOLIDAYS.c.day, _HOLIDAYS.c.name,
+                                        _HOLIDAYS.c.kind)).all()
+    extra = {r.day: r.name for r in rows if r.kind != vocabulary.WORKING_DAY}
+    working = [r.day for r in rows if r.kind == vocabulary.WORKING_DAY]
     return WorkingCalendar(
         tz=get("timezone"), office_start=start, office_end=end,
         extra_holidays=extra, extra_working_days=working,
     )
+
+
+# The holiday table as a bare SQL table (the mapped class lives in model/office.py): the model
+# reads the personal-data key through this module, so this module must not import the model.
+_HOLIDAYS = table("statrequest_holiday", column("day"), column("name"), column("kind"))

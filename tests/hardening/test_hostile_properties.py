@@ -84,14 +84,13 @@ COMMON = ["id", "limit", "offset", "page", "year", "date_from", "date_to", "crea
 
 
 def schema_fields() -> dict[str, set[str]]:
-    """Field names of each schema function in logic/schema*.py, by function name."""
-    import ckanext.statrequest.logic as logic_pkg
+    """Field names of each schema function in logic/schema/, by function name."""
+    from ckanext.statrequest.logic import schema as schema_pkg
 
     fields: dict[str, set[str]] = {}
-    for info in pkgutil.iter_modules(logic_pkg.__path__):
-        if not info.name.startswith("schema"):
-            continue
-        module = importlib.import_module(f"{logic_pkg.__name__}.{info.name}")
+    modules = [schema_pkg] + [importlib.import_module(f"{schema_pkg.__name__}.{info.name}")
+                              for info in pkgutil.iter_modules(schema_pkg.__path__)]
+    for module in modules:
         for name, fn in vars(module).items():
             if callable(fn) and not name.startswith("_") and getattr(fn, "__module__", "") == \
                     module.__name__:

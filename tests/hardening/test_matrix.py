@@ -42,7 +42,7 @@ DINKES_PAGE = frozenset({"routed_opd", "sysadmin"})  # the OPD tab of the routed
 
 
 def sees(state: str) -> frozenset[str]:
-    """Request summary, documents, timeline: DESIGN of the service, access table."""
+    """Request summary, documents, timeline: the access table of the service."""
     routed = {"routed_opd"} if state != "diajukan" else set()
     return REQUESTER | STAFF | routed
 

@@ -23,8 +23,7 @@ import ckantoolkit as tk
 import pytest
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import signers as ph_signers
-from support import PASSPHRASE, act, pdf_bytes, submit, upload
-from test_delivery import finished_request
+from support import PASSPHRASE, act, finished_request, pdf_bytes, submit, upload
 
 from ckanext.statrequest.documents.pdfbudget import Budget
 from ckanext.statrequest.documents.verify import verify_pdf

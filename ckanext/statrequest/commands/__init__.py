@@ -1,1 +1,2 @@
-"""`ckan statrequest ...` sub-commands by area; each module adds commands to the group."""
+"""`ckan statrequest ...` sub-commands by area. Each module defines plain click commands and
+imports nothing of the CLI; `cli.py` assembles them into the group."""

@@ -3,10 +3,8 @@ from __future__ import annotations
 
 import click
 
-from ckanext.statrequest.cli import statrequest
 
-
-@statrequest.command("deliver")
+@click.command("deliver")
 @click.option("--request", "request_ref", default=None,
               help="Request id or tracking number.")
 @click.option("--pending", is_flag=True,
@@ -18,20 +16,15 @@ def deliver(request_ref: str | None, pending: bool, now: bool) -> None:
 
     Safe to repeat: a delivered request is completed, never duplicated.
     """
-    import ckan.model as model
-    from sqlalchemy import or_, select
-
-    from ckanext.statrequest.lib import delivery
-    from ckanext.statrequest.model import Request
+    from ckanext.statrequest.lib import delivery, records
 
     if bool(request_ref) == pending:
         raise click.UsageError("Give either --request ID or --pending.")
     if request_ref:
-        request_id = model.Session.scalar(select(Request.id).where(
-            or_(Request.id == request_ref, Request.tracking_number == request_ref.upper())))
-        if request_id is None:
+        request = records.find_request(request_ref)
+        if request is None:
             raise click.ClickException(f"no request {request_ref!r}")
-        ids = [request_id]
+        ids = [request.id]
     else:
         ids = delivery.pending()
     for request_id in ids:

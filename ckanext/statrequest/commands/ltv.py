@@ -1,13 +1,12 @@
 """`ckan statrequest ltv-refresh`: renew the archive timestamp of signed letters."""
 from __future__ import annotations
 
-import ckantoolkit as tk
 import click
 
-from ckanext.statrequest.cli import statrequest
+from ckanext.statrequest import settings
 
 
-@statrequest.command("ltv-refresh")
+@click.command("ltv-refresh")
 @click.option("--days", type=click.IntRange(min=0), default=None,
               help="Renew when the last timestamp's TSA certificate expires within this many "
                    "days (default: ckanext.statrequest.signing.ltv_refresh_days).")
@@ -22,7 +21,7 @@ def ltv_refresh(days: int | None, dry_run: bool) -> None:
     from ckanext.statrequest.lib import ltv
 
     if days is None:
-        days = int(tk.config.get("ckanext.statrequest.signing.ltv_refresh_days") or 90)
+        days = int(settings.get("signing.ltv_refresh_days") or 90)
     try:
         outcomes = ltv.refresh(days, dry_run=dry_run)
     except RuntimeError as exc:

@@ -14,18 +14,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import ckantoolkit as tk
 import click
 
-from ckanext.statrequest.cli import statrequest
+from ckanext.statrequest.commands._common import call as _call
 
 
-def _call(action: str, **data: Any) -> Any:
-    site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
-    return tk.get_action(action)({"user": site_user}, data)
-
-
-@statrequest.command("notifications-flush")
+@click.command("notifications-flush")
 @click.option("--min-age-minutes", type=click.IntRange(min=0), default=5, show_default=True,
               help="Leave emails queued more recently than this to their first job.")
 def notifications_flush(min_age_minutes: int) -> None:
@@ -35,7 +29,7 @@ def notifications_flush(min_age_minutes: int) -> None:
                f"{result['given_up']} older ones given up.")
 
 
-@statrequest.command("sla-check")
+@click.command("sla-check")
 def sla_check() -> None:
     """Remind and escalate requests due soon or overdue (sends nothing twice a day)."""
     result = _call("statrequest_sla_check")
@@ -43,7 +37,7 @@ def sla_check() -> None:
                f"reminders and {result['escalations']} escalations queued.")
 
 
-@statrequest.command("purge-personal-data")
+@click.command("purge-personal-data")
 @click.option("--older-than", "older_than", type=click.IntRange(min=0), default=None,
               help="Days since the request was finished (default: ckanext.statrequest.retention_days).")
 @click.option("--dry-run", is_flag=True, help="Only list the requests that would be purged.")

@@ -63,3 +63,8 @@ CREDENTIAL_BACKENDS: dict[str, str] = {
     "pkcs11": N_("PKCS#11 token"),
     "remote": N_("Remote signing service (NIK)"),
 }
+
+# What a time in the office's zone is written with (the portal's allowed zones)
+ZONE_ABBREVIATIONS: dict[str, str] = {
+    "Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT",
+}

@@ -25,8 +25,8 @@ def _warm() -> None:
     from pyhanko.sign import signers
     from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-    from ..samples import pdf_bytes
     from .pdfbudget import Budget
+    from .samples import pdf_bytes
     from .verify import verify_pdf
 
     key = ec.generate_private_key(ec.SECP256R1())

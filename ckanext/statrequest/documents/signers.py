@@ -21,6 +21,7 @@ import contextlib
 import datetime as dt
 import json
 import logging
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from io import BytesIO
@@ -41,7 +42,10 @@ from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 from pyhanko.stamp import NoOpStampStyle
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
-from pyhanko_certvalidator.util import get_pyca_cryptography_hash
+from pyhanko_certvalidator.fetchers.aiohttp_fetchers.crl_client import AIOHttpCRLFetcher
+from pyhanko_certvalidator.fetchers.api import Fetchers
+from pyhanko_certvalidator.fetchers.common_utils import FetchBudget
+from pyhanko_certvalidator.util import get_pyca_cryptography_hash, issuer_serial
 
 from ._aio import run_sync
 from .certs import load_pem_certs
@@ -242,7 +246,7 @@ async def _sign_once(signer: signers.Signer, pdf: bytes, field_name: str, meta: 
         if options.embed_validation_info:
             vc = ValidationContext(
                 trust_roots=list(options.trust_roots), allow_fetching=True,
-                fetcher_backend=AIOHttpFetcherBackend(session),
+                fetcher_backend=_CachingFetcherBackend(session),
                 # B-LT promises revocation info: fail rather than embed nothing.
                 revocation_mode="hard-fail",
             )
@@ -271,6 +275,44 @@ async def _sign_once(signer: signers.Signer, pdf: bytes, field_name: str, meta: 
     return out.getvalue()
 
 
+# A CRL is published for days (its nextUpdate); every signature of the office checks the same
+# CA certificates against the same CRLs, and the demo responder signs each CRL afresh (RSA,
+# ~60 ms). Like any validator, keep a fetched CRL for a while: at most _CRL_TTL seconds and
+# never past its nextUpdate, keyed by the exact certificate checked (two test PKIs with the
+# same names never share one). OCSP answers about the signer are always fetched fresh.
+_CRL_TTL = 600.0
+_crls: dict[bytes, tuple[float, list[Any]]] = {}
+
+
+class _CachingCRLFetcher(AIOHttpCRLFetcher):
+    async def fetch(self, cert: Any, *, use_deltas: bool = True) -> Any:
+        key = cert.sha256 if isinstance(cert, asn1_x509.Certificate) else None
+        hit = _crls.get(key) if key else None
+        now = dt.datetime.now(dt.timezone.utc)
+        if hit is not None and time.monotonic() - hit[0] < _CRL_TTL and all(
+                (c["tbs_cert_list"]["next_update"].native or now) > now for c in hit[1]):
+            self._by_cert[issuer_serial(cert)] = hit[1]
+            return hit[1]
+        results = await super().fetch(cert, use_deltas=use_deltas)
+        if key and results:
+            _crls[key] = (time.monotonic(), list(results))
+        return results
+
+    def fetched_crls(self) -> Any:
+        # what was fetched now and what came from the cache: both go into the DSS
+        return set(super().fetched_crls()) | {c for v in self._by_cert.values() for c in v}
+
+
+class _CachingFetcherBackend(AIOHttpFetcherBackend):
+    def get_fetchers(self) -> Fetchers:
+        fetchers = super().get_fetchers()  # OCSP and certificates as pyHanko makes them
+        # the CRL fetcher gets its own fetch budget with the same limits
+        crl_fetcher = _CachingCRLFetcher(self.session, per_request_timeout=self.per_request_timeout,
+                                         budget=FetchBudget(self.limits))
+        return Fetchers(ocsp_fetcher=fetchers.ocsp_fetcher, crl_fetcher=crl_fetcher,
+                        cert_fetcher=fetchers.cert_fetcher)
+
+
 # pyHanko learns the TSA's certificates (to embed their revocation data) from a throw-away
 # token it asks for once per timestamper; keeping that token for a while saves one TSA round
 # trip per signature. Only its certificates are used, never its time. Keyed by the TSA's URL
@@ -285,8 +327,6 @@ def _tsa_cache_key(options: SignOptions) -> tuple[str, tuple[bytes, ...]]:
 
 
 def _reuse_tsa_certs(timestamper: HTTPTimeStamper, url: tuple[str, tuple[bytes, ...]]) -> None:
-    import time
-
     cached = _tsa_tokens.get(url)
     if cached is not None and time.monotonic() - cached[0] < _TSA_CERTS_TTL:
         timestamper._register_dummy("sha256", cached[1])  # noqa: SLF001 - see above
@@ -294,8 +334,6 @@ def _reuse_tsa_certs(timestamper: HTTPTimeStamper, url: tuple[str, tuple[bytes, 
 
 def _remember_tsa_certs(timestamper: HTTPTimeStamper,
                         url: tuple[str, tuple[bytes, ...]]) -> None:
-    import time
-
     token = timestamper._dummy_response_cache.get("sha256")  # noqa: SLF001
     if token is not None and url not in _tsa_tokens or token is not None and \
             time.monotonic() - _tsa_tokens[url][0] >= _TSA_CERTS_TTL:
@@ -442,7 +480,7 @@ def _lta_errors(failure: str) -> Any:
 def _lta_context(options: SignOptions, session: aiohttp.ClientSession) -> ValidationContext:
     return ValidationContext(
         trust_roots=list(options.trust_roots), allow_fetching=True,
-        fetcher_backend=AIOHttpFetcherBackend(session), revocation_mode="hard-fail")
+        fetcher_backend=_CachingFetcherBackend(session), revocation_mode="hard-fail")
 
 
 async def async_add_lta(pdf: bytes, options: SignOptions, *, timestamp: bool = True) -> bytes:

@@ -555,14 +555,15 @@ def revoke_test_signer(out_dir: str | os.PathLike[str], position: str,
                        when: dt.datetime | None = None) -> None:
     """Mark a signer of the served test PKI as revoked (key compromise) from ``when`` (now).
 
-    The responder reads its config at start: restart it to publish the revocation.
+    The date is kept to the second (rounded down), as in a CRL. The responder reads its config
+    at start: restart it to publish the revocation.
     """
     out = Path(out_dir)
     manifest = json.loads((out / MANIFEST).read_text())
     state = manifest["responder"]
     if position not in state["positions"]:
         raise KeyError(position)
-    when = when or dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)
+    when = when or dt.datetime.now(dt.timezone.utc)
     state.setdefault("revoked", {})[position] = when.strftime("%Y-%m-%dT%H:%M:%S+0000")
     _write_responder_config(out, state)
     _write(out / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False).encode())

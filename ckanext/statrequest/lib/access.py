@@ -1,19 +1,24 @@
-"""Who a user is for the service, and what DESIGN.md §6 lets them see and do.
+"""Who a user is for the service, and what each one may see of a request and its files.
 
-The auth functions and the dictization both ask this module, so a rule is written once.
+The auth functions, the dictization and CKAN's file hooks all ask this module, so a rule is
+written once.
 """
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 import ckan.model as model
 from sqlalchemy import and_, exists, or_, select
 
 from ckanext.statrequest import settings
-from ckanext.statrequest.model import Event, Position, Request, RequestOrganization
+from ckanext.statrequest.lib.attachments import PERSONAL_KINDS
+from ckanext.statrequest.model import Attachment, Event, Position, Request, RequestOrganization
 
 CAPACITY_RANK = {"member": 1, "editor": 2, "admin": 3}
+# who speaks for an OPD (a data-owning organisation) on a request routed to it
+OPD_CAPACITIES = ("admin", "editor")
 REQUESTER = "pemohon"
 OPD = "opd"
 
@@ -102,9 +107,15 @@ def actor_for(user: object) -> Actor:
         name=user.name,
         sysadmin=bool(user.sysadmin),
         positions=positions_held(user.id, memberships=memberships),
-        opd_ids=frozenset(gid for gid, _, cap in memberships if cap in ("admin", "editor")),
+        opd_ids=frozenset(gid for gid, _, cap in memberships if cap in OPD_CAPACITIES),
         diskominfo_admin=any(n == org and cap == "admin" for _, n, cap in memberships),
     )
+
+
+def context_actor(context: dict[str, Any]) -> Actor:
+    """Who calls an action, auth function or CKAN hook: the user object CKAN put in the
+    context (an API call, a page, or any call once `check_access` ran), else the user name."""
+    return actor_for(context.get("auth_user_obj") or context.get("user") or None)
 
 
 def routed_org_ids(request_id: str) -> set[str]:
@@ -178,6 +189,32 @@ def view(actor: Actor, request: Request, guest_token: str | None = None) -> View
 
     is_guest = request.requester_id is None and guest.request_id_from(guest_token) == request.id
     return View(actor, request, frozenset(routed_org_ids(request.id)), guest=is_guest)
+
+
+def results_released(request: Request) -> bool:
+    """True once the final signature is made: until then Diskominfo may still reject what
+    the OPD sent, and the signed reply is what names the data delivered."""
+    if request.state not in settings.workflow().final or not request.letter_attachment_id:
+        return False
+    letter = model.Session.get(Attachment, request.letter_attachment_id)
+    return letter is not None and letter.kind == "signed_reply" and letter.deleted_at is None
+
+
+def sees_results(v: View) -> bool:
+    """Diskominfo and the routed OPD see the OPD's answer at once, the requester only
+    once it was delivered with the signed reply."""
+    return v.internal or v.is_routed_opd or (v.documents and results_released(v.request))
+
+
+def attachment_visible(a: Attachment, v: View) -> bool:
+    """Whether the viewer may see (and download) one attachment of the request."""
+    if a.kind in PERSONAL_KINDS:
+        return v.personal_data
+    if a.kind == "draft_reply":
+        return v.internal
+    if a.kind == "result":
+        return sees_results(v)
+    return v.documents
 
 
 def visible_requests_clause(actor: Actor):

@@ -23,8 +23,10 @@ from ckan.lib import files
 from ckan.lib.munge import munge_filename
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
+from sqlalchemy import select
 
 from ckanext.statrequest import settings
+from ckanext.statrequest.model import Attachment
 
 log = logging.getLogger(__name__)
 _ = tk._
@@ -251,3 +253,13 @@ def remove(file_id: str) -> None:
     storage = files.get_storage(fileobj.storage)
     storage.remove(files.FileData.from_object(fileobj))
     model.Session.delete(fileobj)
+
+
+def results(request_id: str) -> list[Attachment]:
+    """The data files the OPD answered with (the letter lists them, the delivery publishes
+    them), oldest first."""
+    return list(model.Session.scalars(
+        select(Attachment).where(Attachment.request_id == request_id,
+                                 Attachment.kind == "result", Attachment.deleted_at.is_(None),
+                                 Attachment.file_id.is_not(None))
+        .order_by(Attachment.created_at, Attachment.id)))

@@ -5,7 +5,7 @@ files into a private dataset of the Diskominfo organisation, through CKAN's own 
 upload, so that downloads go through `/dataset/<id>/resource/<rid>/download/...` and CKAN's
 permission checks like any other resource.
 
-Who may read such a dataset (DESIGN.md §6): the requester, Diskominfo (members of the
+Who may read such a dataset: the requester, Diskominfo (members of the
 organisation; every position holder is one) and the admins/editors of the OPD the request
 was routed to. That rule is expressed once, as CKAN permission labels, which drive search,
 `package_show` (and through it resources, downloads and activity streams); the chained auth
@@ -49,10 +49,6 @@ OPD_LABEL = "statrequest-opd-{}"
 ROLE = "delivery"  # RequestDataset.role of the delivered dataset
 
 delivered = tk.signals.ckanext.signal("statrequest_delivered")
-
-
-def option(name: str) -> Any:
-    return tk.config.get(f"ckanext.statrequest.delivery.{name}")
 
 
 def package_id_for(request_id: str) -> str:
@@ -171,7 +167,7 @@ def on_transition(sender: str, request_id: str | None = None, **kw: Any) -> None
 
 def enqueue(request_id: str) -> Any:
     return tk.enqueue_job(deliver, [request_id], title=f"statrequest: deliver {request_id}",
-                          queue=option("queue") or "default")
+                          queue=settings.get("delivery.queue") or "default")
 
 
 def pending() -> list[str]:
@@ -201,7 +197,7 @@ def deliver(request_id: str) -> str | None:
             package_id = _ensure_package(request)
             present = set(model.Session.scalars(select(model.Resource.id).where(
                 model.Resource.package_id == package_id, model.Resource.state == "active")))
-            for row in [letter, *_results(request)]:
+            for row in [letter, *attachments.results(request.id)]:
                 if resource_id_for(row.id) not in present:
                     _add_resource(package_id, row, resource_id_for(row.id),
                                   _description(request, row))
@@ -257,14 +253,6 @@ def _letter(request: Request) -> Attachment | None:
     return row
 
 
-def _results(request: Request) -> list[Attachment]:
-    return list(model.Session.scalars(
-        select(Attachment).where(Attachment.request_id == request.id,
-                                 Attachment.kind == "result", Attachment.deleted_at.is_(None),
-                                 Attachment.file_id.is_not(None))
-        .order_by(Attachment.created_at, Attachment.id)))
-
-
 def _context() -> dict[str, Any]:
     site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})
     user = model.User.get(site_user["name"])
@@ -273,7 +261,7 @@ def _context() -> dict[str, Any]:
 
 
 def _dataset_name(request: Request, package_id: str) -> str:
-    prefix = option("dataset_name_prefix") or ""
+    prefix = settings.get("delivery.dataset_name_prefix") or ""
     name = f"{prefix}{request.tracking_number}".lower()[:100]
     taken = model.Package.get(name)
     if taken is not None and taken.id != package_id:  # someone else has it: stay unique
@@ -367,7 +355,7 @@ def open_package_id_for(request_id: str, organization_id: str) -> str:
 
 def open_results(request: Request, organization_id: str) -> list[Attachment]:
     """The result files this OPD provided for the request (only its own are its to publish)."""
-    return [a for a in _results(request) if a.organization_id == organization_id]
+    return [a for a in attachments.results(request.id) if a.organization_id == organization_id]
 
 
 def publish_open(request: Request, organization: model.Group, title: str, notes: str,

@@ -19,19 +19,10 @@ from typing import Any
 import ckan.model as model
 from sqlalchemy import select
 
-from ckanext.statrequest.lib import access
+from ckanext.statrequest.lib import access, records
 from ckanext.statrequest.model import Attachment, Request
 
 OWNER_TYPE = "statrequest_request"
-
-
-def _actor(context: dict[str, Any]) -> access.Actor:
-    return access.actor_for(context.get("user") or None)
-
-
-def _request(owner_id: Any) -> Request | None:
-    ref = str(owner_id or "")
-    return model.Session.get(Request, ref) if 0 < len(ref) <= 64 else None
 
 
 def is_ours(file: model.File | None) -> bool:
@@ -41,17 +32,15 @@ def is_ours(file: model.File | None) -> bool:
 
 def file_allows(context: dict[str, Any], file: model.File, operation: str) -> bool | None:
     """IFiles.files_file_allows: None for files that are not ours (CKAN decides)."""
-    from ckanext.statrequest.logic.dictization import attachment_visible
-
     if not is_ours(file):
         return None
     if operation != "show":
         return False
     row = model.Session.scalars(select(Attachment).where(Attachment.file_id == file.id)).first()
-    request = _request(file.owner.owner_id if file.owner else None)
+    request = records.row(Request, file.owner.owner_id if file.owner else None)
     if row is None or request is None or row.deleted_at is not None:
         return False
-    return attachment_visible(row, access.view(_actor(context), request))
+    return access.attachment_visible(row, access.view(access.context_actor(context), request))
 
 
 def owner_allows(context: dict[str, Any], owner_type: str, owner_id: str, operation: str
@@ -61,6 +50,6 @@ def owner_allows(context: dict[str, Any], owner_type: str, owner_id: str, operat
         return None
     if operation != "file_scan":  # files join a request only through its steps
         return False
-    request = _request(owner_id)
+    request = records.row(Request, owner_id)
     # the list shows every file, identity documents and drafts included
-    return request is not None and access.view(_actor(context), request).internal
+    return request is not None and access.view(access.context_actor(context), request).internal

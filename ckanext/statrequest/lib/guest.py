@@ -13,6 +13,8 @@ import enum
 import ckantoolkit as tk
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
 
+from ckanext.statrequest import settings
+
 SALT = "statrequest-guest-link"
 DAY = 24 * 3600
 
@@ -24,15 +26,15 @@ class Status(enum.Enum):
 
 
 def enabled() -> bool:
-    return tk.asbool(tk.config.get("ckanext.statrequest.guest_mode"))
+    return tk.asbool(settings.get("guest_mode"))
 
 
 def lifetime_days() -> int:
-    return int(tk.config.get("ckanext.statrequest.guest_link_days") or 90)
+    return int(settings.get("guest_link_days") or 90)
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(tk.config.get("SECRET_KEY"), salt=SALT)
+    return URLSafeTimedSerializer(settings.core("SECRET_KEY"), salt=SALT)
 
 
 def make_token(request_id: str) -> str:
@@ -55,7 +57,7 @@ def check(token: str | None) -> tuple[Status, str | None]:
 def _untimed(token: str) -> bool:
     """A genuine link of the first format, without an issue time: treated as expired."""
     try:
-        URLSafeSerializer(tk.config.get("SECRET_KEY"), salt=SALT).loads(token)
+        URLSafeSerializer(settings.core("SECRET_KEY"), salt=SALT).loads(token)
     except BadSignature:
         return False
     return True
@@ -68,5 +70,4 @@ def request_id_from(token: str | None) -> str | None:
 
 
 def link(request_id: str) -> str:
-    return (tk.config.get("ckan.site_url").rstrip("/")
-            + f"/permintaan-data/tamu/{make_token(request_id)}")
+    return f"{settings.site_url()}/permintaan-data/tamu/{make_token(request_id)}"

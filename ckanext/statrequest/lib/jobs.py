@@ -8,7 +8,6 @@ the stable Message-ID header lets mail systems drop such a duplicate.
 """
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import socket
 from urllib.parse import urlparse
@@ -21,6 +20,7 @@ from rq.job import Job
 from sqlalchemy import select, update
 
 from ckanext.statrequest import settings
+from ckanext.statrequest.model import now as utc_now
 
 log = logging.getLogger(__name__)
 
@@ -72,11 +72,11 @@ def send_notification(notification_id: int) -> str:
     if row is None:
         session.rollback()
         return "already sent or removed"
-    if not tk.config.get("smtp.server"):
+    if not settings.core("smtp.server"):
         session.rollback()  # kept unsent: notifications-flush sends it once mail is configured
         log.warning("smtp.server is not set; email %s stays in the outbox", notification_id)
         return "no mail server configured"
-    host = urlparse(tk.config.get("ckan.site_url")).hostname or "localhost"
+    host = urlparse(settings.site_url()).hostname or "localhost"
     headers = {
         "Message-ID": f"<statrequest-{row.id}@{host}>",  # stable across retries
         "Content-Language": row.language,
@@ -93,7 +93,7 @@ def send_notification(notification_id: int) -> str:
         raise
     finally:
         socket.setdefaulttimeout(previous_timeout)
-    now = dt.datetime.now(dt.timezone.utc)
+    now = utc_now()
     row.sent_at, row.last_attempt_at, row.last_error = now, now, None
     row.attempts += 1
     session.commit()
@@ -107,7 +107,7 @@ def _record_failure(notification_id: int, error: str) -> None:
         model.Session.execute(
             update(Notification).where(Notification.id == notification_id).values(
                 attempts=Notification.attempts + 1, last_error=error[:1000],
-                last_attempt_at=dt.datetime.now(dt.timezone.utc)))
+                last_attempt_at=utc_now()))
         model.Session.commit()
     except Exception:  # the job's own failure is what matters; RQ logs and retries it
         model.Session.rollback()

@@ -20,27 +20,32 @@ from sqlalchemy import select
 
 from ckanext.statrequest import settings
 from ckanext.statrequest.core.numbering import format_letter_number
+from ckanext.statrequest.core.vocabulary import (
+    DEFINITIVE,
+    OUTCOMES_WITH_REASON,
+    POSITION_KIND_PREFIX,
+    ZONE_ABBREVIATIONS,
+)
 from ckanext.statrequest.lib import attachments
-from ckanext.statrequest.model import Attachment, Event, Position, Request, SigningCredential
+from ckanext.statrequest.model import (
+    Attachment,
+    Event,
+    Position,
+    Request,
+    SigningCredential,
+    now,
+)
 
 log = logging.getLogger(__name__)
 _ = tk._
 
 # Which pre-created signature field each position signs.
 FIELDS = {"kepala_bidang": "Paraf1", "sekretaris": "Paraf2", "kepala_dinas": "TTE"}
-KIND_PREFIX = {"definitif": "", "plt": "Plt.", "plh": "Plh."}  # before the title on letters
-ZONE_NAMES = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA",
-              "Asia/Jayapura": "WIT"}
 transitioned = tk.signals.ckanext.signal("statrequest_transitioned")
 
 
-def opt(name: str, default: Any = None) -> Any:
-    value = tk.config.get(f"ckanext.statrequest.{name}")
-    return default if value in (None, "") else value
-
-
 def pki_dir() -> Path:
-    return Path(opt("signing.pki_dir") or Path(tk.config.get("ckan.storage_path")) / "statrequest-pki")
+    return Path(settings.get("signing.pki_dir") or settings.storage_path() / "statrequest-pki")
 
 
 # --- who holds a position, and for whom they act ----------------------------------------------
@@ -51,7 +56,7 @@ def _active(position: str, on: dt.date) -> list[Position]:
         select(Position).where(
             Position.position == position, Position.revoked_at.is_(None),
             Position.valid_from <= on,
-        ).order_by(Position.kind != "definitif", Position.valid_from.desc())
+        ).order_by(Position.kind != DEFINITIVE, Position.valid_from.desc())
     ).all()
     return [r for r in rows if r.valid_to is None or r.valid_to >= on]
 
@@ -74,12 +79,12 @@ def assignment(user_id: str | None, position: str, on: dt.date | None = None
 
 def stood_in_for(row: Position, on: dt.date | None = None) -> model.User | None:
     """Whom a Plt/Plh stands in for: the named official, else the definitive holder."""
-    if row.kind == "definitif":
+    if row.kind == DEFINITIVE:
         return None
     if row.stands_in_for:
         return model.User.get(row.stands_in_for)
     for other in _active(row.position, on or dt.date.today()):
-        if other.kind == "definitif" and other.user_id != row.user_id:
+        if other.kind == DEFINITIVE and other.user_id != row.user_id:
             return model.User.get(other.user_id)
     return None
 
@@ -91,20 +96,18 @@ def _person(user: model.User | None) -> dict[str, str] | None:
 def acting_data(user_id: str | None, position: str) -> dict[str, Any]:
     """Event data of a step taken by an acting official: the kind, and on whose behalf."""
     row = assignment(user_id, position)
-    if row is None or row.kind == "definitif":
+    if row is None or row.kind == DEFINITIVE:
         return {}
     return {"acting_kind": row.kind, "on_behalf_of": _person(stood_in_for(row))}
 
 
 def position_title(position: str) -> str:
     """A position's title as printed on letters."""
-    key = f"ckanext.statrequest.letter.title.{position}"
-    # dynamic key: config.get() would warn "not declared" on every letter when it is unset
-    configured = tk.config[key] if key in tk.config else None  # noqa: SIM401
+    configured = settings.dynamic(f"letter.title.{position}")
     if configured:
         return str(configured)
-    if position == "kepala_dinas" and opt("letter.signer_title"):
-        return str(opt("letter.signer_title"))
+    if position == "kepala_dinas" and settings.get("letter.signer_title"):
+        return str(settings.get("letter.signer_title"))
     label = settings.workflow().positions.get(position)
     return label.id if label else position
 
@@ -115,12 +118,11 @@ def _name(user: model.User | None) -> str:
 
 def verification_url(request: Request) -> str:
     """The QR target; built from the site URL so that jobs and the CLI make the same link."""
-    return (tk.config.get("ckan.site_url").rstrip("/")
-            + f"/permintaan-data/verifikasi/{request.verification_code}")
+    return f"{settings.site_url()}/permintaan-data/verifikasi/{request.verification_code}"
 
 
 def _logo() -> bytes | str:
-    path = opt("letter.logo")
+    path = settings.get("letter.logo")
     if not path:
         return "logo-default.svg"
     try:
@@ -139,20 +141,20 @@ def letter_data(request: Request, files: list[Attachment]) -> Any:
     signer_position = (signing.on_behalf_of or signing.actor) if signing else "kepala_dinas"
     return LetterData(
         letterhead=LetterHead(
-            name_lines=tuple(x for x in tk.aslist(opt("letter.agency_lines", ""), sep="|") if x),
-            address=opt("letter.address", ""),
-            phone=opt("letter.phone", ""), email=opt("letter.email", ""),
-            website=opt("letter.website", ""), logo=_logo(),
+            name_lines=tuple(x for x in tk.aslist(settings.get("letter.agency_lines", ""), sep="|") if x),
+            address=settings.get("letter.address", ""),
+            phone=settings.get("letter.phone", ""), email=settings.get("letter.email", ""),
+            website=settings.get("letter.website", ""), logo=_logo(),
         ),
         letter_number=request.letter_number or "",
-        place=opt("letter.place", ""),
+        place=settings.get("letter.place", ""),
         date=dt.date.today(),  # drafted; the letter's date is the final signature's
         hal="Jawaban Permohonan Data",  # the letter is an Indonesian official document
         addressee_name=request.requester_name,
         addressee_institution=request.institution or "",
         addressee_address=request.address or "",
         outcome=request.outcome,
-        reason=reason or ("-" if request.outcome in ("ditolak", "dipenuhi_sebagian") else ""),
+        reason=reason or ("-" if request.outcome in OUTCOMES_WITH_REASON else ""),
         requested_data_title=request.title,
         request_number=request.tracking_number,
         request_date=request.received_at.date(),
@@ -162,7 +164,7 @@ def letter_data(request: Request, files: list[Attachment]) -> Any:
         verification_url=verification_url(request),
         files=[DeliveredFile(a.name, a.size, a.sha256) for a in files],
         # an empty setting is no copy at all (aslist of "" would give one empty line)
-        tembusan=tuple(x.strip() for x in tk.aslist(opt("letter.tembusan", ""), sep="|")
+        tembusan=tuple(x.strip() for x in tk.aslist(settings.get("letter.tembusan", ""), sep="|")
                        if x.strip()),
         record={
             "tracking_number": request.tracking_number, "letter_number": request.letter_number,
@@ -181,13 +183,6 @@ def _last_note(request: Request, transitions: tuple[str, ...]) -> str:
     ) or ""
 
 
-def _results(request: Request) -> list[Attachment]:
-    return list(model.Session.scalars(
-        select(Attachment).where(Attachment.request_id == request.id,
-                                 Attachment.kind == "result", Attachment.deleted_at.is_(None))
-        .order_by(Attachment.created_at)))
-
-
 def _current_letter(request: Request) -> tuple[Attachment, bytes]:
     row = model.Session.get(Attachment, request.letter_attachment_id or "")
     if row is None or row.deleted_at is not None or row.file_id is None:
@@ -203,10 +198,10 @@ def _keep(request: Request, kind: str, name: str, pdf: bytes, written: attachmen
     file_id = attachments.store(prepared, request.id, written, None)
     previous = model.Session.get(Attachment, request.letter_attachment_id or "")
     if previous is not None and previous.kind == "draft_reply":
-        previous.deleted_at = dt.datetime.now(dt.timezone.utc)  # superseded
+        previous.deleted_at = now()  # superseded
     row = Attachment(request_id=request.id, kind=kind, file_id=file_id, name=name,
                      size=len(pdf), media_type=attachments.PDF, sha256=prepared.sha256,
-                     uploaded_by=actor_id, created_at=dt.datetime.now(dt.timezone.utc))
+                     uploaded_by=actor_id, created_at=now())
     model.Session.add(row)
     model.Session.flush()
     request.letter_attachment_id = row.id
@@ -225,8 +220,8 @@ def draft(request: Request, written: attachments.Written, actor_id: str | None) 
         seq = next_number("letter", today.year)
         try:
             request.letter_number = format_letter_number(
-                opt("letter.number_pattern", "{kode}/{seq:03d}/DISKOMINFO/{tahun}"), seq, today,
-                classification=opt("letter.classification_code", "500.12.11.3"))
+                settings.get("letter.number_pattern", "{kode}/{seq:03d}/DISKOMINFO/{tahun}"), seq, today,
+                classification=settings.get("letter.classification_code", "500.12.11.3"))
         except ValueError as exc:  # a misconfigured pattern or code: say so, write nothing
             log.error("letter number: %s", exc)
             raise tk.ValidationError({"letter": [_(
@@ -234,7 +229,7 @@ def draft(request: Request, written: attachments.Written, actor_id: str | None) 
     if not request.verification_code:
         request.verification_code = secrets.token_urlsafe(12)
     try:
-        rendered = prepare_letter(letter_data(request, _results(request)))
+        rendered = prepare_letter(letter_data(request, attachments.results(request.id)))
     except LetterRenderError as exc:
         raise tk.ValidationError({"letter": [_("The reply letter could not be made: %(e)s")
                                              % {"e": exc}]}) from exc
@@ -266,7 +261,7 @@ def signing_trust_roots() -> list[Any]:
     """Roots the signers' chains must lead to (signing.trust_roots, else the PKI's root)."""
     from ckanext.statrequest.documents.certs import load_pem_certs
 
-    paths = tk.aslist(opt("signing.trust_roots", ""))
+    paths = tk.aslist(settings.get("signing.trust_roots", ""))
     if not paths:
         paths = [str(p) for p in (pki_dir() / "root.pem", pki_dir() / "root-ca.pem")
                  if p.exists()][:1]
@@ -280,7 +275,7 @@ def signing_trust_roots() -> list[Any]:
 
 
 def signing_options(position: str) -> Any:
-    """PAdES level of this position's signature (config/signing.yaml).
+    """PAdES level of this position's signature (the signing.* options).
 
     With a TSA: B-T; plus revocation data (signing.ltv): B-LT; the final signature also gets a
     document timestamp: B-LTA. Paraf get the same B-LT (signing.paraf_ltv) so that each of
@@ -288,20 +283,20 @@ def signing_options(position: str) -> Any:
     """
     from ckanext.statrequest.documents.signers import SignOptions
 
-    url = opt("signing.tsa_url")
+    url = settings.get("signing.tsa_url")
     if not url:
         return None
     final = FIELDS.get(position) == "TTE"
-    ltv = tk.asbool(opt("signing.ltv", True)) and (final or tk.asbool(opt("signing.paraf_ltv",
-                                                                          True)))
-    user = opt("signing.tsa_username")
+    ltv = tk.asbool(settings.get("signing.ltv", True)) and (
+        final or tk.asbool(settings.get("signing.paraf_ltv", True)))
+    user = settings.get("signing.tsa_username")
     roots = signing_trust_roots() if ltv else []
     return SignOptions(
         timestamper_url=url,
-        timestamper_auth=(user, opt("signing.tsa_password", "")) if user else None,
+        timestamper_auth=(user, settings.get("signing.tsa_password", "")) if user else None,
         embed_validation_info=bool(ltv and roots), trust_roots=roots,
         lta_on_final=bool(final and ltv and roots),
-        http_timeout=float(opt("signing.http_timeout", 20)),
+        http_timeout=float(settings.get("signing.http_timeout", 20)),
     )
 
 
@@ -311,39 +306,41 @@ def revocation_check() -> Any:
     off; None: offline (embedded data, soft-fail)."""
     from ckanext.statrequest.documents.verify import RevocationCheck
 
-    prefixes = tuple(tk.aslist(opt("signing.revocation_urls", "")))
+    prefixes = tuple(tk.aslist(settings.get("signing.revocation_urls", "")))
     if not prefixes:
         return None
-    return RevocationCheck(prefixes, hard_fail=tk.asbool(opt("signing.revocation_hard_fail",
-                                                             True)),
-                           timeout=float(opt("signing.http_timeout", 20)))
+    hard_fail = tk.asbool(settings.get("signing.revocation_hard_fail", True))
+    return RevocationCheck(prefixes, hard_fail=hard_fail,
+                           timeout=float(settings.get("signing.http_timeout", 20)))
 
 
 def backend_for(credential: SigningCredential, position: str) -> Any:
     """The signing backend of one person's credential."""
     from ckanext.statrequest.documents import signers
 
-    settings_ = credential.settings or {}
+    own = credential.settings or {}  # the credential's own settings
     if credential.backend == "pkcs12":
-        chain = tk.aslist(opt(f"signing.{position}.chain") or opt("signing.chain")
-                          or str(pki_dir() / "ca-chain.pem"))
+        chain = tk.aslist(settings.dynamic(f"signing.{position}.chain")
+                          or settings.get("signing.chain") or str(pki_dir() / "ca-chain.pem"))
         return signers.Pkcs12Backend(p12_path(credential.reference),
                                      [c for c in chain if Path(c).exists()],
                                      options=signing_options(position))
     if credential.backend == "pkcs11":
         return signers.Pkcs11Backend(
-            settings_.get("pkcs11_lib") or opt("signing.pkcs11_lib")
-            or opt(f"signing.{position}.pkcs11_lib", "/usr/lib/softhsm/libsofthsm2.so"),
-            credential.reference, settings_.get("key_label") or credential.reference,
-            settings_.get("cert_label") or settings_.get("key_label") or credential.reference,
+            own.get("pkcs11_lib") or settings.dynamic("signing.pkcs11_lib")
+            or settings.dynamic(f"signing.{position}.pkcs11_lib",
+                                "/usr/lib/softhsm/libsofthsm2.so"),
+            credential.reference, own.get("key_label") or credential.reference,
+            own.get("cert_label") or own.get("key_label") or credential.reference,
             options=signing_options(position))
     if credential.backend == "remote":
-        url = opt("signing.remote_url") or opt(f"signing.{position}.remote_url")
+        url = (settings.get("signing.remote_url")
+               or settings.dynamic(f"signing.{position}.remote_url"))
         if not url:
             raise tk.ValidationError({"passphrase": [_("No signing method is configured.")]})
-        user = opt("signing.remote_username")
+        user = settings.get("signing.remote_username")
         return signers.RemoteBsreBackend(
-            url, credential.reference, auth=(user, opt("signing.remote_password", ""))
+            url, credential.reference, auth=(user, settings.get("signing.remote_password", ""))
             if user else None, trust_roots=signing_trust_roots(),
             options=signing_options(position))
     raise tk.ValidationError({"passphrase": [_("No signing method is configured.")]})
@@ -364,7 +361,7 @@ class _WrongCertificate(Exception):
 
 
 def _local_now() -> dt.datetime:
-    return settings.calendar().localize(dt.datetime.now(dt.timezone.utc))
+    return settings.calendar().localize(now())
 
 
 def _appearance(request: Request, pdf: bytes, field: str, final: bool, credential:
@@ -374,8 +371,8 @@ def _appearance(request: Request, pdf: bytes, field: str, final: bool, credentia
     from ckanext.statrequest.documents import appearance, letter
 
     size = appearance.field_size(pdf, field)
-    now = _local_now()
-    prefix = KIND_PREFIX.get(row.kind, "") if row is not None else ""
+    signed_at = _local_now()
+    prefix = POSITION_KIND_PREFIX.get(row.kind, "") if row is not None else ""
 
     def draw(cert: Any) -> bytes:
         facts = certificate_facts(cert)
@@ -385,10 +382,10 @@ def _appearance(request: Request, pdf: bytes, field: str, final: bool, credentia
         seen.update(facts)
         if not final:
             return letter.render_paraf_mark(letter.ParafMark(
-                name=_name(user), when=now.replace(tzinfo=None), acting=prefix,
-                zone=ZONE_NAMES.get(str(settings.get("timezone")), "")), size)
+                name=_name(user), when=signed_at.replace(tzinfo=None), acting=prefix,
+                zone=ZONE_ABBREVIATIONS.get(str(settings.get("timezone")), "")), size)
         return letter.render_signature_block(letter.SignatureBlock(
-            place=opt("letter.place", ""), date=now.date(),
+            place=settings.get("letter.place", ""), date=signed_at.date(),
             title=position_title(row.position if row is not None else "kepala_dinas"),
             signer_name=_name(user), verification_url=verification_url(request),
             acting=prefix, on_behalf_of=position_title(on_behalf) if on_behalf else "",
@@ -419,14 +416,14 @@ def sign(request: Request, position: str, secret: str, written: attachments.Writ
             "You have no signing credential; ask the administrator.")]})
     row = assignment(actor_id, position)
     _row, pdf = _current_letter(request)
-    prefix = KIND_PREFIX.get(row.kind, "") if row is not None else ""
+    prefix = POSITION_KIND_PREFIX.get(row.kind, "") if row is not None else ""
     what = "Tanda tangan elektronik" if final else "Paraf"
     title = " ".join(p for p in (prefix, position_title(position)) if p)
     if on_behalf:
         title = f"a.n. {position_title(on_behalf)}, {title}"
     seen: dict[str, Any] = {}
     meta = signers.SignMeta(
-        reason=f"{what} {title}", location=opt("letter.place"),
+        reason=f"{what} {title}", location=settings.get("letter.place") or None,
         appearance=_appearance(request, pdf, field, final, credential, user, row, on_behalf,
                                seen))
     try:
@@ -488,7 +485,7 @@ def signing_people(on: dt.date | None = None) -> dict[str, tuple[model.User, Pos
     rows = model.Session.scalars(select(Position).where(
         Position.position.in_(signing_positions()), Position.revoked_at.is_(None),
         (Position.valid_to.is_(None)) | (Position.valid_to >= on),
-    ).order_by(Position.kind != "definitif", Position.valid_from)).all()
+    ).order_by(Position.kind != DEFINITIVE, Position.valid_from)).all()
     for row in rows:
         user = model.User.get(row.user_id)
         if user is not None and user.state == "active":

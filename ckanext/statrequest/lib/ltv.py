@@ -23,6 +23,7 @@ from sqlalchemy import select
 
 from ckanext.statrequest.lib import attachments, letters
 from ckanext.statrequest.model import Attachment, Request
+from ckanext.statrequest.model import now as utc_now
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ def refresh(days: int, *, dry_run: bool = False) -> list[Outcome]:
     if options is None or not options.trust_roots:
         raise RuntimeError("no TSA (ckanext.statrequest.signing.tsa_url) or trust roots "
                            "configured: nothing to renew the timestamps with")
-    limit = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=days)
+    limit = utc_now() + dt.timedelta(days=days)
     current = None
     outcomes: list[Outcome] = []
     for request, row in signed_letters():
@@ -121,7 +122,7 @@ def _store(request: Request, previous: Attachment, pdf: bytes) -> Attachment:
         prepared = attachments.Prepared(previous.kind, previous.name, pdf, attachments.PDF,
                                         hashlib.sha256(pdf).hexdigest())
         file_id = attachments.store(prepared, request.id, written, None)
-        now = dt.datetime.now(dt.timezone.utc)
+        now = utc_now()
         row = Attachment(request_id=request.id, kind=previous.kind, file_id=file_id,
                          name=previous.name, size=len(pdf), media_type=attachments.PDF,
                          sha256=prepared.sha256, uploaded_by=None, created_at=now)

@@ -7,7 +7,7 @@ background job per new row (`jobs.send_notification`) sends it and marks it sent
 `sla_check` adds reminders and escalations to the same outbox; `flush` re-enqueues rows that
 are still unsent (mail server down, Redis restarted, worker killed).
 
-Who gets what (DESIGN §3, the workflow's `holder` of each state):
+Who gets what (the workflow's `holder` of each state):
 - whoever must act next, when a request enters their step: every current holder of the
   position holding the new state; for the assignee position (staff) only the assigned staff
   member; for an OPD state the admins and editors of the routed OPD organisations. The user
@@ -32,7 +32,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import ckan.model as model
-import ckantoolkit as tk
 import jinja2
 from babel.dates import format_datetime
 from babel.support import Translations
@@ -40,8 +39,10 @@ from sqlalchemy import or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from ckanext.statrequest import settings
+from ckanext.statrequest.core.vocabulary import ZONE_ABBREVIATIONS
 from ckanext.statrequest.core.workflow import OPD, REQUESTER, State, Workflow
-from ckanext.statrequest.lib import access, letters
+from ckanext.statrequest.lib import access
+from ckanext.statrequest.lib.texts import lang
 from ckanext.statrequest.model import (
     Event,
     Notification,
@@ -50,14 +51,13 @@ from ckanext.statrequest.model import (
     RequestLanguage,
     RequestOrganization,
 )
+from ckanext.statrequest.model import now as _now  # the one clock (model.now), UTC
 
 log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent.parent  # the package: templates/ and i18n/ live there
 TEMPLATES = HERE / "templates" / "statrequest" / "emails"
 LANGUAGES = ("id", "en")
-TZ_ABBREVIATIONS = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA",
-                    "Asia/Jayapura": "WIT"}
 
 # Kinds of message, each with its template `emails/<kind>.html`.
 RECEIVED, RETURNED, FINISHED, ACTION = "received", "returned", "finished", "action_needed"
@@ -80,10 +80,6 @@ class Message:
     request_id: str
     subject: str
     body: str
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 # --- languages and rendering ------------------------------------------------------------------
@@ -116,7 +112,7 @@ def render(kind: str, language: str, **variables: Any) -> tuple[str, str]:
     """Subject and body of a message in the recipient's language."""
     env = _environment(normalize_language(language))
     template = env.get_template(f"{kind}.html")
-    variables.setdefault("site_title", tk.config.get("ckan.site_title") or "")
+    variables.setdefault("site_title", settings.core("ckan.site_title") or "")
     subject = "".join(template.blocks["subject"](template.new_context(variables)))
     body = template.render(variables)
     # one line, no header injection through a request title
@@ -130,7 +126,7 @@ def when(value: dt.datetime | None, language: str) -> str:
     zone = settings.get("timezone")
     text = format_datetime(value.astimezone(ZoneInfo(zone)), "EEEE, d MMMM y, HH:mm",
                            locale=normalize_language(language))
-    return f"{text} {TZ_ABBREVIATIONS.get(zone, '')}".strip()
+    return f"{text} {ZONE_ABBREVIATIONS.get(zone, '')}".strip()
 
 
 def request_link(request: Request, for_requester: bool = False) -> str:
@@ -139,7 +135,7 @@ def request_link(request: Request, for_requester: bool = False) -> str:
         from ckanext.statrequest.lib import guest
 
         return guest.link(request.id)
-    return f"{tk.config.get('ckan.site_url').rstrip('/')}/permintaan-data/{request.tracking_number}"
+    return f"{settings.site_url()}/permintaan-data/{request.tracking_number}"
 
 
 # --- recipients ---------------------------------------------------------------------------------
@@ -191,7 +187,7 @@ def opd_admins(request_id: str) -> list[model.User]:
         .where(
             RequestOrganization.request_id == request_id, RequestOrganization.routed.is_(True),
             model.Member.table_name == "user", model.Member.state == "active",
-            model.Member.capacity.in_(("admin", "editor")), model.Group.state == "active",
+            model.Member.capacity.in_(access.OPD_CAPACITIES), model.Group.state == "active",
             model.User.state == "active",
         ).order_by(model.User.id)
     ).all())
@@ -324,8 +320,6 @@ def remember_language(request_id: str, language: str) -> None:
 
 def queue_transition(request_id: str, transition: str) -> list[int]:
     """Outbox rows for a committed transition; returns the ids of new rows."""
-    from ckanext.statrequest.logic.dictization import lang
-
     request = model.Session.get(Request, request_id)
     if request is None:
         return []
@@ -351,16 +345,6 @@ def on_transitioned(sender: str, **kwargs: Any) -> None:
     except Exception:
         model.Session.rollback()
         log.exception("could not queue the emails of %s on request %s", sender, request_id)
-
-
-def signal_subscriptions() -> dict[Any, list[Any]]:
-    """For the plugin's ISignal."""
-    from ckanext.statrequest.lib import ratelimit
-
-    return {letters.transitioned: [
-        on_transitioned,
-        {"receiver": ratelimit.on_submitted, "sender": "ajukan"},
-    ]}
 
 
 # --- the outbox --------------------------------------------------------------------------------

@@ -44,7 +44,7 @@ def client_ip() -> str | None:
 
 
 def _key(scope: str, ident: str) -> str:
-    return f"ckan:{tk.config.get('ckan.site_id')}:statrequest:submissions:{scope}:{ident}"
+    return f"ckan:{settings.core('ckan.site_id')}:statrequest:submissions:{scope}:{ident}"
 
 
 def _limits(scope: str) -> list[tuple[int, int]]:
@@ -81,7 +81,7 @@ def check_submission(context: dict[str, Any], data_dict: dict[str, Any] | None =
     """Refuse a submission (ValidationError, nothing written) that fills the honeypot field or
     goes over the configured limits of the account or of the IP address."""
     check_honeypot(data_dict or {})
-    actor = access.actor_for(context.get("auth_user_obj") or context.get("user") or None)
+    actor = access.context_actor(context)
     if actor.is_staff:
         return
     now = time.time()
@@ -138,7 +138,7 @@ class RateLimited(tk.ValidationError):
 
 
 def _hits_key(action: str, ip: str) -> str:
-    return f"ckan:{tk.config.get('ckan.site_id')}:statrequest:hits:{action}:{ip}"
+    return f"ckan:{settings.core('ckan.site_id')}:statrequest:hits:{action}:{ip}"
 
 
 def _ip_limits(action: str) -> list[tuple[int, int]]:

@@ -1,15 +1,47 @@
-"""Database operations with concurrency rules: numbering, guarded state changes, due dates."""
+"""Database operations with concurrency rules: finding a request, numbering, guarded state
+changes, due dates."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, TypeVar
 
 import ckan.model as model
 from sqlalchemy import select, text, update
 
 from ckanext.statrequest import settings
 from ckanext.statrequest.core.calendar import WorkingCalendar
+from ckanext.statrequest.core.numbering import format_tracking_number, parse_tracking_number
 from ckanext.statrequest.model import Request
+from ckanext.statrequest.model import now as utc_now
+
+T = TypeVar("T")
+
+MAX_REF = 64  # our ids are UUIDs and our numbers short: a longer reference names nothing
+
+
+def usable_ref(ref: Any, max_length: int = MAX_REF) -> str | None:
+    """`ref` as text if it can name a row: not empty, at most `max_length` characters and
+    without NUL (PostgreSQL refuses a NUL in a text value: that would be a 500, not a 404)."""
+    text_ = str(ref or "").strip()
+    return text_ if 0 < len(text_) <= max_length and "\x00" not in text_ else None
+
+
+def row(cls: type[T], ref: Any, max_length: int = MAX_REF) -> T | None:
+    """The row of `cls` whose primary key is `ref`, or None."""
+    key = usable_ref(ref, max_length)
+    return model.Session.get(cls, key) if key else None
+
+
+def find_request(ref: Any) -> Request | None:
+    """A request by id or by tracking number (spaces and lower case forgiven)."""
+    request = row(Request, ref)
+    if request is not None or usable_ref(ref) is None:
+        return request
+    try:
+        number = format_tracking_number(*parse_tracking_number(str(ref)))
+    except ValueError:  # neither an id nor a tracking number
+        return None
+    return model.Session.scalars(select(Request).where(Request.tracking_number == number)).first()
 
 
 class StaleVersion(Exception):
@@ -50,12 +82,8 @@ def pauses(request: Request, now: dt.datetime | None = None) -> list[tuple[dt.da
     spans = [(dt.datetime.fromisoformat(a), dt.datetime.fromisoformat(b))
              for a, b in request.sla_pauses or []]
     if request.sla_paused_at is not None:
-        spans.append((request.sla_paused_at, now or model_now()))
+        spans.append((request.sla_paused_at, now or utc_now()))
     return spans
-
-
-def model_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 def due_for(request: Request, calendar: WorkingCalendar, now: dt.datetime | None = None

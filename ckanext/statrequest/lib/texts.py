@@ -1,4 +1,5 @@
-"""Texts of the public landing page that a portal may replace through its config.
+"""Texts of the public landing page that a portal may replace through its config, and the
+language of the current page.
 
 Each section has a default text (translated through CKAN's i18n) and two optional overrides:
 ``ckanext.statrequest.text.<section>`` (the portal's default language, Indonesian) and
@@ -8,7 +9,18 @@ from __future__ import annotations
 
 import ckantoolkit as tk
 
+from ckanext.statrequest import settings
+
 SECTIONS = ("intro", "complaint", "contact")
+
+
+def lang() -> str:
+    """The language of the current page; outside a web request (CLI, jobs) the portal's
+    default language."""
+    try:
+        return tk.h.lang() or settings.core("ckan.locale_default")
+    except (RuntimeError, AttributeError, TypeError):  # no web request
+        return settings.core("ckan.locale_default")
 
 
 def _defaults() -> dict[str, str]:
@@ -32,7 +44,7 @@ def _defaults() -> dict[str, str]:
 def landing_text(section: str, lang: str | None) -> str:
     if section not in SECTIONS:
         raise ValueError(f"unknown landing text section: {section}")
-    key = f"ckanext.statrequest.text.{section}"
-    override = tk.config.get(f"{key}.en") if lang == "en" else None
-    override = override or (tk.config.get(key) if lang != "en" else None)
+    key = f"text.{section}"
+    override = settings.get(f"{key}.en") if lang == "en" else None
+    override = override or (settings.get(key) if lang != "en" else None)
     return override or _defaults()[section]

@@ -1,2 +1,3 @@
 """The CKAN logic layer: actions (``action/``), their auth functions (``auth/``), schemas
-(``schema/``), the validators they share and the dictization of our objects."""
+(``schema/``), the API's names (``api``), what actions and auth functions share (``common``),
+the validators and the dictization of our objects."""

@@ -1,4 +1,6 @@
-"""Requests, events and attachments as dicts, holding only what the viewer may see (§6)."""
+"""Requests, events and attachments as dicts, holding only what the viewer may see (the
+rules of `ckanext.statrequest.lib.access`: personal data for the requester and Diskominfo
+officials, internal steps for officials, results once delivered)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -12,7 +14,8 @@ from sqlalchemy import select
 from ckanext.statrequest import settings
 from ckanext.statrequest.core.calendar import WorkingCalendar
 from ckanext.statrequest.core.workflow import Workflow
-from ckanext.statrequest.lib import access, attachments
+from ckanext.statrequest.lib import access
+from ckanext.statrequest.lib.texts import lang
 from ckanext.statrequest.model import (
     Attachment,
     Event,
@@ -20,15 +23,9 @@ from ckanext.statrequest.model import (
     RequestDataset,
     RequestOrganization,
 )
+from ckanext.statrequest.model import now as now_utc
 
 PERSONAL_FIELDS = ("identity_number", "phone", "address", "email")
-
-
-def lang() -> str:
-    try:
-        return tk.h.lang() or tk.config.get("ckan.locale_default")
-    except (RuntimeError, AttributeError, TypeError):  # outside a web request (CLI, jobs)
-        return tk.config.get("ckan.locale_default")
 
 
 def iso(value: dt.datetime | dt.date | None) -> str | None:
@@ -53,6 +50,13 @@ def user_display(user_id: str | None) -> str | None:
     return (user.fullname or user.name) if user else None
 
 
+def user_fields(user_id: str) -> dict[str, Any]:
+    """The account's id, name and the name people read (full name, else user name)."""
+    user = model.User.get(user_id)
+    return {"user_id": user_id, "user_name": user.name if user else None,
+            "user_display": (user.fullname or user.name) if user else None}
+
+
 def user_names(user_ids: set[str]) -> dict[str, str]:
     if not user_ids:
         return {}
@@ -63,7 +67,7 @@ def user_names(user_ids: set[str]) -> dict[str, str]:
 
 def sla_info(request: Request, wf: Workflow, calendar: WorkingCalendar,
              now: dt.datetime | None = None) -> dict[str, Any]:
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or now_utc()
     if wf.is_final(request.state) or request.sla_due_at is None:
         return {"status": "closed", "working_days_left": None, "paused": False}
     paused = request.sla_paused_at is not None
@@ -136,7 +140,7 @@ def request_full(request: Request, v: access.View, wf: Workflow,
     data["datasets"] = [
         {"id": d.id, "name": d.name, "title": d.title, "role": d.role}
         for d in datasets if not _private_for(d.id, v)
-        and (d.role != "result" or _sees_results(v))
+        and (d.role != "result" or access.sees_results(v))
     ]
     orgs = model.Session.execute(
         select(model.Group.id, model.Group.name, model.Group.title, RequestOrganization.routed)
@@ -162,38 +166,13 @@ def _private_for(package_id: str, v: access.View) -> bool:
         return True
 
 
-def results_released(request: Request) -> bool:
-    """True once the final signature is made: until then Diskominfo may still reject what
-    the OPD sent, and the signed reply is what names the data delivered."""
-    if request.state not in settings.workflow().final or not request.letter_attachment_id:
-        return False
-    letter = model.Session.get(Attachment, request.letter_attachment_id)
-    return letter is not None and letter.kind == "signed_reply" and letter.deleted_at is None
-
-
-def _sees_results(v: access.View) -> bool:
-    """Diskominfo and the routed OPD see the OPD's answer at once, the requester only
-    once it was delivered with the signed reply."""
-    return v.internal or v.is_routed_opd or (v.documents and results_released(v.request))
-
-
-def attachment_visible(a: Attachment, v: access.View) -> bool:
-    if a.kind in attachments.PERSONAL_KINDS:
-        return v.personal_data
-    if a.kind == "draft_reply":
-        return v.internal
-    if a.kind == "result":
-        return _sees_results(v)
-    return v.documents
-
-
 def visible_attachments(request: Request, v: access.View) -> list[Attachment]:
     rows = model.Session.scalars(
         select(Attachment)
         .where(Attachment.request_id == request.id, Attachment.deleted_at.is_(None))
         .order_by(Attachment.created_at)
     ).all()
-    return [a for a in rows if attachment_visible(a, v)]
+    return [a for a in rows if access.attachment_visible(a, v)]
 
 
 def attachment_dict(a: Attachment) -> dict[str, Any]:

@@ -17,14 +17,15 @@ import hmac
 import os
 from dataclasses import dataclass
 
-import ckantoolkit as tk
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-KEY_OPTION = "ckanext.statrequest.personal_data_key"
-OLD_KEYS_OPTION = "ckanext.statrequest.personal_data_old_keys"
+from ckanext.statrequest import settings
+
+KEY_OPTION = settings.PREFIX + "personal_data_key"
+OLD_KEYS_OPTION = settings.PREFIX + "personal_data_old_keys"
 PREFIX = "nik1"
 NONCE = 12
 
@@ -61,7 +62,7 @@ def _key(encoded: str, option: str) -> Key:
 
 
 def current_key() -> Key:
-    encoded = tk.config.get(KEY_OPTION) or ""
+    encoded = settings.get("personal_data_key") or ""
     if not encoded.strip():
         raise PersonalDataKeyError(
             f"{KEY_OPTION} is not set: identity numbers are stored encrypted and need this key.")
@@ -70,7 +71,7 @@ def current_key() -> Key:
 
 def all_keys() -> list[Key]:
     """The current key first, then the former ones still able to open old rows."""
-    old = tk.config.get(OLD_KEYS_OPTION) or []
+    old = settings.get("personal_data_old_keys") or []
     if isinstance(old, str):
         old = old.split()
     return [current_key(), *(_key(k, OLD_KEYS_OPTION) for k in old if k.strip())]

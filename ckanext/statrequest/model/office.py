@@ -15,6 +15,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ckanext.statrequest.core.vocabulary import DEFINITIVE
 from ckanext.statrequest.model.types import TS, new_id, now
 
 
@@ -28,7 +29,7 @@ class Position(tk.BaseModel):
     valid_to: Mapped[dt.date | None] = mapped_column(Date)
     acting: Mapped[bool] = mapped_column(Boolean, default=False)  # kind != definitif (kept)
     # definitif | plt (pelaksana tugas) | plh (pelaksana harian)
-    kind: Mapped[str] = mapped_column(UnicodeText, default="definitif")
+    kind: Mapped[str] = mapped_column(UnicodeText, default=DEFINITIVE)
     # the official a Plt/Plh stands in for (None: whoever holds the position definitively)
     stands_in_for: Mapped[str | None] = mapped_column(UnicodeText, ForeignKey("user.id"))
     note: Mapped[str] = mapped_column(UnicodeText, default="")

@@ -7,7 +7,8 @@ import datetime as dt
 import ckantoolkit as tk
 from sqlalchemy import BigInteger, ForeignKey, Integer, UnicodeText
 from sqlalchemy.orm import Mapped, mapped_column
-from sqlalchemy.types import TIMESTAMP
+
+from ckanext.statrequest.model.types import TS
 
 
 class Notification(tk.BaseModel):
@@ -26,10 +27,10 @@ class Notification(tk.BaseModel):
     language: Mapped[str] = mapped_column(UnicodeText)
     subject: Mapped[str] = mapped_column(UnicodeText)
     body: Mapped[str] = mapped_column(UnicodeText)
-    created_at: Mapped[dt.datetime] = mapped_column(TIMESTAMP(timezone=True))
-    sent_at: Mapped[dt.datetime | None] = mapped_column(TIMESTAMP(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(TS)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(TS)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_attempt_at: Mapped[dt.datetime | None] = mapped_column(TIMESTAMP(timezone=True))
+    last_attempt_at: Mapped[dt.datetime | None] = mapped_column(TS)
     last_error: Mapped[str | None] = mapped_column(UnicodeText)
 
 

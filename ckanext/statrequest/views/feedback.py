@@ -9,42 +9,22 @@ from typing import Any
 import ckantoolkit as tk
 from flask import Blueprint
 
-from ckanext.statrequest.lib import access
-from ckanext.statrequest.logic.validators import MAX_PAGE, query_int
+from ckanext.statrequest.views.common import (
+    PAGE_SIZE,
+    allow,
+    call,
+    context,
+    form_errors,
+    may,
+    page_number,
+    paging,
+    submit,
+)
 from ckanext.statrequest.views.feedback_forms import ComplaintForm, ResponseForm, SurveyForm
 
 statrequest_feedback = Blueprint("statrequest_feedback", __name__,
                                  url_prefix="/permintaan-data")
 _ = tk._
-
-PAGE_SIZE = 20
-
-
-def _context() -> dict[str, Any]:
-    return {"user": tk.current_user.name if tk.current_user.is_authenticated else ""}
-
-
-def _require_login() -> None:
-    if not tk.current_user.is_authenticated:
-        tk.abort(403, _("Please log in first."))
-
-
-def _call(action: str, not_found: str, **data: Any) -> Any:
-    """Run an action as the current user; refusals become 403/404 pages."""
-    try:
-        return tk.get_action(action)(_context(), data)
-    except tk.NotAuthorized as exc:
-        return tk.abort(403, str(exc) or _("You may not see this page."))
-    except tk.ObjectNotFound:
-        return tk.abort(404, not_found)
-
-
-def _errors(exc: tk.ValidationError) -> dict[str, list[str]]:
-    return {k: v if isinstance(v, list) else [str(v)] for k, v in (exc.error_dict or {}).items()}
-
-
-def _page() -> int:
-    return query_int(tk.request.args, "page", 1, 1, MAX_PAGE)
 
 
 # --- survey -------------------------------------------------------------------------------
@@ -81,25 +61,20 @@ def survey_questions() -> list[dict[str, Any]]:
 
 @statrequest_feedback.route("/<ref>/survei", methods=["GET", "POST"])
 def survey(ref: str) -> Any:
-    _require_login()
-    shown = _call("statrequest_survey_show", _("Request not found"), id=ref)
+    shown = call("statrequest_survey_show", id=ref)
     form = SurveyForm()
     errors: dict[str, list[str]] = {}
     if tk.request.method == "POST":
+        allow("statrequest_survey_submit", {"id": shown["request_id"]})
         if form.validate_on_submit():
-            try:
-                tk.get_action("statrequest_survey_submit")(
-                    _context(), form.to_data_dict(shown["request_id"]))
-            except tk.ValidationError as exc:
-                errors = _errors(exc)
-            except tk.NotAuthorized as exc:
-                return tk.abort(403, str(exc))
-            else:
+            saved, errors = submit("statrequest_survey_submit",
+                                   form.to_data_dict(shown["request_id"]))
+            if saved is not None:
                 tk.h.flash_success(_("Thank you for rating our service."))
                 return tk.redirect_to("statrequest_feedback.survey",
                                       ref=shown["tracking_number"])
         else:
-            errors = {k: list(v) for k, v in form.errors.items()}
+            errors = form_errors(form)
     return tk.render("statrequest/feedback/survey.html", {
         "survey": shown, "form": form, "errors": errors, "questions": survey_questions(),
     })
@@ -109,43 +84,39 @@ def survey(ref: str) -> Any:
 
 def _my_requests() -> list[tuple[str, str]]:
     mine = tk.get_action("statrequest_list")(
-        _context(), {"requester": tk.current_user.id, "sort": "newest", "limit": 100})
+        context(), {"requester": tk.current_user.id, "sort": "newest", "limit": 100})
     return [(r["tracking_number"], f'{r["tracking_number"]} — {r["title"]}')
             for r in mine["results"]]
 
 
 @statrequest_feedback.route("/pengaduan/baru", methods=["GET", "POST"])
 def complaint_new() -> Any:
-    _require_login()
+    allow("statrequest_complaint_create")
     form = ComplaintForm()
     form.request.choices = [("", _("About the service in general"))] + _my_requests()
     errors: dict[str, list[str]] = {}
     if tk.request.method == "GET":
         form.request.data = tk.request.args.get("permintaan", "")
     elif form.validate_on_submit():
-        try:
-            created = tk.get_action("statrequest_complaint_create")(_context(),
-                                                                  form.to_data_dict())
-        except tk.ValidationError as exc:
-            errors = _errors(exc)
-        else:
+        created, errors = submit("statrequest_complaint_create", form.to_data_dict())
+        if created is not None:
             tk.h.flash_success(_("Your complaint was received with number %(number)s.")
                                % {"number": created["number"]})
             return tk.redirect_to("statrequest_feedback.complaint_read", ref=created["number"])
     else:
-        errors = {k: list(v) for k, v in form.errors.items()}
+        errors = form_errors(form)
     return tk.render("statrequest/feedback/complaint_new.html", {"form": form, "errors": errors})
 
 
 def _list(title: str, mine: bool) -> Any:
-    page = _page()
-    query: dict[str, Any] = {"limit": PAGE_SIZE, "offset": (page - 1) * PAGE_SIZE}
+    page = page_number()
+    query: dict[str, Any] = paging(page)
     if mine:
         query["mine"] = True
     state = tk.request.args.get("state", "")
     if state in ("diterima", "ditanggapi", "selesai"):
         query["state"] = state
-    result = _call("statrequest_complaint_list", _("Complaint not found"), **query)
+    result = call("statrequest_complaint_list", _("Complaint not found"), **query)
     return tk.render("statrequest/feedback/complaint_list.html", {
         "title": title, "result": result, "page": page, "page_size": PAGE_SIZE,
         "mine": mine, "state": state,
@@ -155,21 +126,21 @@ def _list(title: str, mine: bool) -> Any:
 @statrequest_feedback.route("/pengaduan")
 def complaints() -> Any:
     """Every complaint, for Diskominfo officials; others are sent to their own."""
-    _require_login()
-    if not access.actor_for(tk.current_user.name).is_staff:
+    allow("statrequest_complaint_list")
+    if not may("statrequest_complaint_list_all"):
         return tk.redirect_to("statrequest_feedback.my_complaints")
     return _list(_("Complaints"), mine=False)
 
 
 @statrequest_feedback.route("/pengaduan/saya")
 def my_complaints() -> Any:
-    _require_login()
+    allow("statrequest_complaint_list")
     return _list(_("My complaints"), mine=True)
 
 
 def _read(ref: str, form: ResponseForm | None = None,
           errors: dict[str, list[str]] | None = None) -> Any:
-    complaint = _call("statrequest_complaint_show", _("Complaint not found"), id=ref)
+    complaint = call("statrequest_complaint_show", _("Complaint not found"), id=ref)
     return tk.render("statrequest/feedback/complaint_read.html", {
         "complaint": complaint, "form": form or ResponseForm(), "errors": errors or {},
     })
@@ -177,25 +148,21 @@ def _read(ref: str, form: ResponseForm | None = None,
 
 @statrequest_feedback.route("/pengaduan/<ref>")
 def complaint_read(ref: str) -> Any:
-    _require_login()
     return _read(ref)
 
 
 @statrequest_feedback.route("/pengaduan/<ref>/tanggapi", methods=["POST"])
 def complaint_respond(ref: str) -> Any:
-    _require_login()
-    complaint = _call("statrequest_complaint_show", _("Complaint not found"), id=ref)
+    complaint = call("statrequest_complaint_show", _("Complaint not found"), id=ref)
+    allow("statrequest_complaint_respond", {"id": complaint["id"]})
     form = ResponseForm()
     if not form.validate_on_submit():
-        return _read(ref, form, {k: list(v) for k, v in form.errors.items()})
+        return _read(ref, form, form_errors(form))
     data: dict[str, Any] = {"id": complaint["id"], "close": bool(form.close.data)}
     if form.response.data:
         data["response"] = form.response.data
-    try:
-        tk.get_action("statrequest_complaint_respond")(_context(), data)
-    except tk.ValidationError as exc:
-        return _read(ref, form, _errors(exc))
-    except tk.NotAuthorized as exc:
-        return tk.abort(403, str(exc))
+    answered, errors = submit("statrequest_complaint_respond", data)
+    if answered is None:
+        return _read(ref, form, errors)
     tk.h.flash_success(_("Your answer was saved; the complainant sees it on the complaint page."))
     return tk.redirect_to("statrequest_feedback.complaint_read", ref=complaint["number"])

@@ -1,6 +1,6 @@
 """Flask-WTF forms of the statistics, survey and complaint pages.
 
-As in `forms.py`, the forms carry CSRF and hand the input to the actions, whose schemas
+As in `views/forms.py`, the forms carry CSRF and hand the input to the actions, whose schemas
 decide; their errors are shown beside the fields.
 """
 from __future__ import annotations
@@ -11,43 +11,32 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 
 from ckanext.statrequest.model.feedback import ELEMENTS
+from ckanext.statrequest.views.forms import DataForm
 
 SCORE_CHOICES = [("1", "1"), ("2", "2"), ("3", "3"), ("4", "4")]
 
 
-class SurveyForm(FlaskForm):
-    u1 = RadioField(choices=SCORE_CHOICES, validate_choice=False)
-    u2 = RadioField(choices=SCORE_CHOICES, validate_choice=False)
-    u3 = RadioField(choices=SCORE_CHOICES, validate_choice=False)
-    u4 = RadioField(choices=SCORE_CHOICES, validate_choice=False)
-    u5 = RadioField(choices=SCORE_CHOICES, validate_choice=False)
-    u6 = RadioField(choices=SCORE_CHOICES, validate_choice=False)
-    u7 = RadioField(choices=SCORE_CHOICES, validate_choice=False)
-    u8 = RadioField(choices=SCORE_CHOICES, validate_choice=False)
-    u9 = RadioField(choices=SCORE_CHOICES, validate_choice=False)
+class SurveyForm(DataForm):
+    """A score of 1 to 4 for each of the nine elements, and a comment."""
+
+    u1 = u2 = u3 = u4 = u5 = u6 = u7 = u8 = u9 = RadioField(choices=SCORE_CHOICES,
+                                                            validate_choice=False)
     comment = TextAreaField()
 
     def to_data_dict(self, request_id: str) -> dict[str, Any]:
-        data: dict[str, Any] = {"id": request_id}
-        for u in ELEMENTS:
-            value = getattr(self, u).data
-            if value not in (None, "", "None"):
-                data[u] = value
-        if self.comment.data:
-            data["comment"] = self.comment.data
-        return data
+        # an unanswered question arrives as "None" (WTForms' text of a missing choice)
+        scores = {u: v for u, v in self.filled(ELEMENTS).items() if v != "None"}
+        return {"id": request_id} | scores | self.filled(("comment",))
 
 
-class ComplaintForm(FlaskForm):
+class ComplaintForm(DataForm):
     request = SelectField(validate_choice=False)
     subject = StringField()
     body = TextAreaField()
 
     def to_data_dict(self) -> dict[str, Any]:
-        data = {"subject": self.subject.data or "", "body": self.body.data or ""}
-        if self.request.data:
-            data["request"] = self.request.data
-        return data
+        return {"subject": self.subject.data or "", "body": self.body.data or ""} | \
+            self.filled(("request",))
 
 
 class ResponseForm(FlaskForm):

@@ -22,6 +22,9 @@ from wtforms import (
     TextAreaField,
 )
 
+from ckanext.statrequest.core.vocabulary import IDENTITY_TYPES, REQUESTER_CATEGORIES
+from ckanext.statrequest.views.common import labels
+
 _ = tk._
 
 TEXT_FIELDS = ("requester_name", "identity_type", "identity_number", "institution", "category",
@@ -30,41 +33,37 @@ TEXT_FIELDS = ("requester_name", "identity_type", "identity_number", "institutio
 FILE_FIELDS = ("identity_document", "request_letter", "data_form")
 
 
-class RequestForm(FlaskForm):
+class DataForm(FlaskForm):
+    """A form that hands its input to an action: only what was filled in goes."""
+
+    def filled(self, names: tuple[str, ...]) -> dict[str, Any]:
+        """The named fields that hold a value (an empty field is left to the schema)."""
+        return {name: getattr(self, name).data for name in names if getattr(self, name).data}
+
+    def uploads(self, names: tuple[str, ...] = FILE_FIELDS) -> dict[str, Any]:
+        """The named file fields that received a file."""
+        return {name: getattr(self, name).data for name in names
+                if getattr(getattr(self, name).data, "filename", "")}
+
+
+# Fields of one kind are declared together: `a = b = Field()` gives each name its own field.
+
+class RequestForm(DataForm):
     """The data request (labels are set per request, in the user's language)."""
 
-    requester_name = StringField()
-    identity_type = SelectField(validate_choice=False)
-    identity_number = StringField()
-    institution = StringField()
-    category = SelectField(validate_choice=False)
+    requester_name = identity_number = institution = phone = StringField()
+    title = period = breakdown = dataset_ids = StringField()
+    identity_type = category = data_format = SelectField(validate_choice=False)
+    address = description = purpose = TextAreaField()
     email = EmailField()
-    phone = StringField()
-    address = TextAreaField()
-    title = StringField()
-    description = TextAreaField()
-    period = StringField()
-    breakdown = StringField()
-    data_format = SelectField(validate_choice=False)
-    purpose = TextAreaField()
-    dataset_ids = StringField()
     organization_ids = SelectMultipleField(validate_choice=False)
-    identity_document = FileField()
-    request_letter = FileField()
-    data_form = FileField()
+    identity_document = request_letter = data_form = FileField()
     consent_personal_data = BooleanField()
     website = StringField()  # honeypot: people never see or fill it
 
     def setup(self, organizations: list[tuple[str, str]]) -> RequestForm:
-        self.identity_type.choices = [
-            ("nik", _("NIK (KTP)")), ("paspor", _("Passport")), ("nip", _("NIP (civil servant)")),
-            ("lainnya", _("Other identity number")),
-        ]
-        self.category.choices = [
-            ("masyarakat_umum", _("Member of the public")),
-            ("instansi_pemerintah", _("Government agency")),
-            ("dunia_usaha", _("Business")),
-        ]
+        self.identity_type.choices = list(labels(IDENTITY_TYPES).items())
+        self.category.choices = list(labels(REQUESTER_CATEGORIES).items())
         self.data_format.choices = [
             ("CSV", "CSV"), ("XLSX", "Excel (XLSX)"), ("PDF", "PDF"), ("", _("No preference")),
         ]
@@ -76,49 +75,33 @@ class RequestForm(FlaskForm):
         data["dataset_ids"] = self.dataset_ids.data or ""
         data["organization_ids"] = list(self.organization_ids.data or [])
         data["consent_personal_data"] = bool(self.consent_personal_data.data)
-        for name in FILE_FIELDS:
-            upload = getattr(self, name).data
-            if upload and getattr(upload, "filename", ""):
-                data[name] = upload
-        if self.website.data:
-            data["website"] = self.website.data
-        return data
+        return data | self.uploads() | self.filled(("website",))
 
 
-class ActionForm(FlaskForm):
+class ActionForm(DataForm):
     """Every input a workflow step may ask for; a page shows only those the step requires."""
 
-    transition = HiddenField()
-    version = HiddenField()
-    note = TextAreaField()
-    instruction = TextAreaField()
-    assignee = SelectField(validate_choice=False)
+    transition = version = HiddenField()
+    note = instruction = TextAreaField()
+    assignee = outcome = SelectField(validate_choice=False)
     opd = SelectMultipleField(validate_choice=False)
-    outcome = SelectField(validate_choice=False)
     dataset = StringField()
     result = MultipleFileField()
-    identity_document = FileField()
-    request_letter = FileField()
-    data_form = FileField()
+    identity_document = request_letter = data_form = FileField()
     passphrase = PasswordField()
 
     def to_data_dict(self, request_id: str) -> dict[str, Any]:
         data: dict[str, Any] = {
             "id": request_id, "transition": self.transition.data, "version": self.version.data,
         }
-        for name in ("note", "instruction", "assignee", "outcome", "dataset", "passphrase"):
-            if getattr(self, name).data:
-                data[name] = getattr(self, name).data
+        data |= self.filled(("note", "instruction", "assignee", "outcome", "dataset",
+                             "passphrase"))
         if self.opd.data:
             data["opd"] = list(self.opd.data)
         results = [f for f in (self.result.data or []) if getattr(f, "filename", "")]
         if results:
             data["result"] = results
-        for name in FILE_FIELDS:
-            upload = getattr(self, name).data
-            if upload and getattr(upload, "filename", ""):
-                data[name] = upload
-        return data
+        return data | self.uploads()
 
 
 class TrackForm(FlaskForm):
@@ -129,28 +112,18 @@ class TrackForm(FlaskForm):
     email = EmailField()
 
 
-class PositionForm(FlaskForm):
-    position = SelectField(validate_choice=False)
-    user = StringField()
-    valid_from = StringField()
-    valid_to = StringField()
-    kind = SelectField(validate_choice=False)  # definitif | plt | plh
-    stands_in_for = StringField()
-    nip = StringField()
-    rank = StringField()  # pangkat/golongan
-    note = StringField()
+class PositionForm(DataForm):
+    position = kind = SelectField(validate_choice=False)  # kind: definitif | plt | plh
+    user = valid_from = valid_to = stands_in_for = note = StringField()
+    nip = rank = StringField()  # rank: pangkat/golongan
 
 
-class CredentialForm(FlaskForm):
-    user = StringField()
+class CredentialForm(DataForm):
+    user = reference = key_label = cert_label = StringField()
     backend = SelectField(validate_choice=False)
-    reference = StringField()
-    key_label = StringField()
-    cert_label = StringField()
     certificate = FileField()
 
 
-class HolidayForm(FlaskForm):
-    day = StringField()
-    name = StringField()
+class HolidayForm(DataForm):
+    day = name = StringField()
     kind = SelectField(validate_choice=False)

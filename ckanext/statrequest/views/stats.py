@@ -15,7 +15,9 @@ from babel.numbers import format_decimal
 from flask import Blueprint, Response
 
 from ckanext.statrequest import settings
+from ckanext.statrequest.core.vocabulary import REQUESTER_CATEGORIES
 from ckanext.statrequest.lib import stats
+from ckanext.statrequest.views.common import context, field_errors, labels, refuse
 from ckanext.statrequest.views.feedback_forms import PeriodForm
 
 statrequest_stats = Blueprint("statrequest_stats", __name__, url_prefix="/permintaan-data")
@@ -25,15 +27,6 @@ MEDIA_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-
-
-def _user() -> str:
-    return tk.current_user.name if tk.current_user.is_authenticated else ""
-
-
-def category_labels() -> dict[str, str]:
-    return {"masyarakat_umum": _("Member of the public"),
-            "instansi_pemerintah": _("Government agency"), "dunia_usaha": _("Business")}
 
 
 def element_labels() -> dict[str, str]:
@@ -72,7 +65,7 @@ def _labels(result: dict[str, Any]) -> dict[str, Any]:
     """Add the reader's-language labels the templates show."""
     language = tk.h.lang() or "id"
     wf = settings.workflow()
-    categories = category_labels()
+    categories = labels(REQUESTER_CATEGORIES)
     for row in result.get("by_state", []) + result.get("steps", []):
         state = wf.states.get(row["state"])
         row["label"] = state.label.get(language) if state else row["state"]
@@ -113,14 +106,11 @@ def _charts(result: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
 def _figures(action: str) -> tuple[dict[str, Any] | None, PeriodForm, dict[str, list[str]]]:
     form = PeriodForm(tk.request.args)
     try:
-        result = tk.get_action(action)({"user": _user()}, form.to_data_dict())
+        result = tk.get_action(action)(context(), form.to_data_dict())
     except tk.ValidationError as exc:
-        errors = {k: v if isinstance(v, list) else [str(v)] for k, v in exc.error_dict.items()}
-        return None, form, errors
+        return None, form, field_errors(exc)
     except tk.NotAuthorized as exc:
-        if not tk.current_user.is_authenticated:
-            return tk.abort(403, _("Please log in first.")), form, {}
-        return tk.abort(403, str(exc)), form, {}
+        refuse(exc)
     result = _labels(result)
     result["charts"] = _charts(result)
     return result, form, {}
@@ -143,11 +133,9 @@ def export(fmt: str) -> Any:
     if "include_personal" in tk.request.args:  # refused by the action, with a clear message
         data["include_personal"] = tk.request.args["include_personal"]
     try:
-        result = tk.get_action("statrequest_stats_export")({"user": _user()}, data)
+        result = tk.get_action("statrequest_stats_export")(context(), data)
     except tk.NotAuthorized as exc:
-        if not tk.current_user.is_authenticated:
-            return tk.abort(403, _("Please log in first."))
-        return tk.abort(403, str(exc))
+        refuse(exc)
     except tk.ValidationError as exc:
         return tk.abort(400, "; ".join(
             f"{k}: {', '.join(v) if isinstance(v, list) else v}"

@@ -10,14 +10,12 @@ import flask
 from babel.dates import format_date, format_datetime
 from flask import Blueprint
 
+from ckanext.statrequest import settings
 from ckanext.statrequest.lib.ratelimit import RateLimited
+from ckanext.statrequest.views.common import context
 
 statrequest_verify = Blueprint(
     "statrequest_verify", __name__, url_prefix="/permintaan-data/verifikasi")
-
-
-def _context() -> dict[str, Any]:
-    return {"user": tk.current_user.name if tk.current_user.is_authenticated else ""}
 
 
 def _when(value: str | None, with_time: bool) -> str | None:
@@ -51,7 +49,7 @@ def _check(code: str | None) -> tuple[dict[str, Any] | None, dict[str, list[str]
     if code:
         data["id"] = code
     try:
-        result = tk.get_action("statrequest_verify")(_context(), data)
+        result = tk.get_action("statrequest_verify")(context(), data)
     except RateLimited as exc:
         return None, {"upload": list(exc.error_dict["limit"])}
     except tk.ValidationError as exc:
@@ -62,9 +60,8 @@ def _check(code: str | None) -> tuple[dict[str, Any] | None, dict[str, list[str]
 
 
 def _extra() -> dict[str, Any]:
-    from ckanext.statrequest.logic.action.delivery import max_upload
-
-    return {"max_mb": max_upload() // (1024 * 1024)}
+    """What the upload form says of the file it takes."""
+    return {"max_mb": int(settings.get("verify.max_upload_mb"))}
 
 
 def _status() -> int:
@@ -103,7 +100,7 @@ def check() -> Any:
 def letter(code: str) -> Any:
     """One letter's public facts, and a check of a file against it."""
     try:
-        facts = tk.get_action("statrequest_verify")(_context(), {"id": code})
+        facts = tk.get_action("statrequest_verify")(context(), {"id": code})
     except tk.ObjectNotFound:
         return tk.abort(404, tk._("Letter not found"))
     result, errors = _check(code) if tk.request.method == "POST" else (None, {})

@@ -1,15 +1,16 @@
-"""Public verification of signed reply letters (the QR code's target).
+"""Public verification of signed reply letters (the QR code's target), and the optional
+publication of delivered data as open data (their names: `logic.api.ACTIONS["delivery"]`;
+``__all__`` lists the CKAN action it chains).
 
 `documents.verify` says what the signatures in a PDF are worth; this module adds what only the
 portal knows: whether the file is a letter this portal issued (its letter number leads to a
 request whose signed reply has exactly these bytes), and the letter's public facts. Only the
-letter number, date, outcome, signers and hash are shown (DESIGN.md §6): nothing about the
-requester.
+letter number, date, outcome, signers and hash are shown, to anyone who has the file or the
+code: nothing about the requester.
 """
 from __future__ import annotations
 
 import collections
-import datetime as dt
 import logging
 import time
 from pathlib import Path
@@ -20,68 +21,75 @@ import ckantoolkit as tk
 from sqlalchemy import select
 
 from ckanext.statrequest import settings
+from ckanext.statrequest.core.vocabulary import N_, OUTCOMES
 from ckanext.statrequest.documents.certs import load_pem_certs
 from ckanext.statrequest.documents.pdfbudget import Budget
 from ckanext.statrequest.documents.sandbox import verify_pdf_isolated
 from ckanext.statrequest.documents.verify import Verdict
 from ckanext.statrequest.lib import access, attachments, delivery, letters, ltv, ratelimit, records
+from ckanext.statrequest.lib.texts import lang
+from ckanext.statrequest.logic import common
 from ckanext.statrequest.logic import dictization as dz
-from ckanext.statrequest.logic import validators as v
 from ckanext.statrequest.logic.schema import delivery as schema_delivery
 from ckanext.statrequest.model import Attachment, Event, Request
+from ckanext.statrequest.model import now as now_utc
 
 log = logging.getLogger(__name__)
 _ = tk._
 
-__all__ = ["statrequest_verify", "statrequest_publish_consent", "statrequest_publish_open",
-           "member_list"]
+__all__ = ["member_list"]
 
 POSITION_OF_FIELD = {field: position for position, field in letters.FIELDS.items()}
 
 
+# What each verdict (`Verdict.status`) is called and means, marked for translation and
+# translated where shown
+VERDICT_TITLES = {
+    "valid": N_("Valid"),
+    "changed": N_("Changed after signing"),
+    "revoked": N_("Signer's certificate revoked"),
+    "untrusted": N_("Signer not trusted"),
+    "not_ours": N_("Not a letter of this portal"),
+    "damaged": N_("Damaged or unreadable"),
+    "unsigned": N_("Not signed"),
+    "too_complex": N_("File too complex to check"),
+}
+VERDICT_EXPLANATIONS = {
+    "valid": N_("This is an authentic letter of this portal. It has not been changed since it was "
+                "signed, and every signature in it is valid and comes from a trusted signer."),
+    "changed": N_("This file was changed after it was signed. Do not rely on its content; ask for "
+                  "the original letter."),
+    "revoked": N_("The file is signed, but the certificate of a signer was revoked (for example "
+                  "because the key was lost) before this signature was made. Do not rely on it; "
+                  "ask the issuing office."),
+    "untrusted": N_("The file is signed, but the signer's certificate was not issued by an "
+                    "authority this portal trusts."),
+    "not_ours": N_("The signatures in this file are valid, but it is not a letter issued by this "
+                   "portal: its letter number or its fingerprint (SHA-256) does not match our "
+                   "records."),
+    "damaged": N_("The file could not be read as a signed PDF, or a signature in it is broken."),
+    "unsigned": N_("This PDF carries no electronic signature."),
+    "too_complex": N_("This file is built in a way that would take too long to check (for example "
+                      "very many signatures, or parts that refer to each other over and over), so "
+                      "it was not checked. A reply letter of this portal is always simple enough: "
+                      "ask the sender for the original letter."),
+}
+
+
 def _words(status: str) -> tuple[str, str]:
     """A verdict's title and explanation, in the user's language."""
-    return {
-        "valid": (_("Valid"), _(
-            "This is an authentic letter of this portal. It has not been changed since it was "
-            "signed, and every signature in it is valid and comes from a trusted signer.")),
-        "changed": (_("Changed after signing"), _(
-            "This file was changed after it was signed. Do not rely on its content; ask for "
-            "the original letter.")),
-        "revoked": (_("Signer's certificate revoked"), _(
-            "The file is signed, but the certificate of a signer was revoked (for example "
-            "because the key was lost) before this signature was made. Do not rely on it; ask "
-            "the issuing office.")),
-        "untrusted": (_("Signer not trusted"), _(
-            "The file is signed, but the signer's certificate was not issued by an authority "
-            "this portal trusts.")),
-        "not_ours": (_("Not a letter of this portal"), _(
-            "The signatures in this file are valid, but it is not a letter issued by this "
-            "portal: its letter number or its fingerprint (SHA-256) does not match our "
-            "records.")),
-        "damaged": (_("Damaged or unreadable"), _(
-            "The file could not be read as a signed PDF, or a signature in it is broken.")),
-        "unsigned": (_("Not signed"), _("This PDF carries no electronic signature.")),
-        "too_complex": (_("File too complex to check"), _(
-            "This file is built in a way that would take too long to check (for example very "
-            "many signatures, or parts that refer to each other over and over), so it was not "
-            "checked. A reply letter of this portal is always simple enough: ask the sender "
-            "for the original letter.")),
-    }[status]
+    return _(VERDICT_TITLES[status]), _(VERDICT_EXPLANATIONS[status])
 
 
 def outcome_label(outcome: str | None) -> str:
-    return {
-        "dipenuhi": _("Fulfilled"),
-        "dipenuhi_sebagian": _("Partly fulfilled"),
-        "ditolak": _("Refused"),
-    }.get(outcome or "", outcome or "")
+    """The outcome in the user's language (an unknown code as it is)."""
+    return _(OUTCOMES[outcome]) if outcome in OUTCOMES else outcome or ""
 
 
 def verify_budget() -> Budget:
-    """The configured limits of one verification (config/verification.yaml)."""
+    """The configured limits of one verification (options ``ckanext.statrequest.verify.*``)."""
     def num(name: str) -> int:
-        return int(tk.config.get(f"ckanext.statrequest.verify.{name}") or 0)
+        return int(settings.get(f"verify.{name}") or 0)
 
     return Budget(max_signatures=num("max_signatures"), max_revisions=num("max_revisions"),
                   max_objects=num("max_objects"), max_tree_nodes=num("max_tree_nodes"),
@@ -97,7 +105,7 @@ def checked(pdf_bytes: bytes) -> Verdict:
 
 
 def max_upload() -> int:
-    return int(tk.config.get("ckanext.statrequest.verify.max_upload_mb")) * 1024 * 1024
+    return int(settings.get("verify.max_upload_mb")) * 1024 * 1024
 
 
 def trust_roots() -> list[Any]:
@@ -148,17 +156,21 @@ def _signed_letter(request: Request | None) -> Attachment | None:
 
 
 def _by_code(code: str) -> Request:
+    code = records.usable_ref(code)
     request = model.Session.scalars(
-        select(Request).where(Request.verification_code == code)).first() \
-        if 0 < len(code) <= 64 else None
+        select(Request).where(Request.verification_code == code)).first() if code else None
     if _signed_letter(request) is None:
         raise tk.ObjectNotFound(_("Letter not found"))
     assert request is not None
     return request
 
 
+MAX_LETTER_NUMBER = 200
+
+
 def _by_number(number: str | None) -> Request | None:
-    if not number or len(number) > 200:
+    number = records.usable_ref(number, MAX_LETTER_NUMBER)
+    if number is None:
         return None
     return model.Session.scalars(select(Request).where(Request.letter_number == number)).first()
 
@@ -185,7 +197,7 @@ def _stored_verdict(file_id: str, sha256: str) -> Verdict:
 
 
 def _signers(verdict: Verdict, ours: bool) -> list[dict[str, Any]]:
-    language = dz.lang()
+    language = lang()
     positions = settings.workflow().positions
     out = []
     for s in verdict.signers:
@@ -239,7 +251,7 @@ def statrequest_verify(context: dict[str, Any], data_dict: dict[str, Any]) -> di
         the letter of `id`, or of the uploaded file when it is one of ours
     """
     tk.check_access("statrequest_verify", context, data_dict)
-    code = _checked(data_dict, schema_delivery.verify(), context).get("id") or ""
+    code = common.validate(data_dict, schema_delivery.verify(), context).get("id") or ""
     by_code = _by_code(code) if code else None
     upload = data_dict.get("upload")
     if upload in (None, "", tk.missing) or (hasattr(upload, "filename") and not upload.filename):
@@ -277,37 +289,18 @@ def statrequest_verify(context: dict[str, Any], data_dict: dict[str, Any]) -> di
         "reasons": list(verdict.reasons) + (["unknown_letter"] if status == "not_ours" else []),
         "sha256": verdict.sha256,
         "signers": _signers(verdict, ours=matched is not None),
-        "checked_at": dz.iso(dt.datetime.now(dt.timezone.utc)),
+        "checked_at": dz.iso(now_utc()),
         "letter": _letter_record(shown, shown_row) if shown and shown_row else None,
     }
 
 
 # --- optional: publish the result as an open dataset of the OPD -----------------------------
-# Two decisions are needed (DESIGN.md §5): the requester's consent, then the OPD's choice.
+# Two decisions are needed, in this order: the requester's consent, then the OPD's choice.
 # Both are recorded as events of the request (public: the requester sees them), outside the
 # workflow, which has ended by then.
 
 CONSENT = "setuju_publikasi"
 PUBLISHED = "terbitkan_terbuka"
-PUBLISHABLE_OUTCOMES = ("dipenuhi", "dipenuhi_sebagian")
-
-
-def _checked(data_dict: dict[str, Any], schema_: dict[str, Any], context: dict[str, Any]
-             ) -> dict[str, Any]:
-    data, errors = tk.navl_validate(data_dict, schema_, context)
-    if errors:
-        raise tk.ValidationError(errors)
-    return data
-
-
-def _request(ref: Any) -> Request:
-    ref = str(ref or "").strip()
-    request = model.Session.get(Request, ref) if 0 < len(ref) <= 64 else None
-    request = request or model.Session.scalars(
-        select(Request).where(Request.tracking_number == ref.upper())).first()
-    if request is None:
-        raise tk.ObjectNotFound(_("Request not found"))
-    return request
 
 
 def _event_of(request: Request, transition: str, **data: str) -> Event | None:
@@ -320,13 +313,12 @@ def _event_of(request: Request, transition: str, **data: str) -> Event | None:
 def _log(request: Request, actor: access.Actor, role: str, transition: str, note: str,
          data: dict[str, Any]) -> Event:
     """Append an event; the version bump makes a concurrent duplicate fail, not double."""
-    now = dt.datetime.now(dt.timezone.utc)
+    now = now_utc()
     try:
         version = records.guarded_update(request.id, request.version, {"updated_at": now})
     except records.StaleVersion:
         model.Session.rollback()
-        raise tk.ValidationError({"version": [_(
-            "This request was already handled by someone else. Reload the page.")]}) from None
+        raise common.stale_version() from None
     event = Event(request_id=request.id, actor_id=actor.user_id, actor_role=role, acting=False,
                   transition=transition, from_state=request.state, to_state=request.state,
                   note=note, visibility="public", data=data, version=version, created_at=now)
@@ -342,12 +334,10 @@ def statrequest_publish_consent(context: dict[str, Any], data_dict: dict[str, An
     :param id: the request (id or tracking number), finished and (partly) fulfilled
     :returns: ``{"consent": True, "given_at": ...}``; giving it again changes nothing
     """
-    data = _checked(data_dict, schema_delivery.publish_consent(), context)
-    request = _request(data["id"])
-    tk.check_access("statrequest_publish_consent", context, {"id": request.id})
+    data, request = common.target("statrequest_publish_consent", context, data_dict,
+                                  schema_delivery.publish_consent(), common.get_request)
     event = _event_of(request, CONSENT) or _log(
-        request, access.actor_for(context.get("user") or None), access.REQUESTER, CONSENT,
-        "", {})
+        request, access.context_actor(context), access.REQUESTER, CONSENT, "", {})
     return {"request_id": request.id, "consent": True, "given_at": dz.iso(event.created_at)}
 
 
@@ -362,8 +352,8 @@ def statrequest_publish_open(context: dict[str, Any], data_dict: dict[str, Any]
         default, never anything about the requester)
     :returns: ``{"package_id", "name"}``
     """
-    data = _checked(data_dict, schema_delivery.publish_open(), context)
-    request = _request(data["id"])
+    data = common.validate(data_dict, schema_delivery.publish_open(), context)
+    request = common.get_request(data["id"])
     organization = model.Group.get(data["organization"])
     if organization is None or not organization.is_organization:
         raise tk.ObjectNotFound(_("Organization not found"))
@@ -383,7 +373,7 @@ def statrequest_publish_open(context: dict[str, Any], data_dict: dict[str, Any]
                                        data.get("license_id") or None)
     if _event_of(request, PUBLISHED, package_id=package_id) is None:
         model.Session.refresh(request)
-        _log(request, access.actor_for(context.get("user") or None), access.OPD, PUBLISHED, "",
+        _log(request, access.context_actor(context), access.OPD, PUBLISHED, "",
              {"package_id": package_id, "organization": organization.id})
     pkg = model.Package.get(package_id)
     return {"package_id": package_id, "name": pkg.name if pkg else None}
@@ -399,16 +389,10 @@ def member_list(next_action: Any, context: dict[str, Any], data_dict: dict[str, 
     delivery datasets would tell outsiders that (and how many) requests were answered.
     """
     # core compares these with text columns unchecked: a number, a list or a NUL was a 500
-    ignore_missing = tk.get_validator("ignore_missing")
-    _checked(data_dict, {"id": [tk.get_validator("not_empty"), v.statrequest_text(v.MAX_ID)],
-                         "object_type": [ignore_missing, v.statrequest_text(20)],
-                         "capacity": [ignore_missing, v.statrequest_text(20)]}, context)
+    common.validate(data_dict, schema_delivery.member_list(), context)
     members = next_action(context, data_dict)
     ids = {m[0] for m in members if m[1] == "package"}
     if not ids:
         return members
-    user = context.get("auth_user_obj")
-    if not isinstance(user, model.User):
-        user = model.User.get(context.get("user") or "") if context.get("user") else None
-    keep = delivery.visible_members(user, ids)
+    keep = delivery.visible_members(common.user(context), ids)
     return [m for m in members if m[1] != "package" or m[0] in keep]

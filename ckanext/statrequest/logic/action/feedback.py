@@ -6,6 +6,7 @@ own requests or about the service in general; numbered ADU-<year>-<seq>, they go
 diterima → ditanggapi → selesai as the Secretary (or a sysadmin) answers and closes them.
 Complaints need an account (no anonymous ones): the answer is read on the complaint page and
 the account is how the office reaches the complainant; anonymous reports go to SP4N-LAPOR!.
+Their names: `logic.api.ACTIONS["feedback"]`; who may answer is `logic.auth.feedback`'s rule.
 """
 from __future__ import annotations
 
@@ -19,55 +20,20 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ckanext.statrequest import settings
-from ckanext.statrequest.core.numbering import format_tracking_number, parse_tracking_number
+from ckanext.statrequest.core.numbering import format_tracking_number
 from ckanext.statrequest.lib import access, records, stats
+from ckanext.statrequest.logic import common
 from ckanext.statrequest.logic import dictization as dz
+from ckanext.statrequest.logic.auth.feedback import is_official, is_requester, may_respond
 from ckanext.statrequest.logic.schema import feedback as schema
 from ckanext.statrequest.model import Request
+from ckanext.statrequest.model import now as now_utc
 from ckanext.statrequest.model.feedback import ELEMENTS, Complaint, Survey
 
 log = logging.getLogger(__name__)
 _ = tk._
 
-__all__ = [
-    "statrequest_survey_submit",
-    "statrequest_survey_show",
-    "statrequest_complaint_create",
-    "statrequest_complaint_show",
-    "statrequest_complaint_list",
-    "statrequest_complaint_respond",
-]
-
 COMPLAINT_PREFIX = "ADU"
-
-
-def _validate(data_dict: dict[str, Any], schema_: dict[str, Any], context: dict[str, Any]
-              ) -> dict[str, Any]:
-    data, errors = tk.navl_validate(data_dict, schema_, context)
-    if errors:
-        raise tk.ValidationError(errors)
-    return data
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
-
-
-def _actor(context: dict[str, Any]) -> access.Actor:
-    return access.actor_for(context.get("user") or None)
-
-
-def find_request(ref: str) -> Request | None:
-    """By id or tracking number; a malformed reference is simply not found."""
-    request = model.Session.get(Request, ref) if len(ref) <= 64 else None
-    if request is None:
-        try:
-            parse_tracking_number(ref.strip().upper())
-        except ValueError:
-            return None
-        request = model.Session.scalars(
-            select(Request).where(Request.tracking_number == ref.strip().upper())).first()
-    return request
 
 
 def _completed(request: Request) -> bool:
@@ -79,13 +45,12 @@ def _completed(request: Request) -> bool:
 
 def _survey_dict(request: Request, survey: Survey | None, actor: access.Actor
                  ) -> dict[str, Any]:
-    is_requester = actor.user_id is not None and actor.user_id == request.requester_id
     data: dict[str, Any] = {
         "request_id": request.id,
         "tracking_number": request.tracking_number,
         "completed": _completed(request),
         "submitted": survey is not None,
-        "may_submit": survey is None and is_requester and _completed(request),
+        "may_submit": survey is None and is_requester(actor, request) and _completed(request),
     }
     if survey is not None:
         data.update(scores={u: getattr(survey, u) for u in ELEMENTS}, comment=survey.comment,
@@ -104,13 +69,10 @@ def statrequest_survey_submit(context: dict[str, Any], data_dict: dict[str, Any]
     :param id: the request (id or tracking number)
     :param u1..u9: scores 1–4 of the nine SKM elements; :param comment: optional
     """
-    data = _validate(data_dict, schema.survey_submit(), context)
-    request = find_request(data["id"])
-    if request is None:
-        raise tk.ObjectNotFound(_("Request not found"))
-    tk.check_access("statrequest_survey_submit", context, {"id": request.id})
-    actor = _actor(context)
-    if actor.user_id != request.requester_id:  # sysadmins pass auth functions; not this
+    data, request = common.target("statrequest_survey_submit", context, data_dict,
+                                  schema.survey_submit(), common.get_request)
+    actor = access.context_actor(context)
+    if not is_requester(actor, request):  # sysadmins pass auth functions; not this
         raise tk.NotAuthorized(_("Only the requester may fill the survey of a request."))
     if not _completed(request):
         raise tk.ValidationError({"survey": [_(
@@ -119,7 +81,7 @@ def statrequest_survey_submit(context: dict[str, Any], data_dict: dict[str, Any]
         raise tk.ValidationError({"survey": [_(
             "You have already filled the survey for this request. Thank you!")]})
     survey = Survey(request_id=request.id, respondent_id=actor.user_id,
-                    comment=data.get("comment") or "", created_at=_now(),
+                    comment=data.get("comment") or "", created_at=now_utc(),
                     **{u: data[u] for u in ELEMENTS})
     model.Session.add(survey)
     try:
@@ -136,31 +98,24 @@ def statrequest_survey_show(context: dict[str, Any], data_dict: dict[str, Any]
                             ) -> dict[str, Any]:
     """Whether the request's survey was filled (and its answers), and whether the caller may
     fill it now. For the requester and Diskominfo officials."""
-    data = _validate(data_dict, schema.survey_show(), context)
-    request = find_request(data["id"])
-    if request is None:
-        raise tk.ObjectNotFound(_("Request not found"))
-    tk.check_access("statrequest_survey_show", context, {"id": request.id})
-    return _survey_dict(request, _survey_of(request.id), _actor(context))
+    data, request = common.target("statrequest_survey_show", context, data_dict,
+                                  schema.survey_show(), common.get_request)
+    return _survey_dict(request, _survey_of(request.id), access.context_actor(context))
 
 
 # --- complaints ---------------------------------------------------------------------------
 
-def is_official(actor: access.Actor) -> bool:
-    """Who receives complaints: Diskominfo position holders and sysadmins."""
-    return actor.is_staff
-
-
-def may_respond(actor: access.Actor) -> bool:
-    return actor.sysadmin or settings.get("complaint.responder_position") in actor.positions
-
-
-def _find_complaint(ref: str) -> Complaint | None:
+def _get_complaint(ref: str) -> Complaint:
+    """By number (ADU-...) or id; an unknown one is not found."""
     ref = ref.strip()
     if ref.upper().startswith(COMPLAINT_PREFIX + "-"):
-        return model.Session.scalars(
+        complaint = model.Session.scalars(
             select(Complaint).where(Complaint.number == ref.upper())).first()
-    return model.Session.get(Complaint, ref) if len(ref) <= 64 else None
+    else:
+        complaint = records.row(Complaint, ref)
+    if complaint is None:
+        raise tk.ObjectNotFound(_("Complaint not found"))
+    return complaint
 
 
 def _state_label(state: str) -> str:
@@ -205,7 +160,7 @@ def _too_many(actor: access.Actor) -> bool:
     limit = int(settings.get("complaint.per_day"))
     if limit <= 0 or actor.is_staff:
         return False
-    since = _now() - dt.timedelta(days=1)
+    since = now_utc() - dt.timedelta(days=1)
     count = model.Session.scalar(select(func.count()).select_from(Complaint).where(
         Complaint.complainant_id == actor.user_id, Complaint.created_at >= since))
     return count >= limit
@@ -218,12 +173,11 @@ def statrequest_complaint_create(context: dict[str, Any], data_dict: dict[str, A
     :param subject, body: plain text; :param request: optional id or tracking number
     :returns: the complaint, with its number (ADU-<year>-<seq>)
     """
-    tk.check_access("statrequest_complaint_create", context, data_dict)
-    data = _validate(data_dict, schema.complaint_create(), context)
-    actor = _actor(context)
+    data = common.authorized("statrequest_complaint_create", context, data_dict, schema.complaint_create())
+    actor = access.context_actor(context)
     request_id = None
     if data.get("request"):
-        request = find_request(data["request"])
+        request = records.find_request(data["request"])
         # unknown and someone else's give the same answer: the form reveals nothing
         if request is None or request.requester_id != actor.user_id:
             raise tk.ValidationError({"request": [_("Choose one of your own requests.")]})
@@ -232,7 +186,7 @@ def statrequest_complaint_create(context: dict[str, Any], data_dict: dict[str, A
         raise tk.ValidationError({"submission": [_(
             "You have filed many complaints today. Please wait for our answer or try again "
             "tomorrow.")]})
-    now = _now()
+    now = now_utc()
     try:
         year = settings.calendar().localize(now).year
         number = format_tracking_number(year, records.next_number("complaint", year),
@@ -255,12 +209,9 @@ def statrequest_complaint_create(context: dict[str, Any], data_dict: dict[str, A
 def statrequest_complaint_show(context: dict[str, Any], data_dict: dict[str, Any]
                                ) -> dict[str, Any]:
     """A complaint by number or id: for its complainant and Diskominfo officials."""
-    data = _validate(data_dict, schema.complaint_show(), context)
-    complaint = _find_complaint(data["id"])
-    if complaint is None:
-        raise tk.ObjectNotFound(_("Complaint not found"))
-    tk.check_access("statrequest_complaint_show", context, {"id": complaint.id})
-    return complaint_dict(complaint, _actor(context))
+    data, complaint = common.target("statrequest_complaint_show", context, data_dict,
+                                    schema.complaint_show(), _get_complaint)
+    return complaint_dict(complaint, access.context_actor(context))
 
 
 @tk.side_effect_free
@@ -270,9 +221,8 @@ def statrequest_complaint_list(context: dict[str, Any], data_dict: dict[str, Any
 
     :param state: diterima|ditanggapi|selesai; :param mine; :param limit (max 100), offset
     """
-    tk.check_access("statrequest_complaint_list", context, data_dict)
-    data = _validate(data_dict, schema.complaint_list(), context)
-    actor = _actor(context)
+    data = common.authorized("statrequest_complaint_list", context, data_dict, schema.complaint_list())
+    actor = access.context_actor(context)
     where = []
     if data.get("mine") or not is_official(actor):
         where.append(Complaint.complainant_id == actor.user_id)
@@ -295,12 +245,9 @@ def statrequest_complaint_respond(context: dict[str, Any], data_dict: dict[str, 
     :param id: number or id; :param response: the answer the complainant reads (required
         unless an answered complaint is only being closed); :param close: mark it selesai
     """
-    data = _validate(data_dict, schema.complaint_respond(), context)
-    complaint = _find_complaint(data["id"])
-    if complaint is None:
-        raise tk.ObjectNotFound(_("Complaint not found"))
-    tk.check_access("statrequest_complaint_respond", context, {"id": complaint.id})
-    actor = _actor(context)
+    data, complaint = common.target("statrequest_complaint_respond", context, data_dict,
+                                    schema.complaint_respond(), _get_complaint)
+    actor = access.context_actor(context)
     response, close = data.get("response") or "", bool(data.get("close"))
     # the row lock makes two officials answering at once take turns (both are kept in history)
     complaint = model.Session.scalars(
@@ -314,7 +261,7 @@ def statrequest_complaint_respond(context: dict[str, Any], data_dict: dict[str, 
     if errors:
         model.Session.rollback()
         raise tk.ValidationError(errors)
-    now = _now()
+    now = now_utc()
     state = "selesai" if close else "ditanggapi"
     if response:
         complaint.response, complaint.responded_by, complaint.responded_at = \

@@ -1,5 +1,6 @@
 """Operations: the email outbox, SLA reminders, spam and personal-data purges, and the log of
-who opened identity documents. The `ckan statrequest ...` commands call these actions."""
+who opened identity documents (their names: `logic.api.ACTIONS["operations"]`). The
+`ckan statrequest ...` commands call these actions."""
 from __future__ import annotations
 
 import datetime as dt
@@ -12,37 +13,16 @@ from sqlalchemy import delete, select
 
 from ckanext.statrequest import settings
 from ckanext.statrequest.lib import attachments, notifications
+from ckanext.statrequest.logic import common
+from ckanext.statrequest.logic.dictization import iso, user_display
 from ckanext.statrequest.logic.schema import operations as schema
 from ckanext.statrequest.model import Attachment, IdentityAccess, Request
+from ckanext.statrequest.model import now as now_utc
 
 log = logging.getLogger(__name__)
 _ = tk._
 
-__all__ = [
-    "statrequest_notifications_flush",
-    "statrequest_sla_check",
-    "statrequest_purge_spam",
-    "statrequest_purge_personal_data",
-    "statrequest_identity_access_list",
-]
-
 PURGED_NAME = "purged"  # name left on an attachment row whose file was purged
-
-
-def _validate(data_dict: dict[str, Any], schema: dict[str, Any], context: dict[str, Any]
-              ) -> dict[str, Any]:
-    data, errors = tk.navl_validate(data_dict, schema, context)
-    if errors:
-        raise tk.ValidationError(errors)
-    return data
-
-
-def _v(name: str) -> Any:
-    return tk.get_validator(name)
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 def statrequest_notifications_flush(context: dict[str, Any], data_dict: dict[str, Any]
@@ -53,8 +33,8 @@ def statrequest_notifications_flush(context: dict[str, Any], data_dict: dict[str
         first job is probably still waiting
     :returns: {"enqueued": n, "given_up": emails older than notify.give_up_hours}
     """
-    tk.check_access("statrequest_notifications_flush", context, data_dict)
-    data = _validate(data_dict, schema.notifications_flush(), context)
+    data = common.authorized("statrequest_notifications_flush", context, data_dict,
+                             schema.notifications_flush())
     minutes = data.get("min_age_minutes")
     return notifications.flush(dt.timedelta(minutes=5 if minutes is None else int(minutes)))
 
@@ -75,8 +55,7 @@ def statrequest_purge_spam(context: dict[str, Any], data_dict: dict[str, Any]) -
     :param user: name or id
     :returns: {"user": name, "deleted": n, "tracking_numbers": [...]}
     """
-    tk.check_access("statrequest_purge_spam", context, data_dict)
-    data = _validate(data_dict, schema.purge_spam(), context)
+    data = common.authorized("statrequest_purge_spam", context, data_dict, schema.purge_spam())
     user = model.User.get(data["user"])
     assert user is not None
     requests = model.Session.execute(
@@ -110,11 +89,11 @@ def statrequest_purge_personal_data(context: dict[str, Any], data_dict: dict[str
     :param dry_run: only list what would be purged
     :returns: {"purged": n, "failed": n, "tracking_numbers": [...], "older_than_days": days}
     """
-    tk.check_access("statrequest_purge_personal_data", context, data_dict)
-    data = _validate(data_dict, schema.purge_personal_data(), context)
+    data = common.authorized("statrequest_purge_personal_data", context, data_dict,
+                             schema.purge_personal_data())
     days = int(data["older_than_days"] if data.get("older_than_days") is not None
                else settings.get("retention_days"))
-    now = _now()
+    now = now_utc()
     wf = settings.workflow()
     due = model.Session.execute(
         select(Request.id, Request.tracking_number).where(
@@ -165,14 +144,8 @@ def statrequest_identity_access_list(context: dict[str, Any], data_dict: dict[st
 
     :param id: the request (id or tracking number)
     """
-    from ckanext.statrequest.logic.action.request import (
-        request as core,  # imported late: it loads this module
-    )
-    from ckanext.statrequest.logic.dictization import iso, user_display
-
-    data = _validate(data_dict, schema.identity_access_list(), context)
-    request = core._get_request(data["id"])
-    tk.check_access("statrequest_identity_access_list", context, {"id": request.id})
+    data, request = common.target("statrequest_identity_access_list", context, data_dict,
+                                  schema.identity_access_list(), common.get_request)
     rows = model.Session.execute(
         select(IdentityAccess, Attachment.kind, model.User.name)
         .outerjoin(Attachment, Attachment.id == IdentityAccess.attachment_id)

@@ -1,4 +1,5 @@
-"""Action functions of the statrequest API (CKAN naming: statrequest_*).
+"""Actions on requests: submit, read, transition, files, positions, holidays, the workflow,
+public tracking (their names: `logic.api.ACTIONS["request"]`; CKAN naming: statrequest_*).
 
 Each action validates with its schema, calls its auth function, and returns only what the
 caller may see. State changes go through `_apply`, one transaction per call.
@@ -19,7 +20,10 @@ from ckanext.statrequest import settings
 from ckanext.statrequest.core import workflow as wflib
 from ckanext.statrequest.core.numbering import format_tracking_number, parse_tracking_number
 from ckanext.statrequest.lib import access, attachments, guest, letters, ratelimit, records
+from ckanext.statrequest.lib.texts import lang
+from ckanext.statrequest.logic import common
 from ckanext.statrequest.logic import dictization as dz
+from ckanext.statrequest.logic.auth.request import deletion_refused
 from ckanext.statrequest.logic.schema import request as schema
 from ckanext.statrequest.model import (
     Attachment,
@@ -33,67 +37,15 @@ from ckanext.statrequest.model import (
     crypto,
     new_id,
 )
+from ckanext.statrequest.model import now as now_utc
 
 log = logging.getLogger(__name__)
 _ = tk._
-
-__all__ = [
-    "statrequest_create",
-    "statrequest_show",
-    "statrequest_list",
-    "statrequest_transition",
-    "statrequest_available_transitions",
-    "statrequest_event_list",
-    "statrequest_attachment_create",
-    "statrequest_attachment_show",
-    "statrequest_attachment_delete",
-    "statrequest_attachment_download",
-    "statrequest_position_assign",
-    "statrequest_position_revoke",
-    "statrequest_position_list",
-    "statrequest_holiday_create",
-    "statrequest_holiday_delete",
-    "statrequest_holiday_list",
-    "statrequest_workflow_show",
-    "statrequest_override",
-    "statrequest_track",
-]
 
 UPLOAD_FIELDS = attachments.REQUESTER_KINDS
 
 
 # --- helpers ------------------------------------------------------------------------------
-
-def _validate(data_dict: dict[str, Any], schema_: dict[str, Any], context: dict[str, Any]
-              ) -> dict[str, Any]:
-    data, errors = tk.navl_validate(data_dict, schema_, context)
-    if errors:
-        raise tk.ValidationError(errors)
-    return data
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
-
-
-def _actor(context: dict[str, Any]) -> access.Actor:
-    return access.actor_for(context.get("user") or None)
-
-
-def _get_request(ref: str) -> Request:
-    """By id or tracking number; an unknown or malformed reference is simply not found."""
-    request = model.Session.get(Request, ref) if len(ref) <= 64 else None
-    if request is None:
-        try:
-            parse_tracking_number(ref)
-        except ValueError:
-            raise tk.ObjectNotFound(_("Request not found")) from None
-        request = model.Session.scalars(
-            select(Request).where(Request.tracking_number == ref)).first()
-    if request is None:
-        raise tk.ObjectNotFound(_("Request not found"))
-    return request
-
 
 def _translate_errors(errors: dict[str, str]) -> dict[str, list[str]]:
     return {field: [_(message)] for field, message in errors.items()}
@@ -109,7 +61,7 @@ def _event(request: Request, actor: access.Actor, role: str, transition: str,
         request_id=request.id, actor_id=actor.user_id, actor_role=role,
         acting=acting, transition=transition,
         from_state=from_state, to_state=to_state, note=note or "", visibility=visibility,
-        data=data or {}, version=version, created_at=_now(),
+        data=data or {}, version=version, created_at=now_utc(),
     )
     model.Session.add(event)
     return event
@@ -141,7 +93,7 @@ def _store_all(request: Request, prepared: list[attachments.Prepared],
         row = Attachment(
             id=new_id(), request_id=request.id, kind=item.kind, file_id=file_id, name=item.name,
             size=item.size, media_type=item.media_type, sha256=item.sha256,
-            uploaded_by=actor.user_id, organization_id=organization_id, created_at=_now(),
+            uploaded_by=actor.user_id, organization_id=organization_id, created_at=now_utc(),
         )
         model.Session.add(row)
         rows.append(row)
@@ -175,9 +127,9 @@ def statrequest_create(context: dict[str, Any], data_dict: dict[str, Any]) -> di
         raise tk.ValidationError(errors)
     prepared = _uploads(data_dict, UPLOAD_FIELDS)
 
-    actor = _actor(context)
+    actor = access.context_actor(context)
     wf, calendar = settings.workflow(), settings.calendar()
-    now = _now()
+    now = now_utc()
     written = attachments.Written()
     try:
         year = calendar.localize(now).year
@@ -228,19 +180,19 @@ def statrequest_track(context: dict[str, Any], data_dict: dict[str, Any]) -> dic
     """
     tk.check_access("statrequest_track", context, data_dict)
     ratelimit.check_ip_rate("track")
-    data = _validate(data_dict, schema.track(), context)
-    try:
-        request = _get_request(data["tracking_number"].strip().upper())
-    except tk.ObjectNotFound:
-        request = None
-    if request is None or request.email.lower() != data["email"].strip().lower():
+    data = common.validate(data_dict, schema.track(), context)
+    number = data["tracking_number"].strip().upper()
+    request = records.find_request(number)
+    # by number only (an id is no tracking number), and with the requester's email
+    if request is None or request.tracking_number != number or \
+            request.email.lower() != data["email"].strip().lower():
         raise tk.ObjectNotFound(_("Request not found"))
     wf = settings.workflow()
     state = wf.states.get(request.state)
     return {
         "tracking_number": request.tracking_number,
         "state": request.state,
-        "state_label": state.label.get(dz.lang()) if state else request.state,
+        "state_label": state.label.get(lang()) if state else request.state,
         "updated_at": dz.iso(request.updated_at),
         "finished": wf.is_final(request.state),
     }
@@ -263,7 +215,7 @@ def record_nik_views(actor: access.Actor, request_ids: list[str]) -> None:
     by the Secretary with the identity-document views, statrequest_identity_access_list)."""
     if not request_ids:
         return
-    now = _now()
+    now = now_utc()
     model.Session.execute(insert(IdentityAccess), [
         {"kind": "nik", "attachment_id": None, "request_id": rid, "user_id": actor.user_id,
          "accessed_at": now} for rid in request_ids])
@@ -273,11 +225,10 @@ def record_nik_views(actor: access.Actor, request_ids: list[str]) -> None:
 @tk.side_effect_free
 def statrequest_show(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
     """A request by `id` (or tracking number), with what the caller may see of it."""
-    data = _validate(data_dict, schema.by_id(), context)
-    request = _get_request(data["id"])
-    tk.check_access("statrequest_show", context, {"id": request.id, "token": data.get("token")})
+    data, request = common.target("statrequest_show", context, data_dict,
+                                  schema.by_id(), common.get_request, passed=("token",))
     # internal calls (ignore_auth) are code, not a person looking at the number
-    return _show(request, _actor(context), data.get("token"),
+    return _show(request, access.context_actor(context), data.get("token"),
                  record_nik=not context.get("ignore_auth"))
 
 
@@ -314,11 +265,10 @@ def statrequest_list(context: dict[str, Any], data_dict: dict[str, Any]) -> dict
     created_to: ISO dates; :param sort: urgency|newest|oldest|due; :param limit (max 100), offset
     :returns: {"count": total, "results": [...]}
     """
-    tk.check_access("statrequest_list", context, data_dict)
-    data = _validate(data_dict, schema.list_(), context)
-    actor = _actor(context)
+    data = common.authorized("statrequest_list", context, data_dict, schema.list_())
+    actor = access.context_actor(context)
     wf, calendar = settings.workflow(), settings.calendar()
-    now = _now()
+    now = now_utc()
 
     where = [access.visible_requests_clause(actor)]
     if data.get("waiting_for_me"):
@@ -415,12 +365,11 @@ def _transition_dict(t: wflib.Transition, language: str) -> dict[str, Any]:
 def statrequest_available_transitions(context: dict[str, Any], data_dict: dict[str, Any]
                                       ) -> list[dict[str, Any]]:
     """The transitions the caller may fire on the request now, with what each requires."""
-    data = _validate(data_dict, schema.by_id(), context)
-    request = _get_request(data["id"])
-    tk.check_access("statrequest_show", context, {"id": request.id, "token": data.get("token")})
-    v = access.view(_actor(context), request, data.get("token"))
+    data, request = common.target("statrequest_show", context, data_dict,
+                                  schema.by_id(), common.get_request, passed=("token",))
+    v = access.view(access.context_actor(context), request, data.get("token"))
     wf = settings.workflow()
-    language = dz.lang()
+    language = lang()
     return [_transition_dict(t, language)
             for t in wf.available(request.state, v.roles(), v.is_assignee)
             if _usable(t, request, wf)]
@@ -445,25 +394,22 @@ def statrequest_transition(context: dict[str, Any], data_dict: dict[str, Any]
         new files when the requester resubmits
     :param passphrase: signing passphrase or PIN for paraf and signature (never stored)
     """
-    data = _validate(data_dict, schema.transition(), context)
-    request = _get_request(data["id"])
-    tk.check_access("statrequest_transition", context, {"id": request.id, "token": data.get("token")})
-    actor = _actor(context)
+    data, request = common.target("statrequest_transition", context, data_dict,
+                                  schema.transition(), common.get_request, passed=("token",))
+    actor = access.context_actor(context)
     v = access.view(actor, request, data.get("token"))
     wf = settings.workflow()
     try:
         t = wf.check(request.state, data["transition"], v.roles(), v.is_assignee)
     except wflib.TransitionNotAllowed as exc:
         if exc.reason == wflib.WRONG_STATE and data["version"] != request.version:
-            raise tk.ValidationError({"version": [_(
-                "This request was already handled by someone else. Reload the page.")]}) from exc
+            raise common.stale_version() from exc
         if exc.reason in (wflib.WRONG_ACTOR, wflib.NOT_ASSIGNEE):
             raise tk.NotAuthorized(_("You may not do this on this request.")) from exc
         raise tk.ValidationError({"transition": [_(
             "This action is not possible in the request's current state.")]}) from exc
     if data["version"] != request.version:
-        raise tk.ValidationError({"version": [_(
-            "This request was already handled by someone else. Reload the page.")]})
+        raise common.stale_version()
     if not _usable(t, request, wf):
         raise tk.ValidationError({"transition": [_(
             "No staff member is assigned to this request.")]})
@@ -494,7 +440,7 @@ def _apply(request: Request, t: wflib.Transition, actor: access.Actor, v: access
            version: int, inputs: dict[str, Any], prepared: list[attachments.Prepared]
            ) -> dict[str, Any]:
     wf, calendar = settings.workflow(), settings.calendar()
-    now = _now()
+    now = now_utc()
     from_state = request.state
     values: dict[str, Any] = {"state": t.target, "updated_at": now}
     if inputs.get("outcome"):
@@ -547,8 +493,7 @@ def _apply(request: Request, t: wflib.Transition, actor: access.Actor, v: access
     except records.StaleVersion:
         model.Session.rollback()
         written.discard()
-        raise tk.ValidationError({"version": [_(
-            "This request was already handled by someone else. Reload the page.")]}) from None
+        raise common.stale_version() from None
     except Exception:
         model.Session.rollback()
         written.discard()
@@ -562,10 +507,9 @@ def statrequest_event_list(context: dict[str, Any], data_dict: dict[str, Any]
                            ) -> list[dict[str, Any]]:
     """The request's timeline: all events for Diskominfo, public ones for the requester,
     and for a routed OPD also the internal events of its own steps."""
-    data = _validate(data_dict, schema.by_id(), context)
-    request = _get_request(data["id"])
-    tk.check_access("statrequest_show", context, {"id": request.id, "token": data.get("token")})
-    v = access.view(_actor(context), request, data.get("token"))
+    data, request = common.target("statrequest_show", context, data_dict,
+                                  schema.by_id(), common.get_request, passed=("token",))
+    v = access.view(access.context_actor(context), request, data.get("token"))
     wf = settings.workflow()
     opd_states = frozenset(wf.states_waiting_for([access.OPD]))
     events = model.Session.scalars(
@@ -575,14 +519,13 @@ def statrequest_event_list(context: dict[str, Any], data_dict: dict[str, Any]
 
 def statrequest_override(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
     """Sysadmin repair of a stuck request: put it in any state, with a logged reason."""
-    tk.check_access("statrequest_override", context, data_dict)
-    data = _validate(data_dict, schema.override(), context)
-    request = _get_request(data["id"])
+    data = common.authorized("statrequest_override", context, data_dict, schema.override())
+    request = common.get_request(data["id"])
     wf = settings.workflow()
     if data["state"] not in wf.states:
         raise tk.ValidationError({"state": [_("Unknown state.")]})
-    actor = _actor(context)
-    now = _now()
+    actor = access.context_actor(context)
+    now = now_utc()
     values: dict[str, Any] = {"state": data["state"], "updated_at": now,
                               "closed_at": now if wf.is_final(data["state"]) else None}
     try:
@@ -592,8 +535,7 @@ def statrequest_override(context: dict[str, Any], data_dict: dict[str, Any]) -> 
         model.Session.commit()
     except records.StaleVersion:
         model.Session.rollback()
-        raise tk.ValidationError({"version": [_(
-            "This request was already handled by someone else. Reload the page.")]}) from None
+        raise common.stale_version() from None
     model.Session.refresh(request)
     log.warning("statrequest override by %s: %s -> %s", actor.name, request.tracking_number,
                 data["state"])
@@ -606,7 +548,7 @@ def statrequest_workflow_show(context: dict[str, Any], data_dict: dict[str, Any]
     """The active workflow: states, transitions and positions, with labels."""
     tk.check_access("statrequest_workflow_show", context, data_dict)
     wf = settings.workflow()
-    language = dz.lang()
+    language = lang()
     return {
         "initial": wf.initial,
         "final": sorted(wf.final),
@@ -627,12 +569,10 @@ def statrequest_attachment_create(context: dict[str, Any], data_dict: dict[str, 
                                   ) -> dict[str, Any]:
     """Add a file to a request: the requester while it is theirs to fix, the routed OPD
     while it waits for the data (kind `result`)."""
-    data = _validate(data_dict, schema.attachment_create(), context)
-    request = _get_request(data["id"])
-    tk.check_access("statrequest_attachment_create", context,
-                    {"id": request.id, "kind": data["kind"]})
+    data, request = common.target("statrequest_attachment_create", context, data_dict,
+                                  schema.attachment_create(), common.get_request, passed=("kind",))
     prepared = attachments.prepare(data["kind"], data_dict["upload"], field="upload")
-    actor = _actor(context)
+    actor = access.context_actor(context)
     v = access.view(actor, request)
     written = attachments.Written()
     try:
@@ -647,7 +587,7 @@ def statrequest_attachment_create(context: dict[str, Any], data_dict: dict[str, 
 
 
 def _get_attachment(ref: str) -> Attachment:
-    row = model.Session.get(Attachment, ref) if len(ref) <= 64 else None
+    row = records.row(Attachment, ref)
     if row is None or row.deleted_at is not None:
         raise tk.ObjectNotFound(_("Attachment not found"))
     return row
@@ -656,9 +596,8 @@ def _get_attachment(ref: str) -> Attachment:
 @tk.side_effect_free
 def statrequest_attachment_show(context: dict[str, Any], data_dict: dict[str, Any]
                                 ) -> dict[str, Any]:
-    data = _validate(data_dict, schema.by_id(), context)
-    row = _get_attachment(data["id"])
-    tk.check_access("statrequest_attachment_show", context, {"id": row.id})
+    data, row = common.target("statrequest_attachment_show", context, data_dict,
+                              schema.by_id(), _get_attachment)
     return dz.attachment_dict(row)
 
 
@@ -672,17 +611,16 @@ def statrequest_attachment_download(context: dict[str, Any], data_dict: dict[str
     an iterator of bytes whose first chunk is already read; an opened identity document is
     recorded at that moment, and only then.
     """
-    data = _validate(data_dict, schema.by_id(), context)
-    row = _get_attachment(data["id"])
-    tk.check_access("statrequest_attachment_download", context,
-                    {"id": row.id, "token": data.get("token")})
+    data, row = common.target("statrequest_attachment_download", context, data_dict,
+                              schema.by_id(), _get_attachment, passed=("token",))
     result = dz.attachment_dict(row) | {"url": _download_url(row, data.get("token"))}
     if context.get("api_version"):
         return result
     stream = _open_stream(row)
     if row.kind in attachments.PERSONAL_KINDS:
-        model.Session.add(IdentityAccess(attachment_id=row.id, request_id=row.request_id,
-                                         user_id=_actor(context).user_id, accessed_at=_now()))
+        model.Session.add(IdentityAccess(
+            attachment_id=row.id, request_id=row.request_id,
+            user_id=access.context_actor(context).user_id, accessed_at=now_utc()))
         model.Session.commit()
     return result | {"stream": stream}
 
@@ -715,13 +653,6 @@ def _open_stream(row: Attachment) -> Iterator[bytes]:
     return all_chunks()
 
 
-def _delete_schema() -> dict[str, Any]:
-    from ckanext.statrequest.logic.validators import statrequest_text
-
-    return schema.by_id() | {"reason": [tk.get_validator("ignore_missing"),
-                                        statrequest_text(1000)]}
-
-
 def statrequest_attachment_delete(context: dict[str, Any], data_dict: dict[str, Any]
                                   ) -> dict[str, Any]:
     """Withdraw a file its uploader added, while the request is still in their hands.
@@ -733,12 +664,9 @@ def statrequest_attachment_delete(context: dict[str, Any], data_dict: dict[str, 
 
     :param id: the attachment; :param reason: (sysadmin repair) why the file must go
     """
-    from ckanext.statrequest.logic.auth.request import deletion_refused
-
-    data = _validate(data_dict, _delete_schema(), context)
-    row = _get_attachment(data["id"])
-    tk.check_access("statrequest_attachment_delete", context, {"id": row.id})
-    actor = _actor(context)
+    data, row = common.target("statrequest_attachment_delete", context, data_dict,
+                              schema.attachment_delete(), _get_attachment)
+    actor = access.context_actor(context)
     refused = deletion_refused(row, actor)
     if refused and not actor.sysadmin:
         raise tk.NotAuthorized(refused)
@@ -749,15 +677,14 @@ def statrequest_attachment_delete(context: dict[str, Any], data_dict: dict[str, 
     try:
         if refused:
             _record_removal(row, actor, data["reason"])
-        row.deleted_at = _now()
+        row.deleted_at = now_utc()
         file_id, row.file_id = row.file_id, None
         if file_id:
             attachments.remove(file_id)
         model.Session.commit()
     except records.StaleVersion:
         model.Session.rollback()
-        raise tk.ValidationError({"version": [_(
-            "This request was already handled by someone else. Reload the page.")]}) from None
+        raise common.stale_version() from None
     except Exception:
         model.Session.rollback()
         raise
@@ -771,7 +698,7 @@ def _record_removal(row: Attachment, actor: access.Actor, reason: str) -> None:
     """The internal event of a sysadmin's removal: who, why, and which bytes (hash)."""
     request = model.Session.get(Request, row.request_id)
     assert request is not None
-    version = records.guarded_update(request.id, request.version, {"updated_at": _now()})
+    version = records.guarded_update(request.id, request.version, {"updated_at": now_utc()})
     _event(request, actor, "sysadmin", "override", request.state, request.state, "internal",
            reason, version, {"override": True, "removed_file": {
                "id": row.id, "kind": row.kind, "name": row.name, "sha256": row.sha256}})
@@ -780,12 +707,9 @@ def _record_removal(row: Attachment, actor: access.Actor, reason: str) -> None:
 # --- positions and holidays ---------------------------------------------------------------
 
 def _position_dict(p: Position) -> dict[str, Any]:
-    user = model.User.get(p.user_id)
     today = dt.date.today()
     return {
-        "id": p.id, "position": p.position, "user_id": p.user_id,
-        "user_name": user.name if user else None,
-        "user_display": (user.fullname or user.name) if user else None,
+        "id": p.id, "position": p.position, **dz.user_fields(p.user_id),
         "valid_from": dz.iso(p.valid_from), "valid_to": dz.iso(p.valid_to),
         "acting": p.acting, "kind": p.kind, "note": p.note, "nip": p.nip, "rank": p.rank,
         "stands_in_for": p.stands_in_for,
@@ -805,8 +729,7 @@ def statrequest_position_assign(context: dict[str, Any], data_dict: dict[str, An
     :param stands_in_for: the official a Plt/Plh stands in for (default: the definitive holder)
     :param nip, rank: NIP and pangkat/golongan, printed under the name on signed letters
     """
-    tk.check_access("statrequest_position_assign", context, data_dict)
-    data = _validate(data_dict, schema.position_assign(), context)
+    data = common.authorized("statrequest_position_assign", context, data_dict, schema.position_assign())
     wf = settings.workflow()
     errors: dict[str, list[str]] = {}
     if data["position"] not in wf.positions:
@@ -835,12 +758,12 @@ def statrequest_position_assign(context: dict[str, Any], data_dict: dict[str, An
                                           "capacity": settings.position_min_capacity()}]
     if errors:
         raise tk.ValidationError(errors)
-    actor = _actor(context)
+    actor = access.context_actor(context)
     row = Position(position=data["position"], user_id=data["user"], valid_from=valid_from,
                    valid_to=valid_to, acting=kind != "definitif", kind=kind,
                    stands_in_for=stands_in_for, rank=data.get("rank", ""),
                    note=data.get("note", ""), nip=data.get("nip", ""),
-                   created_by=actor.user_id, created_at=_now())
+                   created_by=actor.user_id, created_at=now_utc())
     model.Session.add(row)
     model.Session.commit()
     return _position_dict(row)
@@ -848,12 +771,11 @@ def statrequest_position_assign(context: dict[str, Any], data_dict: dict[str, An
 
 def statrequest_position_revoke(context: dict[str, Any], data_dict: dict[str, Any]
                                 ) -> dict[str, Any]:
-    tk.check_access("statrequest_position_revoke", context, data_dict)
-    data = _validate(data_dict, schema.by_id(), context)
+    data = common.authorized("statrequest_position_revoke", context, data_dict, schema.by_id())
     row = model.Session.get(Position, data["id"])
     if row is None:
         raise tk.ObjectNotFound(_("Position assignment not found"))
-    row.revoked_at = row.revoked_at or _now()
+    row.revoked_at = row.revoked_at or now_utc()
     model.Session.commit()
     return _position_dict(row)
 
@@ -861,8 +783,7 @@ def statrequest_position_revoke(context: dict[str, Any], data_dict: dict[str, An
 @tk.side_effect_free
 def statrequest_position_list(context: dict[str, Any], data_dict: dict[str, Any]
                               ) -> list[dict[str, Any]]:
-    tk.check_access("statrequest_position_list", context, data_dict)
-    data = _validate(data_dict, schema.position_list(), context)
+    data = common.authorized("statrequest_position_list", context, data_dict, schema.position_list())
     stmt = select(Position).order_by(Position.position, Position.valid_from)
     if data.get("position"):
         stmt = stmt.where(Position.position == data["position"])
@@ -880,13 +801,12 @@ def statrequest_holiday_create(context: dict[str, Any], data_dict: dict[str, Any
                                ) -> dict[str, Any]:
     """Add a cuti bersama, regional holiday or other day off (or `hari_kerja`: a working
     day despite the national calendar); deadlines of open requests move accordingly."""
-    tk.check_access("statrequest_holiday_create", context, data_dict)
-    data = _validate(data_dict, schema.holiday_create(), context)
+    data = common.authorized("statrequest_holiday_create", context, data_dict, schema.holiday_create())
     day = data["day"].date() if isinstance(data["day"], dt.datetime) else data["day"]
     if model.Session.get(Holiday, day) is not None:
         raise tk.ValidationError({"day": [_("This day is already in the list.")]})
     row = Holiday(day=day, name=data["name"], kind=data["kind"],
-                  created_by=_actor(context).user_id, created_at=_now())
+                  created_by=access.context_actor(context).user_id, created_at=now_utc())
     model.Session.add(row)
     model.Session.flush()
     records.recompute_open_due_dates()
@@ -896,8 +816,7 @@ def statrequest_holiday_create(context: dict[str, Any], data_dict: dict[str, Any
 
 def statrequest_holiday_delete(context: dict[str, Any], data_dict: dict[str, Any]
                                ) -> dict[str, Any]:
-    tk.check_access("statrequest_holiday_delete", context, data_dict)
-    data = _validate(data_dict, schema.holiday_delete(), context)
+    data = common.authorized("statrequest_holiday_delete", context, data_dict, schema.holiday_delete())
     day = data["day"].date() if isinstance(data["day"], dt.datetime) else data["day"]
     row = model.Session.get(Holiday, day)
     if row is None:
@@ -914,8 +833,7 @@ def statrequest_holiday_delete(context: dict[str, Any], data_dict: dict[str, Any
 def statrequest_holiday_list(context: dict[str, Any], data_dict: dict[str, Any]
                              ) -> list[dict[str, Any]]:
     """Days the administrators added, and (with `year`) the national holidays of that year."""
-    tk.check_access("statrequest_holiday_list", context, data_dict)
-    data = _validate(data_dict, schema.holiday_list(), context)
+    data = common.authorized("statrequest_holiday_list", context, data_dict, schema.holiday_list())
     rows = [_holiday_dict(h) for h in model.Session.scalars(select(Holiday).order_by(Holiday.day))]
     year = data.get("year")
     if year:

@@ -3,11 +3,10 @@
 A credential names where the person's key is (a PKCS#12 file in the signing folder, a PKCS#11
 token, or the NIK the remote signing service knows them by) and, when given, the certificate
 it must hold. Signing uses the credential of the user who signs, never another person's; one
-key belongs to one person.
+key belongs to one person. Their names: `logic.api.ACTIONS["signing"]`.
 """
 from __future__ import annotations
 
-import datetime as dt
 import re
 from typing import Any
 
@@ -16,30 +15,17 @@ import ckantoolkit as tk
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from ckanext.statrequest.lib import access, letters
+from ckanext.statrequest.lib import access, letters, records
+from ckanext.statrequest.logic import common
 from ckanext.statrequest.logic import dictization as dz
 from ckanext.statrequest.logic.schema import signing as schema
 from ckanext.statrequest.model import SigningCredential
+from ckanext.statrequest.model import now as now_utc
 
 _ = tk._
 
-__all__ = ["statrequest_credential_set", "statrequest_credential_list",
-           "statrequest_credential_revoke"]
-
 MAX_CERT_BYTES = 64 * 1024
 _NIK = re.compile(r"^[0-9]{16}$")
-
-
-def _validate(data_dict: dict[str, Any], schema_: dict[str, Any], context: dict[str, Any]
-              ) -> dict[str, Any]:
-    data, errors = tk.navl_validate(data_dict, schema_, context)
-    if errors:
-        raise tk.ValidationError(errors)
-    return data
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 def _masked(backend: str, reference: str) -> str:
@@ -48,11 +34,8 @@ def _masked(backend: str, reference: str) -> str:
 
 
 def _credential_dict(c: SigningCredential) -> dict[str, Any]:
-    user = model.User.get(c.user_id)
     return {
-        "id": c.id, "user_id": c.user_id,
-        "user_name": user.name if user else None,
-        "user_display": (user.fullname or user.name) if user else None,
+        "id": c.id, **dz.user_fields(c.user_id),
         "backend": c.backend, "reference": _masked(c.backend, c.reference),
         "key_label": (c.settings or {}).get("key_label"),
         "cert_label": (c.settings or {}).get("cert_label"),
@@ -129,12 +112,11 @@ def statrequest_credential_set(context: dict[str, Any], data_dict: dict[str, Any
     :param certificate: the person's certificate (PEM); for PKCS#12 the ``.cert.pem`` next
         to the key file is used when not given. Signing refuses a key holding another one.
     """
-    tk.check_access("statrequest_credential_set", context, data_dict)
-    data = _validate(data_dict, schema.credential_set(), context)
+    data = common.authorized("statrequest_credential_set", context, data_dict, schema.credential_set())
     _check_reference(data)
     cert = _certificate(data, data_dict.get("certificate"))
     facts = letters.certificate_facts(cert) if cert is not None else {}
-    if facts and facts["cert_not_after"] < _now():
+    if facts and facts["cert_not_after"] < now_utc():
         raise tk.ValidationError({"certificate": [_("This certificate has expired.")]})
     taken = model.Session.scalars(select(SigningCredential).where(
         SigningCredential.revoked_at.is_(None), SigningCredential.user_id != data["user"],
@@ -145,8 +127,8 @@ def statrequest_credential_set(context: dict[str, Any], data_dict: dict[str, Any
     if taken is not None:
         raise tk.ValidationError({"reference": [_(
             "This key or certificate is already registered to another person.")]})
-    actor = access.actor_for(context.get("user") or None)
-    now = _now()
+    actor = access.context_actor(context)
+    now = now_utc()
     for old in model.Session.scalars(select(SigningCredential).where(
             SigningCredential.user_id == data["user"], SigningCredential.revoked_at.is_(None))):
         old.revoked_at = now
@@ -169,8 +151,7 @@ def statrequest_credential_set(context: dict[str, Any], data_dict: dict[str, Any
 def statrequest_credential_list(context: dict[str, Any], data_dict: dict[str, Any]
                                 ) -> list[dict[str, Any]]:
     """Signing credentials (active ones; `include_revoked` for all), optionally of one `user`."""
-    tk.check_access("statrequest_credential_list", context, data_dict)
-    data = _validate(data_dict, schema.credential_list(), context)
+    data = common.authorized("statrequest_credential_list", context, data_dict, schema.credential_list())
     stmt = select(SigningCredential).order_by(SigningCredential.created_at.desc())
     if data.get("user"):
         stmt = stmt.where(SigningCredential.user_id == data["user"])
@@ -182,11 +163,11 @@ def statrequest_credential_list(context: dict[str, Any], data_dict: dict[str, An
 def statrequest_credential_revoke(context: dict[str, Any], data_dict: dict[str, Any]
                                   ) -> dict[str, Any]:
     """Withdraw a credential: its holder can no longer sign until given a new one."""
-    tk.check_access("statrequest_credential_revoke", context, data_dict)
-    ref = _validate(data_dict, schema.credential_revoke(), context)["id"]
-    row = model.Session.get(SigningCredential, ref)
+    ref = common.authorized("statrequest_credential_revoke", context, data_dict,
+                            schema.credential_revoke())["id"]
+    row = records.row(SigningCredential, ref)
     if row is None:
         raise tk.ObjectNotFound(_("Signing credential not found"))
-    row.revoked_at = row.revoked_at or _now()
+    row.revoked_at = row.revoked_at or now_utc()
     model.Session.commit()
     return _credential_dict(row)

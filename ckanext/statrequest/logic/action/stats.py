@@ -1,8 +1,9 @@
 """Statistics of the service, the public transparency figures and the export of requests.
 
-The figures are computed by `ckanext.statrequest.stats` from the event log (see its module
-docstring for the definition of each). A period selects requests by the day they were
-received; `year`, `date_from` and `date_to` may be combined (all of them apply).
+The figures are computed by `ckanext.statrequest.lib.stats` from the event log (see its
+module docstring for the definition of each). A period selects requests by the day they were
+received; `year`, `date_from` and `date_to` may be combined (all of them apply). Their names:
+`logic.api.ACTIONS["stats"]`.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from sqlalchemy import func, select
 
 from ckanext.statrequest import settings
 from ckanext.statrequest.lib import access, stats
+from ckanext.statrequest.logic import common
 from ckanext.statrequest.logic import dictization as dz
 from ckanext.statrequest.logic.schema import stats as schema
 from ckanext.statrequest.model import Request
@@ -25,23 +27,9 @@ from ckanext.statrequest.model.feedback import ELEMENTS, Complaint, Survey
 log = logging.getLogger(__name__)
 _ = tk._
 
-__all__ = ["statrequest_stats", "statrequest_stats_public", "statrequest_stats_export"]
-
 EXPORT_COLUMNS = ("tracking_number", "received_at", "category", "title", "state", "outcome",
                   "routed_opd", "finished_at", "working_days", "on_time")
 RECENT_COMMENTS = 20
-
-
-def _validate(data_dict: dict[str, Any], schema_: dict[str, Any], context: dict[str, Any]
-              ) -> dict[str, Any]:
-    data, errors = tk.navl_validate(data_dict, schema_, context)
-    if errors:
-        raise tk.ValidationError(errors)
-    return data
-
-
-def _actor(context: dict[str, Any]) -> access.Actor:
-    return access.actor_for(context.get("user") or None)
 
 
 def _day(value: Any) -> dt.date:
@@ -133,8 +121,7 @@ def statrequest_stats(context: dict[str, Any], data_dict: dict[str, Any]) -> dic
         percent), steps (median and p90 working days waited per state, longest first),
         ikm (per element and overall, with grade), complaints, recent survey comments
     """
-    tk.check_access("statrequest_stats", context, data_dict)
-    data = _validate(data_dict, schema.stats(), context)
+    data = common.authorized("statrequest_stats", context, data_dict, schema.stats())
     result, where, _span = _figures(data)
     titles = _org_titles({row["organization_id"] for row in result["by_opd"]})
     for row in result["by_opd"]:
@@ -156,8 +143,7 @@ def statrequest_stats_public(context: dict[str, Any], data_dict: dict[str, Any]
                              ) -> dict[str, Any]:
     """Aggregates for the public transparency page: no per-request rows, no OPD or step
     details, no survey comments."""
-    tk.check_access("statrequest_stats_public", context, data_dict)
-    data = _validate(data_dict, schema.stats_public(), context)
+    data = common.authorized("statrequest_stats_public", context, data_dict, schema.stats_public())
     result, _where_, _span = _figures(data)
     keep = ("total", "finished", "withdrawn", "open", "by_category", "by_month", "completion",
             "compliance", "period", "sla_days", "ikm", "complaints")
@@ -189,9 +175,8 @@ def statrequest_stats_export(context: dict[str, Any], data_dict: dict[str, Any]
     :param format: csv | xlsx (only the file name depends on it)
     :returns: {"filename", "format", "columns", "rows"}
     """
-    tk.check_access("statrequest_stats_export", context, data_dict)
-    data = _validate(data_dict, schema.stats_export(), context)
-    actor = _actor(context)
+    data = common.authorized("statrequest_stats_export", context, data_dict, schema.stats_export())
+    actor = access.context_actor(context)
     start, end = _period(data)
     where = [*_where(start, end), access.visible_requests_clause(actor)]
     histories = {h.request_id: h for h in stats.load(*where)}

@@ -1,6 +1,7 @@
-"""Auth of delivery datasets and of the public letter verification.
+"""Auth of delivery datasets and of the public letter verification (its own actions'
+names: `logic.api.ACTIONS["delivery"]`; ``__all__`` lists the CKAN auth functions it chains).
 
-A delivery dataset (see `ckanext.statrequest.delivery`) is read by exactly those whose
+A delivery dataset (see `ckanext.statrequest.lib.delivery`) is read by exactly those whose
 permission labels match it, whatever else would grant access (dataset collaborators, another
 plugin's chained function); search applies the same labels in Solr. Only a sysadmin (which
 includes the delivery job) may change one: it is the record of what was sent. For every other
@@ -11,19 +12,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import ckan.authz as authz
 import ckan.model as model
 import ckantoolkit as tk
 
 from ckanext.statrequest import settings
-from ckanext.statrequest.lib import access, delivery
+from ckanext.statrequest.core.vocabulary import OUTCOMES_WITH_DATA
+from ckanext.statrequest.lib import access, delivery, records
+from ckanext.statrequest.logic import common
 from ckanext.statrequest.model import Request
 
 _ = tk._
 
 __all__ = [
-    "statrequest_verify",
-    "statrequest_publish_consent",
-    "statrequest_publish_open",
     "package_show",
     "resource_show",
     "resource_view_show",
@@ -38,22 +39,18 @@ __all__ = [
     "bulk_update_public",
 ]
 
-Result = dict[str, Any]
+Result = common.Result
 Auth = Callable[[dict[str, Any], dict[str, Any]], Result]
 
-
-@tk.auth_allow_anonymous_access
-def statrequest_verify(context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
-    """Everyone may check a letter (DESIGN.md §6, last row)."""
-    return {"success": True}
+# everyone may check a letter: the verification page is the target of the letter's QR code
+statrequest_verify = common.everyone
 
 
 def _publishable(data_dict: dict[str, Any]) -> Request | None:
     """The request, if it ended with data delivered (fulfilled or partly)."""
-    ref = str(data_dict.get("id") or "")
-    request = model.Session.get(Request, ref) if 0 < len(ref) <= 64 else None
+    request = records.row(Request, data_dict.get("id"))
     if request is None or request.state not in settings.workflow().final or \
-            request.outcome not in ("dipenuhi", "dipenuhi_sebagian"):
+            request.outcome not in OUTCOMES_WITH_DATA:
         return None
     return request
 
@@ -62,33 +59,23 @@ def _publishable(data_dict: dict[str, Any]) -> Request | None:
 def statrequest_publish_consent(context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
     """Only the requester may agree, once the data was delivered."""
     request = _publishable(data_dict)
-    user = _user(context)
+    user = common.user(context)
     if request is not None and user is not None and request.requester_id == user.id:
-        return {"success": True}
-    return {"success": False, "msg": _("Only the requester may agree to publishing the data.")}
+        return common.ok()
+    return common.refused(_("Only the requester may agree to publishing the data."))
 
 
 @tk.auth_sysadmins_check  # the OPD's own decision, not the portal administrator's
 def statrequest_publish_open(context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
     """Only an admin of the OPD the request was routed to (the OPD's own decision)."""
-    import ckan.authz as authz
-
     request = _publishable(data_dict)
-    user = _user(context)
+    user = common.user(context)
     org_id = str(data_dict.get("organization") or "")
     if request is not None and user is not None and \
             org_id in access.routed_org_ids(request.id) and \
             authz.users_role_for_group_or_org(org_id, user.name) == "admin":
-        return {"success": True}
-    return {"success": False, "msg": _(
-        "Only an admin of the agency that provided the data may publish it.")}
-
-
-def _user(context: dict[str, Any]) -> model.User | None:
-    user = context.get("auth_user_obj")
-    if isinstance(user, model.User):
-        return user
-    return model.User.get(context.get("user") or "") if context.get("user") else None
+        return common.ok()
+    return common.refused(_("Only an admin of the agency that provided the data may publish it."))
 
 
 def _package(ref: Any) -> model.Package | None:
@@ -113,13 +100,13 @@ def pass_on(next_auth: Auth, context: dict[str, Any], data_dict: dict[str, Any])
     sysadmins pass unless it checks them too, anonymous callers are refused unless it
     allows them (core's `package_update` does, for `ckan.auth.anon_create_dataset`).
     """
-    user = _user(context)
+    user = common.user(context)
     if user is not None and user.sysadmin and \
             not getattr(next_auth, "auth_sysadmins_check", False):
-        return {"success": True}
+        return common.ok()
     if not getattr(next_auth, "auth_allow_anonymous_access", False) and \
             not context.get("auth_user_obj"):
-        return {"success": False, "msg": _("Please log in first.")}
+        return common.refused(_("Please log in first."))
     return next_auth(context, data_dict)
 
 
@@ -129,88 +116,51 @@ def chained(func: Callable[..., Result]) -> Callable[..., Result]:
         tk.auth_allow_anonymous_access(tk.auth_sysadmins_check(func)))
 
 
-def _read(pkg: model.Package | None, next_auth: Auth, context: dict[str, Any],
-          data_dict: dict[str, Any]) -> Result:
-    if delivery.request_of(pkg) is None:
-        return pass_on(next_auth, context, data_dict)
-    assert pkg is not None
-    if delivery.may_read(_user(context), pkg):
-        return {"success": True}
-    return {"success": False, "msg": _("You may not see this dataset.")}
+def _read(pkg: model.Package, context: dict[str, Any]) -> Result:
+    if delivery.may_read(common.user(context), pkg):
+        return common.ok()
+    return common.refused(_("You may not see this dataset."))
 
 
-def _write(pkg: model.Package | None, next_auth: Auth, context: dict[str, Any],
-           data_dict: dict[str, Any]) -> Result:
-    if delivery.request_of(pkg) is None:
-        return pass_on(next_auth, context, data_dict)
-    user = _user(context)
+def _write(pkg: model.Package, context: dict[str, Any]) -> Result:
+    user = common.user(context)
     if user is not None and user.sysadmin:  # a repair by the portal administrator
-        return {"success": True}
-    return {"success": False, "msg": _(
-        "This dataset is the record of a delivered data request and cannot be changed.")}
+        return common.ok()
+    return common.refused(_(
+        "This dataset is the record of a delivered data request and cannot be changed."))
+
+
+def _guard(decide: Callable[[model.Package, dict[str, Any]], Result],
+           find: Callable[[Any], model.Package | None], key: str = "id") -> Auth:
+    """A chained auth function for the dataset that `find` finds from the call's `key`:
+    `decide` answers for a delivery dataset, CKAN for any other."""
+
+    @chained
+    def auth(next_auth: Auth, context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
+        pkg = find(data_dict.get(key))
+        if pkg is None or delivery.request_of(pkg) is None:
+            return pass_on(next_auth, context, data_dict)
+        return decide(pkg, context)
+
+    return auth
 
 
 # --- reading: package, resources, views (downloads and activity lists call these) ----------
 
-@chained
-def package_show(next_auth: Auth, context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
-    return _read(_package(data_dict.get("id")), next_auth, context, data_dict)
-
-
-@chained
-def resource_show(next_auth: Auth, context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
-    return _read(_resource_package(data_dict.get("id")), next_auth, context, data_dict)
-
-
-@chained
-def resource_view_show(next_auth: Auth, context: dict[str, Any], data_dict: dict[str, Any]
-                       ) -> Result:
-    return _read(_view_package(data_dict.get("id")), next_auth, context, data_dict)
-
-
-@chained
-def resource_view_list(next_auth: Auth, context: dict[str, Any], data_dict: dict[str, Any]
-                       ) -> Result:
-    return _read(_resource_package(data_dict.get("id")), next_auth, context, data_dict)
-
+package_show = _guard(_read, _package)
+resource_show = _guard(_read, _resource_package)
+resource_view_show = _guard(_read, _view_package)
+resource_view_list = _guard(_read, _resource_package)
 
 # --- changing: only sysadmins ---------------------------------------------------------------
 
-@chained
-def package_update(next_auth: Auth, context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
-    return _write(_package(data_dict.get("id")), next_auth, context, data_dict)
-
-
-@chained
-def package_delete(next_auth: Auth, context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
-    return _write(_package(data_dict.get("id")), next_auth, context, data_dict)
-
-
-@chained
-def package_owner_org_update(next_auth: Auth, context: dict[str, Any], data_dict: dict[str, Any]
-                             ) -> Result:
-    return _write(_package(data_dict.get("id")), next_auth, context, data_dict)
-
-
-@chained
-def package_collaborator_create(next_auth: Auth, context: dict[str, Any],
-                                data_dict: dict[str, Any]) -> Result:
-    return _write(_package(data_dict.get("id")), next_auth, context, data_dict)
-
-
-@chained
-def resource_create(next_auth: Auth, context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
-    return _write(_package(data_dict.get("package_id")), next_auth, context, data_dict)
-
-
-@chained
-def resource_update(next_auth: Auth, context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
-    return _write(_resource_package(data_dict.get("id")), next_auth, context, data_dict)
-
-
-@chained
-def resource_delete(next_auth: Auth, context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
-    return _write(_resource_package(data_dict.get("id")), next_auth, context, data_dict)
+package_update = _guard(_write, _package)
+package_delete = _guard(_write, _package)
+package_owner_org_update = _guard(_write, _package)
+package_collaborator_create = _guard(_write, _package)
+resource_create = _guard(_write, _package, key="package_id")
+resource_update = _guard(_write, _resource_package)
+resource_delete = _guard(_write, _resource_package)
 
 
 @chained
@@ -218,6 +168,7 @@ def bulk_update_public(next_auth: Auth, context: dict[str, Any], data_dict: dict
                        ) -> Result:
     datasets = data_dict.get("datasets") or []
     for ref in datasets if isinstance(datasets, list) else []:
-        if delivery.request_of(_package(ref)) is not None:
-            return _write(_package(ref), next_auth, context, data_dict)
+        pkg = _package(ref)
+        if pkg is not None and delivery.request_of(pkg) is not None:
+            return _write(pkg, context)
     return pass_on(next_auth, context, data_dict)

@@ -1,4 +1,4 @@
-"""Auth of the survey and complaints.
+"""Auth of the survey and complaints (their names: `logic.api.ACTIONS["feedback"]`).
 
 The survey is the requester's: only they fill it, and they and Diskominfo officials read it.
 A complaint is seen by its complainant and Diskominfo officials (position holders and
@@ -8,93 +8,77 @@ from __future__ import annotations
 
 from typing import Any
 
-import ckan.model as model
 import ckantoolkit as tk
 
 from ckanext.statrequest import settings
-from ckanext.statrequest.lib import access
+from ckanext.statrequest.lib import access, records
+from ckanext.statrequest.logic import common
 from ckanext.statrequest.model import Request
 from ckanext.statrequest.model.feedback import Complaint
 
 _ = tk._
 
-__all__ = [
-    "statrequest_survey_submit",
-    "statrequest_survey_show",
-    "statrequest_complaint_create",
-    "statrequest_complaint_show",
-    "statrequest_complaint_list",
-    "statrequest_complaint_respond",
-]
-
-Result = dict[str, Any]
+Result = common.Result
 
 
-def _ok() -> Result:
-    return {"success": True}
+def is_official(actor: access.Actor) -> bool:
+    """Who receives complaints and reads surveys: Diskominfo position holders and sysadmins."""
+    return actor.is_staff
 
 
-def _no(msg: str) -> Result:
-    return {"success": False, "msg": msg}
+def may_respond(actor: access.Actor) -> bool:
+    """Who answers complaints: the configured position (the Secretary) and sysadmins."""
+    return actor.sysadmin or settings.get("complaint.responder_position") in actor.positions
 
 
-def _actor(context: dict[str, Any]) -> access.Actor:
-    return access.actor_for(context.get("auth_user_obj") or context.get("user") or None)
-
-
-def _get(cls: type, data_dict: dict[str, Any]) -> Any:
-    ref = str(data_dict.get("id") or "")
-    return model.Session.get(cls, ref) if ref and len(ref) <= 64 else None
-
-
-def _is_requester(actor: access.Actor, request: Request) -> bool:
+def is_requester(actor: access.Actor, request: Request) -> bool:
+    """Who fills a request's survey: its requester (an account; a guest has none)."""
     return actor.user_id is not None and actor.user_id == request.requester_id
 
 
 def statrequest_survey_submit(context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
-    request = _get(Request, data_dict)
+    request = records.row(Request, data_dict.get("id"))
     if request is None:
-        return _no(_("Request not found"))
-    if _is_requester(_actor(context), request):
-        return _ok()
-    return _no(_("Only the requester may fill the survey of a request."))
+        return common.refused(_("Request not found"))
+    if is_requester(access.context_actor(context), request):
+        return common.ok()
+    return common.refused(_("Only the requester may fill the survey of a request."))
 
 
 def statrequest_survey_show(context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
-    request = _get(Request, data_dict)
+    request = records.row(Request, data_dict.get("id"))
     if request is None:
-        return _no(_("Request not found"))
-    actor = _actor(context)
-    if _is_requester(actor, request) or actor.is_staff:
-        return _ok()
-    return _no(_("You may not see this survey."))
+        return common.refused(_("Request not found"))
+    actor = access.context_actor(context)
+    if is_requester(actor, request) or is_official(actor):
+        return common.ok()
+    return common.refused(_("You may not see this survey."))
 
 
 def statrequest_complaint_create(context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
-    if _actor(context).anonymous:
-        return _no(_("Please log in to file a complaint."))
-    return _ok()
+    if access.context_actor(context).anonymous:
+        return common.refused(_("Please log in to file a complaint."))
+    return common.ok()
 
 
 def statrequest_complaint_show(context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
-    complaint = _get(Complaint, data_dict)
+    complaint = records.row(Complaint, data_dict.get("id"))
     if complaint is None:
-        return _no(_("Complaint not found"))
-    actor = _actor(context)
-    if actor.is_staff or (actor.user_id is not None
-                          and actor.user_id == complaint.complainant_id):
-        return _ok()
-    return _no(_("You may not see this complaint."))
+        return common.refused(_("Complaint not found"))
+    actor = access.context_actor(context)
+    if is_official(actor) or (actor.user_id is not None
+                              and actor.user_id == complaint.complainant_id):
+        return common.ok()
+    return common.refused(_("You may not see this complaint."))
 
 
 def statrequest_complaint_list(context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
-    if _actor(context).anonymous:
-        return _no(_("Please log in first."))
-    return _ok()  # the action lists only the caller's own, unless an official
+    if access.context_actor(context).anonymous:
+        return common.refused(_("Please log in first."))
+    return common.ok()  # the action lists only the caller's own, unless an official
 
 
 def statrequest_complaint_respond(context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
-    actor = _actor(context)
-    if actor.sysadmin or settings.get("complaint.responder_position") in actor.positions:
-        return _ok()
-    return _no(_("Only the Secretary may answer complaints."))
+    if may_respond(access.context_actor(context)):
+        return common.ok()
+    return common.refused(_("Only the Secretary may answer complaints."))

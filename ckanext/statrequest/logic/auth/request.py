@@ -1,4 +1,5 @@
-"""Auth functions, one per action. The rules themselves are in `ckanext.statrequest.access`.
+"""Auth functions of the request actions (their names: `logic.api.ACTIONS["request"]`). The
+rules themselves are in `ckanext.statrequest.lib.access`.
 
 CKAN lets sysadmins pass every auth function; the workflow still refuses them any step
 that their positions do not give them (repairs go through `statrequest_override`).
@@ -12,70 +13,30 @@ import ckantoolkit as tk
 from sqlalchemy import select
 
 from ckanext.statrequest import settings
-from ckanext.statrequest.lib import access, attachments
+from ckanext.statrequest.lib import access, attachments, guest, records
+from ckanext.statrequest.logic import common
 from ckanext.statrequest.model import Attachment, Event, Request
 
 _ = tk._
 
-__all__ = [
-    "statrequest_create",
-    "statrequest_show",
-    "statrequest_list",
-    "statrequest_transition",
-    "statrequest_available_transitions",
-    "statrequest_event_list",
-    "statrequest_attachment_create",
-    "statrequest_attachment_show",
-    "statrequest_attachment_delete",
-    "statrequest_attachment_download",
-    "statrequest_position_assign",
-    "statrequest_position_revoke",
-    "statrequest_position_list",
-    "statrequest_holiday_create",
-    "statrequest_holiday_delete",
-    "statrequest_holiday_list",
-    "statrequest_workflow_show",
-    "statrequest_override",
-    "statrequest_track",
-]
-
-Result = dict[str, Any]
-
-
-def _ok() -> Result:
-    return {"success": True}
-
-
-def _no(msg: str) -> Result:
-    return {"success": False, "msg": msg}
-
-
-def _actor(context: dict[str, Any]) -> access.Actor:
-    return access.actor_for(context.get("auth_user_obj") or context.get("user") or None)
-
-
-def _request(data_dict: dict[str, Any]) -> Request | None:
-    ref = str(data_dict.get("id") or "")
-    return model.Session.get(Request, ref) if ref and len(ref) <= 64 else None
+Result = common.Result
 
 
 @tk.auth_allow_anonymous_access
 def statrequest_create(context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
-    from ckanext.statrequest.lib import guest
-
-    if _actor(context).anonymous and not guest.enabled():
-        return _no(_("Please log in to submit a data request."))
-    return _ok()
+    if access.context_actor(context).anonymous and not guest.enabled():
+        return common.refused(_("Please log in to submit a data request."))
+    return common.ok()
 
 
 @tk.auth_allow_anonymous_access
 def statrequest_show(context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
-    request = _request(data_dict)
+    request = records.row(Request, data_dict.get("id"))
     if request is None:
-        return _no(_("Request not found"))
-    if access.view(_actor(context), request, data_dict.get("token")).summary:
-        return _ok()
-    return _no(_("You may not see this request."))
+        return common.refused(_("Request not found"))
+    if access.view(access.context_actor(context), request, data_dict.get("token")).summary:
+        return common.ok()
+    return common.refused(_("You may not see this request."))
 
 
 statrequest_available_transitions = statrequest_show
@@ -84,9 +45,9 @@ statrequest_transition = statrequest_show
 
 
 def statrequest_list(context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
-    if _actor(context).anonymous:
-        return _no(_("Please log in to see data requests."))
-    return _ok()
+    if access.context_actor(context).anonymous:
+        return common.refused(_("Please log in to see data requests."))
+    return common.ok()
 
 
 def may_add(actor: access.Actor, request: Request, kind: Any) -> bool:
@@ -103,29 +64,23 @@ def may_add(actor: access.Actor, request: Request, kind: Any) -> bool:
 
 
 def statrequest_attachment_create(context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
-    request = _request(data_dict)
+    request = records.row(Request, data_dict.get("id"))
     if request is None:
-        return _no(_("Request not found"))
-    if may_add(_actor(context), request, data_dict.get("kind")):
-        return _ok()
-    return _no(_("You may not add files to this request now."))
-
-
-def _attachment(data_dict: dict[str, Any]) -> Attachment | None:
-    ref = str(data_dict.get("id") or "")
-    return model.Session.get(Attachment, ref) if ref and len(ref) <= 64 else None
+        return common.refused(_("Request not found"))
+    if may_add(access.context_actor(context), request, data_dict.get("kind")):
+        return common.ok()
+    return common.refused(_("You may not add files to this request now."))
 
 
 def statrequest_attachment_show(context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
-    from ckanext.statrequest.logic.dictization import attachment_visible
-
-    row = _attachment(data_dict)
+    row = records.row(Attachment, data_dict.get("id"))
     request = model.Session.get(Request, row.request_id) if row else None
     if row is None or request is None:
-        return _no(_("Attachment not found"))
-    if attachment_visible(row, access.view(_actor(context), request, data_dict.get("token"))):
-        return _ok()
-    return _no(_("You may not open this file."))
+        return common.refused(_("Attachment not found"))
+    v = access.view(access.context_actor(context), request, data_dict.get("token"))
+    if access.attachment_visible(row, v):
+        return common.ok()
+    return common.refused(_("You may not open this file."))
 
 
 statrequest_attachment_download = tk.auth_allow_anonymous_access(statrequest_attachment_show)
@@ -159,48 +114,31 @@ def deletion_refused(row: Attachment, actor: access.Actor) -> str | None:
 
 
 def statrequest_attachment_delete(context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
-    row = _attachment(data_dict)
+    row = records.row(Attachment, data_dict.get("id"))
     if row is None:
-        return _no(_("You may not delete this file."))
-    refused = deletion_refused(row, _actor(context))
-    return _no(refused) if refused else _ok()
+        return common.refused(_("You may not delete this file."))
+    refused = deletion_refused(row, access.context_actor(context))
+    return common.refused(refused) if refused else common.ok()
 
 
-def _administrator(context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
-    if _actor(context).can_administer:
-        return _ok()
-    return _no(_("Only the portal administrator may do this."))
-
-
-statrequest_position_assign = _administrator
-statrequest_position_revoke = _administrator
-statrequest_holiday_create = _administrator
-statrequest_holiday_delete = _administrator
+statrequest_position_assign = common.administrator_only
+statrequest_position_revoke = common.administrator_only
+statrequest_holiday_create = common.administrator_only
+statrequest_holiday_delete = common.administrator_only
 
 
 def statrequest_position_list(context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
-    actor = _actor(context)
-    if actor.is_staff or actor.can_administer:
-        return _ok()
-    return _no(_("Only Diskominfo officials may see the positions."))
+    if common.official_or_administrator(access.context_actor(context)):
+        return common.ok()
+    return common.refused(_("Only Diskominfo officials may see the positions."))
 
 
-@tk.auth_allow_anonymous_access
-def statrequest_holiday_list(context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
-    return _ok()
-
-
-@tk.auth_allow_anonymous_access
-def statrequest_workflow_show(context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
-    return _ok()
-
-
-@tk.auth_allow_anonymous_access
-def statrequest_track(context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
-    return _ok()
+statrequest_holiday_list = common.everyone
+statrequest_workflow_show = common.everyone
+statrequest_track = common.everyone
 
 
 def statrequest_override(context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
-    return _no(_("Only a sysadmin may repair a request."))
+    return common.refused(_("Only a sysadmin may repair a request."))
 
 

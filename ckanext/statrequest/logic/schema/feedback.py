@@ -1,4 +1,4 @@
-"""Schemas of the survey and complaint actions (one per action, like logic/schema.py)."""
+"""Schemas of the survey and complaint actions (one per action, as in logic/schema/request.py)."""
 from __future__ import annotations
 
 from typing import Any
@@ -6,13 +6,10 @@ from typing import Any
 import ckantoolkit as tk
 
 from ckanext.statrequest.logic import validators as v
+from ckanext.statrequest.logic.schema import reference
 from ckanext.statrequest.model.feedback import COMPLAINT_STATES, ELEMENTS
 
 _ = tk._
-
-
-def _get(name: str):
-    return tk.get_validator(name)
 
 
 def statrequest_score(value: Any) -> int:
@@ -24,20 +21,19 @@ def statrequest_score(value: Any) -> int:
 
 
 def survey_submit() -> dict[str, Any]:
-    not_empty = _get("not_empty")
-    return {
-        "id": [not_empty, v.statrequest_text(64)],
+    not_empty = tk.get_validator("not_empty")
+    return reference() | {
         **{u: [not_empty, statrequest_score] for u in ELEMENTS},
-        "comment": [_get("ignore_missing"), v.statrequest_text(2000)],
+        "comment": [tk.get_validator("ignore_missing"), v.statrequest_text(2000)],
     }
 
 
 def survey_show() -> dict[str, Any]:
-    return {"id": [_get("not_empty"), v.statrequest_text(64)]}
+    return reference()
 
 
 def complaint_create() -> dict[str, Any]:
-    not_empty, ignore_missing = _get("not_empty"), _get("ignore_missing")
+    not_empty, ignore_missing = tk.get_validator("not_empty"), tk.get_validator("ignore_missing")
     return {
         "subject": [not_empty, v.statrequest_text(200)],
         "body": [not_empty, v.statrequest_text(4000)],
@@ -46,23 +42,22 @@ def complaint_create() -> dict[str, Any]:
 
 
 def complaint_show() -> dict[str, Any]:
-    return {"id": [_get("not_empty"), v.statrequest_text(64)]}
+    return reference()
 
 
 def complaint_list() -> dict[str, Any]:
-    ignore_missing = _get("ignore_missing")
+    ignore_missing = tk.get_validator("ignore_missing")
     return {
-        "state": [ignore_missing, _get("one_of")(list(COMPLAINT_STATES))],
-        "mine": [ignore_missing, _get("boolean_validator")],
+        "state": [ignore_missing, tk.get_validator("one_of")(list(COMPLAINT_STATES))],
+        "mine": [ignore_missing, tk.get_validator("boolean_validator")],
         "limit": [ignore_missing, v.statrequest_int(0, v.MAX_LIMIT)],
         "offset": [ignore_missing, v.statrequest_int(0, v.MAX_OFFSET)],
     }
 
 
 def complaint_respond() -> dict[str, Any]:
-    ignore_missing = _get("ignore_missing")
-    return {
-        "id": [_get("not_empty"), v.statrequest_text(64)],
+    ignore_missing = tk.get_validator("ignore_missing")
+    return reference() | {
         "response": [ignore_missing, v.statrequest_text(4000)],
-        "close": [ignore_missing, _get("boolean_validator")],
+        "close": [ignore_missing, tk.get_validator("boolean_validator")],
     }

@@ -5,9 +5,9 @@ from typing import Any
 
 import ckantoolkit as tk
 
+from ckanext.statrequest.core.vocabulary import CREDENTIAL_BACKENDS
 from ckanext.statrequest.logic import validators as v
-
-BACKENDS = ["pkcs12", "pkcs11", "remote"]
+from ckanext.statrequest.logic.schema import reference
 
 
 def credential_set() -> dict[str, Any]:
@@ -15,7 +15,7 @@ def credential_set() -> dict[str, Any]:
     not_empty, ignore_missing = get("not_empty"), get("ignore_missing")
     return {
         "user": [not_empty, v.statrequest_user_id],
-        "backend": [not_empty, get("one_of")(BACKENDS)],
+        "backend": [not_empty, get("one_of")(list(CREDENTIAL_BACKENDS))],
         # PKCS#12: a file name in the signing folder; PKCS#11: the token label; remote: NIK
         "reference": [not_empty, v.statrequest_text(200)],
         "key_label": [ignore_missing, v.statrequest_text(100)],
@@ -34,4 +34,4 @@ def credential_list() -> dict[str, Any]:
 
 
 def credential_revoke() -> dict[str, Any]:
-    return {"id": [tk.get_validator("not_empty"), v.statrequest_text(64)]}
+    return reference()

@@ -1,4 +1,4 @@
-"""Schemas of the statistics actions (one per action, like logic/schema.py)."""
+"""Schemas of the statistics actions (one per action, as in logic/schema/request.py)."""
 from __future__ import annotations
 
 from typing import Any
@@ -13,12 +13,8 @@ _ = tk._
 statrequest_year = v.statrequest_year
 
 
-def _get(name: str):
-    return tk.get_validator(name)
-
-
 def _period() -> dict[str, Any]:
-    ignore_missing = _get("ignore_missing")
+    ignore_missing = tk.get_validator("ignore_missing")
     return {
         "year": [ignore_missing, v.statrequest_year],
         "date_from": [ignore_missing, v.statrequest_date],
@@ -36,8 +32,8 @@ def stats_public() -> dict[str, Any]:
 
 def stats_export() -> dict[str, Any]:
     return _period() | {
-        "format": [_get("default")("csv"), _get("one_of")(["csv", "xlsx"])],
-        "include_personal": [_get("ignore_missing"), _get("boolean_validator"),
+        "format": [tk.get_validator("default")("csv"), tk.get_validator("one_of")(["csv", "xlsx"])],
+        "include_personal": [tk.get_validator("ignore_missing"), tk.get_validator("boolean_validator"),
                              no_personal_data],
     }
 

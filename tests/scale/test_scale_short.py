@@ -2,40 +2,63 @@
 Redis, Solr, SMTP server and database, a mixed Locust load of a few hundred requests with each
 fault injected once, then the invariant checker. A few minutes; see bench/scale/README.md.
 
-Runs in its own processes (nothing of CKAN is loaded into this one for it), so the test
-configuration of the other tests is not touched. Every process it starts is stopped again,
-also when it fails.
+Runs `bench/scale/run.py --short` as its own process, exactly as a person runs it, and reads
+the JSON result it writes: nothing of bench/ (nor of CKAN) is imported into the test process,
+so the test configuration of the other tests is not touched. The run stops every process it
+started, also when it fails; a run that hangs gets SIGTERM (which it handles the same way).
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import signal
+import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from bench.scale import run as scale  # noqa: E402
-from bench.scale.stack import RUN  # noqa: E402
-
+ROOT = Path(__file__).resolve().parents[2]
+RUN = ROOT / ".run"
 FAULTS = {"kill_worker", "smtp", "redis", "solr", "web"}
+TEST_SERVICE_URLS = ("CKAN_SQLALCHEMY_URL", "CKAN_SOLR_URL", "CKAN_REDIS_URL")  # dev/ports.sh
+TIMEOUT = 30 * 60  # seconds; the short run takes 3-4 minutes on a quiet 2-CPU machine
 
 
 @pytest.fixture(scope="module")
-def scale_run():
+def scale_run() -> Any:
     if shutil.which("java") is None or shutil.which("redis-server") is None:
         pytest.skip("needs Java (Solr) and redis-server; run `bash dev/services.sh start`")
     if not (RUN / "solr" / "classpath.txt").exists():
         pytest.skip("Solr is not built; run `bash dev/services.sh start` once")
     tag = f"pytest-{os.getpid()}"
-    result = scale.execute("short", tag=tag)
+    workdir = RUN / f"scale-{tag}"  # made (and emptied first) by the run
+    out = RUN / f"bench-{tag}.json"  # outside the work directory, which the run may remove
+    log_path = RUN / f"bench-{tag}.log"
+    # the run makes its own services and database: the test services' addresses are not for it
+    env = {k: v for k, v in os.environ.items() if k not in TEST_SERVICE_URLS}
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "bench" / "scale" / "run.py"), "--short", "--tag", tag,
+             "--json", str(out)],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            proc.wait(TIMEOUT)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGTERM)  # the run stops its stack on SIGTERM
+            proc.wait(300)
+            pytest.fail(f"the scale run took more than {TIMEOUT} s; see {log_path}")
+    if not out.exists():
+        pytest.fail(f"the scale run ended (exit code {proc.returncode}) without a result:\n"
+                    + log_path.read_text()[-5000:])
+    result = json.loads(out.read_text())
     yield result
     if result.get("checker", {}).get("ok"):  # kept after a failure, for its logs
-        shutil.rmtree(RUN / f"scale-{tag}", ignore_errors=True)
+        shutil.rmtree(workdir, ignore_errors=True)
+        out.unlink(missing_ok=True)
+        log_path.unlink(missing_ok=True)
 
 
 def test_every_fault_was_injected_once(scale_run):

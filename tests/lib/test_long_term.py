@@ -23,13 +23,13 @@ from typing import Any
 
 import ckan.model as model
 import pytest
-from support import PASSPHRASE, SIGNERS, act, as_sysadmin, fire, submit, upload
+from support import PASSPHRASE, SIGNERS, act, as_sysadmin, fire, submit, upload, walk
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from ckanext.statrequest.documents import testpki
 from ckanext.statrequest.documents.verify import RevocationCheck, verify_pdf
 
-HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 VERAPDF_CP = os.path.join(HERE, ".run", "verapdf", "classpath.txt")
 
 
@@ -121,18 +121,7 @@ def _current_letter(rid: str) -> bytes:
 
 
 def _walk_to_paraf(office: Any) -> str:
-    dinkes = office.opd["dinas-kesehatan"]
-    rid = submit()["id"]
-    fire("sekretaris", rid, "teruskan_ke_kadis")
-    fire("kadis", rid, "disposisi_ke_kabid", instruction="Mohon ditindaklanjuti.")
-    fire("kabid", rid, "disposisi_ke_kasi", instruction="Koordinasikan dengan Dinkes.")
-    fire("kasi", rid, "tugaskan_staf", assignee="staf1", instruction="Siapkan datanya.")
-    fire("staf1", rid, "teruskan_ke_opd", opd=[dinkes["id"]])
-    fire(dinkes["admin"], rid, "unggah_hasil",
-         result=upload("nakes-2025.csv", b"puskesmas,dokter,bidan\nKetapang,4,12\n"))
-    fire("staf1", rid, "hasil_sesuai", outcome="dipenuhi", note="Data sesuai permintaan.")
-    fire("kasi", rid, "teruskan_ke_kabid")
-    return rid
+    return walk(office, submit()["id"], "teruskan_ke_kabid")
 
 
 def _sign(rid: str) -> list[bytes]:
@@ -207,7 +196,9 @@ def test_revoked_signer_gets_its_own_verdict(long_term, office):
     signed = _sign(rid)[-1]
     assert _verify_upload(signed)["status"] == "valid"
 
-    # revoked AFTER the signature's timestamp (e.g. the official left): the letter stands
+    # revoked AFTER the signature's timestamp (e.g. the official left): the letter stands.
+    # Revocation dates are whole seconds (rounded down): let the signing second pass first.
+    time.sleep(1.1)
     testpki.revoke_test_signer(long_term["dir"], "kadis")
     long_term["responder_ctl"].restart()
     assert _verify_upload(signed)["status"] == "valid"

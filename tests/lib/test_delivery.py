@@ -1,4 +1,4 @@
-"""Delivery of a finished request as a private dataset, and who may see it (DESIGN.md §5, §6)."""
+"""Delivery of a finished request as a private dataset, and who may see it."""
 from __future__ import annotations
 
 import contextlib
@@ -8,39 +8,18 @@ from typing import Any
 import ckan.model as model
 import ckantoolkit as tk
 import pytest
-from support import PASSPHRASE, act, as_sysadmin, fire, submit, upload
+from support import PASSPHRASE, RESULT_NAME, act, as_sysadmin, finished_request, fire, submit
 
 from ckanext.statrequest.lib import delivery
 from ckanext.statrequest.model import Attachment, Request
 
 pytestmark = pytest.mark.usefixtures("with_plugins", "test_pki")
 
-CSV = b"puskesmas,dokter,bidan\nKetapang,4,12\n"
-DATA_NAME = "nakes-2025.csv"
-
-# DESIGN.md §6, row "signed reply and delivered data"
+# who may read the signed reply and the delivered data: the requester, the OPD that
+# answered, and Diskominfo's position holders
 READERS = ["pemohon1", "admin-kesehatan", "sekretaris", "kadis", "kabid", "kasi", "staf1", "staf2"]
 OUTSIDERS = ["pemohon2", "other", None, "admin-pendidikan"]
 STAFF = ["sekretaris", "kadis", "kabid", "kasi", "staf1", "staf2"]  # Diskominfo position holders
-
-
-def finished_request(office: Any, outcome: str = "dipenuhi") -> str:
-    """A request walked through the whole default workflow to `selesai` (as in
-    test_workflow_walk), with one result file from Dinas Kesehatan."""
-    dinkes = office.opd["dinas-kesehatan"]
-    rid = submit()["id"]
-    fire("sekretaris", rid, "teruskan_ke_kadis")
-    fire("kadis", rid, "disposisi_ke_kabid", instruction="Mohon ditindaklanjuti.")
-    fire("kabid", rid, "disposisi_ke_kasi", instruction="Koordinasikan dengan Dinkes.")
-    fire("kasi", rid, "tugaskan_staf", assignee="staf1", instruction="Siapkan datanya.")
-    fire("staf1", rid, "teruskan_ke_opd", opd=[dinkes["id"]])
-    fire(dinkes["admin"], rid, "unggah_hasil", result=upload(DATA_NAME, CSV))
-    fire("staf1", rid, "hasil_sesuai", outcome=outcome, note="Data sesuai permintaan.")
-    fire("kasi", rid, "teruskan_ke_kabid")
-    fire("kabid", rid, "paraf_kabid", passphrase=PASSPHRASE)
-    fire("sekretaris", rid, "paraf_sekretaris", passphrase=PASSPHRASE)
-    assert fire("kadis", rid, "tandatangani", passphrase=PASSPHRASE)["state"] == "selesai"
-    return rid
 
 
 @pytest.fixture
@@ -388,7 +367,7 @@ def test_the_opd_may_publish_the_data_openly_with_the_requesters_consent(deliver
     model.Session.remove()
     public = act(None, "package_show", id=first["package_id"])
     assert not public["private"] and public["organization"]["name"] == "dinas-kesehatan"
-    assert [r["name"] for r in public["resources"]] == [DATA_NAME]  # the data, not the letter
+    assert [r["name"] for r in public["resources"]] == [RESULT_NAME]  # the data, not the letter
     assert _found(None, public["id"]) == 1
     assert delivery.request_of(model.Package.get(public["id"])) is None  # ordinary CKAN rules
     events = [e["transition"] for e in act("pemohon1", "statrequest_event_list", id=rid)]

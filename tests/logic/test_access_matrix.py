@@ -1,4 +1,5 @@
-"""Every transition × every kind of actor (DESIGN.md §6 columns): only the allowed succeed."""
+"""Every transition × every kind of actor (requester, OPD admin, each position, others): only
+the allowed succeed."""
 from __future__ import annotations
 
 import datetime as dt

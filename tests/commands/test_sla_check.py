@@ -9,8 +9,7 @@ import ckan.model as model
 import pytest
 from freezegun import freeze_time
 from sqlalchemy import select, update
-from support import act, fire, submit
-from test_notifications import mailbox, queue, work  # noqa: F401  (fixtures)
+from support import act, fire, submit, walk, work
 
 from ckanext.statrequest.cli import statrequest
 from ckanext.statrequest.lib.notifications import Notification
@@ -69,11 +68,7 @@ def test_secretary_reminded_when_due_then_head_told_when_overdue(office, cli):
 
 def test_staff_delay_climbs_the_superior_chain(office, cli):
     with freeze_time(SUBMITTED):
-        rid = submit()["id"]
-        fire("sekretaris", rid, "teruskan_ke_kadis")
-        fire("kadis", rid, "disposisi_ke_kabid", instruction="Lanjutkan.")
-        fire("kabid", rid, "disposisi_ke_kasi", instruction="Lanjutkan.")
-        fire("kasi", rid, "tugaskan_staf", assignee="staf1", instruction="Siapkan.")
+        walk(office, submit()["id"], "tugaskan_staf")
     assert check(cli, MONDAY_9) == (1, 0)
     assert sent("reminder") == ["staf1"]  # the assignee, not every staff member
     assert check(cli, TUESDAY_10) == (1, 1)
@@ -99,12 +94,7 @@ def test_delays_are_configurable(office, cli):
 def test_opd_step_reminds_the_opd_and_the_staff_and_escalates_to_the_section_head(office, cli):
     dinkes = office.opd["dinas-kesehatan"]
     with freeze_time(SUBMITTED):
-        rid = submit()["id"]
-        fire("sekretaris", rid, "teruskan_ke_kadis")
-        fire("kadis", rid, "disposisi_ke_kabid", instruction="Lanjutkan.")
-        fire("kabid", rid, "disposisi_ke_kasi", instruction="Lanjutkan.")
-        fire("kasi", rid, "tugaskan_staf", assignee="staf1", instruction="Siapkan.")
-        fire("staf1", rid, "teruskan_ke_opd", opd=[dinkes["id"]])
+        walk(office, submit()["id"], "teruskan_ke_opd")
     assert check(cli, TUESDAY_10) == (2, 1)
     assert sorted(sent("reminder")) == sorted([dinkes["admin"], "staf1"])
     assert sent("escalation") == ["kasi"]
@@ -120,7 +110,7 @@ def test_paused_and_finished_requests_are_left_alone(office, cli):
     assert act("sekretaris", "statrequest_show", id=paused)["state"] == "perlu_perbaikan"
 
 
-def test_reminders_and_escalations_are_delivered(office, cli, mailbox, queue):  # noqa: F811
+def test_reminders_and_escalations_are_delivered(office, cli, mailbox, queue):
     with freeze_time(SUBMITTED):
         submit()
     work(queue)

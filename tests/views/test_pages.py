@@ -1,4 +1,4 @@
-"""Portal pages through CKAN's test client: access per DESIGN.md §6, forms, escaping, CSRF."""
+"""Portal pages through CKAN's test client: who may open which page, forms, escaping, CSRF."""
 from __future__ import annotations
 
 import pytest

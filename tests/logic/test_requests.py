@@ -13,7 +13,8 @@ from support import act, as_sysadmin, pdf_bytes, png_bytes, request_data, submit
 from ckanext.statrequest.model import Attachment, Event, Request
 
 pytestmark = pytest.mark.usefixtures("with_plugins")
-STORAGE = os.path.join(os.path.dirname(os.path.dirname(__file__)), ".run", "test-storage", "files")
+STORAGE = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                       ".run", "test-storage", "files")
 
 
 def _footprint() -> tuple[int, int, int, int, int]:
@@ -141,7 +142,7 @@ def test_transition_inputs_are_required(office):
 
 
 class TestVisibility:
-    """DESIGN.md §6, column by column, for show, events and files."""
+    """The access table, kind of user by kind of user, for show, events and files."""
 
     def _routed(self, office) -> str:
         rid = submit()["id"]

@@ -13,7 +13,7 @@ from support import pdf_bytes, png_bytes
 
 pytestmark = [pytest.mark.usefixtures("with_plugins"), pytest.mark.browser]
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PORT = 5057
 BASE = f"http://127.0.0.1:{PORT}"
 SHOTS = os.path.join(ROOT, ".run", "screens")
@@ -25,7 +25,8 @@ def server():
     """`ckan run` in its own process, as a portal runs."""
     log = open(os.path.join(ROOT, ".run", "browser-server.log"), "w")  # noqa: SIM115
     proc = subprocess.Popen(
-        [os.path.join(ROOT, ".venv", "bin", "ckan"), "-c", os.path.join(ROOT, "tests", "browser.ini"),
+        [os.path.join(ROOT, ".venv", "bin", "ckan"), "-c",
+         os.path.join(ROOT, "tests", "browser", "browser.ini"),
          "run", "-H", "127.0.0.1", "-p", str(PORT), "--disable-reloader"],
         stdout=log, stderr=subprocess.STDOUT)
     try:
@@ -57,7 +58,7 @@ def browser():
 
 
 def login(browser, user: str):
-    from conftest import USER_PASSWORD
+    from support import USER_PASSWORD
 
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto(BASE + "/user/login")

@@ -11,8 +11,7 @@ import pytest
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import signers as ph_signers
-from support import PASSPHRASE, act, as_sysadmin, pdf_bytes, png_bytes, upload
-from test_delivery import finished_request
+from support import PASSPHRASE, act, as_sysadmin, finished_request, pdf_bytes, png_bytes, upload
 
 from ckanext.statrequest.lib import attachments
 from ckanext.statrequest.model import Attachment, Request

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import ckantoolkit as tk
 import pytest
-from support import act, as_sysadmin, fire, pdf_bytes, submit, upload
+from support import act, as_sysadmin, fire, pdf_bytes, submit, upload, walk
 
 pytestmark = pytest.mark.usefixtures("with_plugins")
 
@@ -29,11 +29,7 @@ def test_requester_adds_and_withdraws_a_file_while_fixing(office):
 
 
 def test_only_the_routed_opd_adds_results_and_only_while_asked(office):
-    rid = submit()["id"]
-    fire("sekretaris", rid, "teruskan_ke_kadis")
-    fire("kadis", rid, "disposisi_ke_kabid", instruction="x")
-    fire("kabid", rid, "disposisi_ke_kasi", instruction="x")
-    fire("kasi", rid, "tugaskan_staf", assignee="staf1", instruction="x")
+    rid = walk(office, submit()["id"], "tugaskan_staf")
     data = upload("hasil.csv", b"a,b\n1,2\n")
     with pytest.raises(tk.NotAuthorized):
         act("admin-kesehatan", "statrequest_attachment_create", id=rid, kind="result", upload=data)

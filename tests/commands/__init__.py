@@ -1,0 +1,1 @@
+"""Tests of the `ckan statrequest ...` commands (cli.py and commands/)."""

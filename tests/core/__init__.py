@@ -1,0 +1,1 @@
+"""Tests of ckanext.statrequest.core: the pure workflow, calendar and numbering code."""

@@ -1,0 +1,1 @@
+"""Tests of ckanext.statrequest.lib: statistics, notifications, delivery, long-term signatures."""

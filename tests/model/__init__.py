@@ -1,0 +1,1 @@
+"""Tests of ckanext.statrequest.model: tables and migrations."""
