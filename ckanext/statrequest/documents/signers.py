@@ -261,6 +261,10 @@ async def _sign_once(signer: signers.Signer, pdf: bytes, field_name: str, meta: 
             embed_validation_info=options.embed_validation_info,
             validation_context=vc,
             use_pades_lta=options.lta_on_final and field_name == TTE,
+            # the final field locks the document (fields.py); say so, as pyHanko would
+            # otherwise warn and downgrade its default FILL_FORMS on every final signature
+            docmdp_permissions=(pdf_fields.MDPPerm.NO_CHANGES if field_name == TTE
+                                else pdf_fields.MDPPerm.FILL_FORMS),
         )
         # The appearance given by SignMeta.appearance, else NoOp (the widget keeps its own).
         pdf_signer = signers.PdfSigner(
