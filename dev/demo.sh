@@ -66,11 +66,12 @@ cat <<TXT
 
   Portal Satu Data (demo) with ckanext-statrequest
   URL:     http://127.0.0.1:$PORT/   (service page: http://127.0.0.1:$PORT/permintaan-data/)
+  Mail:    http://127.0.0.1:$MAILPIT_PORT/   (every mail the portal sends, caught by Mailpit)
   Logins (user / password):
 $(sed 's/^/    /' "$RUN/demo-passwords.txt")
 
   Signing passphrase (paraf and signature, demo keys): rahasia-uji
-  Stop with Ctrl-C, then 'make stop' to stop PostgreSQL, Redis and Solr.
+  Stop with Ctrl-C, then 'make stop' to stop PostgreSQL, Redis, Solr and Mailpit.
 TXT
 # `ckan run` is a development server: never expose its interactive debugger (a 500 would
 # show source, SQL and a console). Production runs gunicorn behind nginx.

@@ -4,7 +4,8 @@ PG_PORT=${STATREQUEST_PG_PORT:-5432}
 REDIS_PORT=${STATREQUEST_REDIS_PORT:-6379}
 SOLR_PORT=${STATREQUEST_SOLR_PORT:-8983}
 DEMO_PORT=${STATREQUEST_DEMO_PORT:-5000}
-SMTP_PORT=${STATREQUEST_SMTP_PORT:-8025}
+SMTP_PORT=${STATREQUEST_SMTP_PORT:-8025}  # the demo's SMTP server (Mailpit)
+MAILPIT_PORT=${STATREQUEST_MAILPIT_PORT:-8026}  # Mailpit's web inbox and API (the demo's mail)
 PKI_PORT=${STATREQUEST_PKI_PORT:-9010}  # the demo's test PKI service (TSA, OCSP, CRL)
 
 # The test run points CKAN at the same services through CKAN's own environment overrides

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The local stack for the demo portal and the tests: PostgreSQL and Redis from Debian, Apache
-# Solr 9 from Maven Central (run embedded by dev/solr). Everything binds to 127.0.0.1 and keeps
-# its data and logs under .run/ (git-ignored). Idempotent: `start` installs what is missing,
+# Solr 9 from Maven Central (run embedded by dev/solr), and for the demo the mail catcher Mailpit
+# (built with `go install`). Everything binds to 127.0.0.1 and keeps its data and logs under
+# .run/ (git-ignored). Idempotent: `start` installs what is missing,
 # starts only what is not running, and waits until each service answers.
 #
 #   dev/services.sh install | start | stop | status
@@ -20,6 +21,29 @@ say() { printf '\033[1m[services]\033[0m %s\n' "$*"; }
 die() { printf '\033[31m[services] ERROR:\033[0m %s\n' "$*" >&2; exit 1; }
 
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# await_start PIDFILE READY-COMMAND NAME LOG: wait up to 15 s for a service started in the
+# background to answer, and stop with its log when it exits first.
+await_start() {
+  for _ in $(seq 60); do
+    "$2" && return 0
+    kill -0 "$(cat "$1")" 2>/dev/null || die "$3 exited while starting; see $4"
+    sleep 0.25
+  done
+  "$2" || die "$3 did not answer; see $4"
+}
+
+# stop_pidfile PIDFILE NAME [QUARTER-SECONDS]: end the process named by PIDFILE (politely,
+# then, after 5 s or the given time, for good).
+stop_pidfile() {
+  [ -f "$1" ] || return 0
+  local pid; pid=$(cat "$1")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill "$pid"; for _ in $(seq "${3:-20}"); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$1"; say "$2 stopped"
+}
 
 pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
 
@@ -84,7 +108,7 @@ install_verapdf() {
   fi
 }
 
-cmd_install() { install_system; install_python; install_solr; install_verapdf; }
+cmd_install() { install_system; install_python; install_solr; install_verapdf; install_mailpit; }
 
 # --- PostgreSQL ----------------------------------------------------------------------------------
 pg_ready() { "$(pg_bin)/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" 2>/dev/null; }
@@ -201,16 +225,7 @@ start_solr() {
   say "Solr ready on http://127.0.0.1:$SOLR_PORT/solr (cores: $SOLR_CORES)"
 }
 
-stop_solr() {
-  local pidf="$RUN/solr.pid"
-  [ -f "$pidf" ] || return 0
-  local pid; pid=$(cat "$pidf")
-  if kill -0 "$pid" 2>/dev/null; then
-    kill "$pid"; for _ in $(seq 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-    kill -9 "$pid" 2>/dev/null || true
-  fi
-  rm -f "$pidf"; say "Solr stopped"
-}
+stop_solr() { stop_pidfile "$RUN/solr.pid" Solr 40; }
 
 # --- test PKI service (demo): TSA, OCSP and CRLs of the demo's test PKI ---------------------------
 # `certomancer animate` (Werkzeug, 127.0.0.1 only) serves the config that `ckan statrequest
@@ -231,33 +246,62 @@ start_pki() {
   nohup "$VENV/bin/certomancer" --config "$PKI_CONFIG" animate --port "$PKI_PORT" --no-web-ui \
     --no-time-override > "$RUN/pki.log" 2>&1 &
   echo $! > "$pidf"
-  for _ in $(seq 60); do
-    pki_ready && break
-    kill -0 "$(cat "$pidf")" 2>/dev/null || die "test PKI service exited while starting; see $RUN/pki.log"
-    sleep 0.25
-  done
-  pki_ready || die "test PKI service did not answer on 127.0.0.1:$PKI_PORT; see $RUN/pki.log"
+  await_start "$pidf" pki_ready "test PKI service (127.0.0.1:$PKI_PORT)" "$RUN/pki.log"
   say "test PKI service (TSA, OCSP, CRL) ready on http://127.0.0.1:$PKI_PORT"
 }
 
-stop_pki() {
-  local pidf="$RUN/pki.pid"
-  [ -f "$pidf" ] || return 0
-  local pid; pid=$(cat "$pidf")
-  if kill -0 "$pid" 2>/dev/null; then
-    kill "$pid"; for _ in $(seq 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-    kill -9 "$pid" 2>/dev/null || true
-  fi
-  rm -f "$pidf"; say "test PKI service stopped"
+stop_pki() { stop_pidfile "$RUN/pki.pid" "test PKI service"; }
+
+# --- Mailpit (demo): the mail catcher with a web inbox --------------------------------------------
+# The demo's SMTP server (port SMTP_PORT, which demo.ini names): every mail the portal sends
+# lands in Mailpit's inbox at http://127.0.0.1:$MAILPIT_PORT/ (and its API, /api/v1/messages)
+# instead of leaving the machine. Built once with `go install` from the Go module proxy and
+# kept under .run/bin. The tests keep their own SMTP server (aiosmtpd).
+MAILPIT_VERSION=v1.33.1
+MAILPIT_BIN="$RUN/bin/mailpit"
+
+go_cmd() { command -v go 2>/dev/null || { [ -x /usr/local/go/bin/go ] && echo /usr/local/go/bin/go; }; }
+
+install_mailpit() {
+  local stamp="$RUN/bin/mailpit.version" go
+  [ -x "$MAILPIT_BIN" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$MAILPIT_VERSION" ] && return 0
+  go=$(go_cmd) || die "Go is missing: Mailpit (the demo's mail catcher) is built with it; install Go 1.26 or newer from https://go.dev/dl/ (Debian's golang-go is too old)"
+  say "building Mailpit $MAILPIT_VERSION with go install (first time takes a minute or two)"
+  mkdir -p "$RUN/bin"
+  GOBIN="$RUN/bin" "$go" install "github.com/axllent/mailpit@$MAILPIT_VERSION" > "$RUN/mailpit-build.log" 2>&1 \
+    || die "go install of Mailpit $MAILPIT_VERSION failed; see $RUN/mailpit-build.log"
+  echo "$MAILPIT_VERSION" > "$stamp"
 }
 
-cmd_start() { mkdir -p "$RUN"; cmd_install; start_pg; start_redis; start_solr; start_pki; }
-cmd_stop() { stop_pki; stop_solr; stop_redis; stop_pg; }
+mailpit_ready() { curl -sf "http://127.0.0.1:$MAILPIT_PORT/api/v1/info" >/dev/null 2>&1 && port_busy "$SMTP_PORT"; }
+
+start_mailpit() {
+  local pidf="$RUN/mailpit.pid"
+  if [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null && mailpit_ready; then
+    say "Mailpit already running (SMTP :$SMTP_PORT, inbox :$MAILPIT_PORT)"; return
+  fi
+  port_busy "$SMTP_PORT" && die "Mailpit cannot start: port $SMTP_PORT is taken by another program (set STATREQUEST_SMTP_PORT)"
+  port_busy "$MAILPIT_PORT" && die "Mailpit cannot start: port $MAILPIT_PORT is taken by another program (set STATREQUEST_MAILPIT_PORT)"
+  install_mailpit
+  mkdir -p "$RUN/mailpit"
+  nohup "$MAILPIT_BIN" --smtp "127.0.0.1:$SMTP_PORT" --listen "127.0.0.1:$MAILPIT_PORT" \
+    --database "$RUN/mailpit/mailpit.db" --disable-version-check --smtp-disable-rdns \
+    > "$RUN/mailpit.log" 2>&1 &
+  echo $! > "$pidf"
+  await_start "$pidf" mailpit_ready "Mailpit (127.0.0.1:$SMTP_PORT, :$MAILPIT_PORT)" "$RUN/mailpit.log"
+  say "Mailpit ready: SMTP 127.0.0.1:$SMTP_PORT, inbox http://127.0.0.1:$MAILPIT_PORT/"
+}
+
+stop_mailpit() { stop_pidfile "$RUN/mailpit.pid" Mailpit; }
+
+cmd_start() { mkdir -p "$RUN"; cmd_install; start_pg; start_redis; start_solr; start_pki; start_mailpit; }
+cmd_stop() { stop_mailpit; stop_pki; stop_solr; stop_redis; stop_pg; }
 cmd_status() {
   pg_ready && echo "postgresql: up (127.0.0.1:$PG_PORT)" || echo "postgresql: down"
   redis_ready && echo "redis: up (127.0.0.1:$REDIS_PORT)" || echo "redis: down"
   solr_ready ckan && echo "solr: up (http://127.0.0.1:$SOLR_PORT/solr)" || echo "solr: down"
   pki_ready && echo "test PKI service: up (http://127.0.0.1:$PKI_PORT)" || echo "test PKI service: down"
+  mailpit_ready && echo "mailpit: up (SMTP 127.0.0.1:$SMTP_PORT, inbox http://127.0.0.1:$MAILPIT_PORT/)" || echo "mailpit: down"
 }
 
 case "${1:-}" in
@@ -269,5 +313,7 @@ case "${1:-}" in
   restart-redis) stop_redis; start_redis ;;
   restart-pki) stop_pki; start_pki ;;
   install-verapdf) mkdir -p "$RUN"; install_verapdf ;;
+  install-mailpit) mkdir -p "$RUN"; install_mailpit ;;
+  restart-mailpit) stop_mailpit; start_mailpit ;;
   *) echo "usage: $0 install|start|stop|status" >&2; exit 2 ;;
 esac

@@ -69,6 +69,11 @@ class StatrequestPlugin(p.SingletonPlugin, DefaultTranslation):
         from ckanext.statrequest.model import crypto
 
         crypto.check_configuration()  # no start without a usable personal-data key
+        from ckanext.statrequest import settings
+
+        settings.check_workflow()  # nor with an invalid workflow file
+        # after login: back to the page that asked for it, or where the user's work is
+        settings.claim_route_after_login("statrequest.start")
 
     # IFiles: CKAN's file actions on a request's files follow the request's own rule
     def files_file_allows(self, context: Any, file: Any, operation: Any) -> bool | None:

@@ -45,6 +45,16 @@ def core(name: str) -> Any:
     return tk.config.get(name)
 
 
+CKAN_ROUTE_AFTER_LOGIN = "dashboard.datasets"  # CKAN's own default of the option below
+
+
+def claim_route_after_login(endpoint: str) -> None:
+    """Send users to ``endpoint`` after they log in or register (CKAN's
+    ``ckan.auth.route_after_login``), unless the portal chose a route of its own."""
+    if core("ckan.auth.route_after_login") in (None, "", CKAN_ROUTE_AFTER_LOGIN):
+        tk.config["ckan.auth.route_after_login"] = endpoint
+
+
 def site_url() -> str:
     """The portal's address without a trailing slash: links in emails, letters and jobs are
     built from it (no web request there)."""
@@ -65,6 +75,11 @@ def max_file_size() -> int:
 
 def diskominfo_org() -> str:
     return get("diskominfo_org")
+
+
+def opd_organizations() -> list[str]:
+    """Names of the organisations that are OPD; empty: every organisation but Diskominfo."""
+    return tk.aslist(get("opd_organizations"))
 
 
 def position_min_capacity() -> str:
@@ -98,6 +113,20 @@ def _load_workflow(path: str) -> wf.Workflow:
 def workflow() -> wf.Workflow:
     """The active workflow: the configured replacement file, or the default SOP."""
     return _load_workflow(get("workflow_file") or "")
+
+
+def check_workflow() -> None:
+    """Load the configured workflow once, at start-up: an invalid file stops CKAN with every
+    problem listed, instead of failing on the first request that uses it."""
+    from ckan.exceptions import CkanConfigurationException
+
+    path = get("workflow_file") or ""
+    try:
+        _load_workflow(path)
+    except wf.WorkflowError as exc:
+        raise CkanConfigurationException(
+            f"{PREFIX}workflow_file = {path}: {exc}\n"
+            f"(`ckan statrequest workflow-check {path}` lists the same problems)") from exc
 
 
 def calendar() -> WorkingCalendar:

@@ -229,3 +229,46 @@ def test_every_step_through_the_pages_until_the_requester_downloads(server, brow
         requester.locator("#downloads a", has_text="surat-balasan").click()
     with open(download.value.path(), "rb") as f:
         assert f.read(5) == b"%PDF-"
+
+
+def test_a_visitor_reaches_the_form_through_the_login_and_each_role_lands_on_its_work(
+        server, browser, office):
+    """Issue 15: no dead end from the landing page; officials land on their inbox."""
+    from support import USER_PASSWORD
+
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(BASE + "/permintaan-data/")
+    page.click(".statrequest-cta a[href='/permintaan-data/baru']")
+    page.wait_for_load_state()
+    assert page.url == BASE + "/user/login?came_from=/permintaan-data/baru"
+    assert "untuk mengajukan permintaan data" in page.content()
+    page.fill("#field-login", "pemohon2")
+    page.fill("#field-password", USER_PASSWORD)
+    page.press("#field-password", "Enter")
+    page.wait_for_load_state()
+    assert page.url == BASE + "/permintaan-data/baru"
+    assert "Ajukan permintaan data" in page.inner_text("h1")
+    official = login(browser, "sekretaris")
+    assert official.url == BASE + "/permintaan-data/kotak-masuk"
+
+
+def test_withdrawing_a_request_asks_first(server, browser, office):
+    from support import submit
+
+    number = submit()["tracking_number"]
+    page = login(browser, "pemohon1")
+    page.goto(BASE + f"/permintaan-data/{number}")
+    button = page.locator("form[data-transition=batalkan] button[type=submit]")
+    button.click()
+    dialog = page.locator("#ckan-confirm-modal")
+    dialog.wait_for(state="visible")
+    assert "tidak dapat diurungkan" in dialog.inner_text()
+    shot(page, "07-confirm-withdrawal")
+    dialog.locator("#ckan-confirm-cancel").click()
+    dialog.wait_for(state="detached")
+    assert "Diajukan" in page.inner_text("#state-label")  # nothing was sent
+    button.click()
+    page.locator("#ckan-confirm-modal").wait_for(state="visible")
+    with page.expect_navigation():
+        page.locator("#ckan-confirm-yes").click()
+    assert "Dibatalkan" in page.inner_text("#state-label")

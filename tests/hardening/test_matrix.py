@@ -300,7 +300,10 @@ PAGES: dict[tuple[str, str, str], Page] = {
         path=lambda w, s: f"{P}/admin/libur"),
     ("statrequest_admin.delete_holiday", "POST", ""): Page(
         ADMINS, ok=frozenset({404}), path=lambda w, s: f"{P}/admin/libur/2099-12-30/hapus"),
-    ("statrequest_portal.new", "GET", ""): Page(LOGGED_IN, path=lambda w, s: f"{P}/baru"),
+    # a visitor is led to the login page (redirects are followed; tests/views/test_journeys.py)
+    ("statrequest_portal.new", "GET", ""): Page(EVERYONE, path=lambda w, s: f"{P}/baru"),
+    # where a user goes after logging in: always a redirect (a visitor: to the login page)
+    ("statrequest.start", "GET", ""): Page(EVERYONE, path=lambda w, s: f"{P}/mulai"),
     ("statrequest_portal.new", "POST", ""): Page(
         LOGGED_IN, lambda w, s: {"title": ""}, path=lambda w, s: f"{P}/baru"),
     ("statrequest_portal.submitted", "GET", ""): Page(

@@ -9,15 +9,18 @@ started on free loopback ports and stopped again.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import signal
+import smtplib
 import socket
 import subprocess
 import tempfile
 import time
 import urllib.error
 import urllib.request
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -50,6 +53,16 @@ def copy_checkout(dest: Path) -> None:
             shutil.copy2(src, dest / name.decode())
 
 
+def share_mailpit(clone: Path) -> None:
+    """The clone uses our Mailpit build (`go install` takes minutes); `dev/services.sh install`
+    builds it here first when it is missing, and sees it as up to date in the clone."""
+    subprocess.run(["bash", "dev/services.sh", "install-mailpit"], cwd=ROOT, check=True,
+                   capture_output=True, timeout=900)
+    (clone / ".run" / "bin").mkdir(parents=True, exist_ok=True)
+    for name in ("mailpit", "mailpit.version"):
+        (clone / ".run" / "bin" / name).symlink_to(ROOT / ".run" / "bin" / name)
+
+
 @pytest.fixture
 def private_clone():
     venv = ROOT / ".venv"
@@ -65,7 +78,9 @@ def private_clone():
     clone = top / "ckanext-statrequest"
     copy_checkout(clone)
     (clone / ".venv").symlink_to(venv)
-    ports = {name: str(free_port()) for name in ("PG", "REDIS", "SOLR", "DEMO", "SMTP", "PKI")}
+    share_mailpit(clone)
+    ports = {name: str(free_port())
+             for name in ("PG", "REDIS", "SOLR", "DEMO", "SMTP", "MAILPIT", "PKI")}
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("CKAN_")},
            **{f"STATREQUEST_{name}_PORT": port for name, port in ports.items()}}
     yield clone, ports, env
@@ -107,6 +122,11 @@ def test_demo_from_a_private_folder_on_other_ports(private_clone):
             assert f"127.0.0.1:{ports[key]}" in ini, key
         assert "5432" not in ini and "8983" not in ini and "6379" not in ini
 
+        # issue 15: the demo's mail goes to Mailpit, whose inbox make demo names
+        assert f"http://127.0.0.1:{ports['MAILPIT']}/" in output
+        assert f"smtp.server = 127.0.0.1:{ports['SMTP']}" in ini
+        assert get(f"http://127.0.0.1:{ports['MAILPIT']}/api/v1/messages")[0] == 200
+
         # finding 5: no interactive debugger (it would serve its console script here)
         _status, body = get(home + "?__debugger__=yes&cmd=resource&f=debugger.js")
         assert b"EVALEX" not in body, "the Werkzeug debugger is on"
@@ -129,3 +149,44 @@ def test_demo_from_a_private_folder_on_other_ports(private_clone):
             except subprocess.TimeoutExpired:
                 os.killpg(demo.pid, signal.SIGKILL)
         log.close()
+
+
+def test_mailpit_catches_mail_and_shows_it_through_its_api(tmp_path):
+    """Mailpit as `dev/services.sh` runs it for the demo (issue 15): a mail sent to the demo's
+    SMTP port is read back through Mailpit's HTTP API; `stop` ends it."""
+    clone = tmp_path / "clone"
+    for name in ("dev/services.sh", "dev/ports.sh"):
+        (clone / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, clone / name)
+    share_mailpit(clone)
+    smtp_port, web_port = free_port(), free_port()
+    env = {**os.environ, "STATREQUEST_SMTP_PORT": str(smtp_port),
+           "STATREQUEST_MAILPIT_PORT": str(web_port)}
+
+    def script(*args: str) -> str:
+        done = subprocess.run(["bash", "dev/services.sh", *args], cwd=clone, env=env,
+                              capture_output=True, text=True, timeout=120, check=False)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    assert f"inbox http://127.0.0.1:{web_port}/" in script("restart-mailpit")
+    try:
+        message = EmailMessage()
+        message["From"], message["To"] = "portal@satudata.test", "dewi@example.test"
+        message["Subject"] = "Permintaan PDS-2026-00001 diterima"
+        message.set_content("Nomor pelacakan: PDS-2026-00001")
+        with smtplib.SMTP("127.0.0.1", smtp_port, timeout=10) as smtp:
+            smtp.send_message(message)
+        status, body = get(f"http://127.0.0.1:{web_port}/api/v1/messages")
+        assert status == 200
+        listed = json.loads(body)
+        assert listed["total"] == 1
+        caught = listed["messages"][0]
+        assert caught["Subject"] == "Permintaan PDS-2026-00001 diterima"
+        assert [to["Address"] for to in caught["To"]] == ["dewi@example.test"]
+        assert "mailpit: up" in script("status")
+    finally:
+        script("stop")
+    assert "mailpit: down" in script("status")
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", smtp_port), timeout=2).close()

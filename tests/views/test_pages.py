@@ -19,7 +19,7 @@ def _as(app, user):
     ("/permintaan-data/admin/", ["kadis"], ["sekretaris", "pemohon1", None]),
     ("/permintaan-data/opd/dinas-kesehatan", ["admin-kesehatan"], ["admin-pendidikan", "pemohon1", None]),
     ("/permintaan-data/saya", ["pemohon1"], [None]),
-    ("/permintaan-data/baru", ["pemohon1"], [None]),
+    ("/permintaan-data/baru", ["pemohon1"], []),  # a visitor is sent to log in: test_journeys
 ])
 def test_page_access(make_app, office, path, allowed, refused):
     for user in allowed:

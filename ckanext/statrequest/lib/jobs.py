@@ -5,11 +5,21 @@ UPDATE) while the mail server is spoken to and marked sent in the same transacti
 job for the same row (a retry, a flush, a duplicate) waits for the lock and then finds it sent.
 The one window left is a crash between the mail server accepting the message and the commit;
 the stable Message-ID header lets mail systems drop such a duplicate.
+
+With `notify.batch_size` > 0 one job (`send_due`) sends the due emails over one SMTP connection
+instead: each email is claimed with FOR UPDATE SKIP LOCKED and marked sent in its own short
+transaction, so the same guarantee holds per email, and the two kinds of job can run side by
+side. CKAN's worker forks and reconnects to the database for every job; a batch pays that once
+for many emails (bench/mail.py measures both).
 """
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import logging
+import smtplib
 import socket
+from typing import Any
 from urllib.parse import urlparse
 
 import ckan.model as model
@@ -17,7 +27,7 @@ import ckantoolkit as tk
 from rq import Retry
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from ckanext.statrequest import settings
 from ckanext.statrequest.model import now as utc_now
@@ -58,6 +68,16 @@ def enqueue(notification_id: int) -> None:
     )
 
 
+def _headers(row: Any) -> dict[str, str]:
+    host = urlparse(settings.site_url()).hostname or "localhost"
+    return {
+        "Message-ID": f"<statrequest-{row.id}@{host}>",  # stable across retries
+        "Content-Language": row.language,
+        "Auto-Submitted": "auto-generated",
+        "X-Statrequest-Kind": row.kind,  # lets officials filter reminders and escalations
+    }
+
+
 def send_notification(notification_id: int) -> str:
     """Send one outbox email unless it was sent already; raise on failure so RQ retries."""
     from ckan.lib import mailer
@@ -76,13 +96,7 @@ def send_notification(notification_id: int) -> str:
         session.rollback()  # kept unsent: notifications-flush sends it once mail is configured
         log.warning("smtp.server is not set; email %s stays in the outbox", notification_id)
         return "no mail server configured"
-    host = urlparse(settings.site_url()).hostname or "localhost"
-    headers = {
-        "Message-ID": f"<statrequest-{row.id}@{host}>",  # stable across retries
-        "Content-Language": row.language,
-        "Auto-Submitted": "auto-generated",
-        "X-Statrequest-Kind": row.kind,  # lets officials filter reminders and escalations
-    }
+    headers = _headers(row)
     previous_timeout = socket.getdefaulttimeout()
     socket.setdefaulttimeout(SMTP_TIMEOUT)
     try:
@@ -112,3 +126,108 @@ def _record_failure(notification_id: int, error: str) -> None:
     except Exception:  # the job's own failure is what matters; RQ logs and retries it
         model.Session.rollback()
         log.exception("could not record the failure of email %s", notification_id)
+
+
+# --- batched sending (notify.batch_size > 0) --------------------------------------------------
+
+def batch_size() -> int:
+    """Emails one batch job sends at most; 0: one job per email."""
+    return max(int(settings.get("notify.batch_size") or 0), 0)
+
+
+def _pointer(queue_name: str) -> str:
+    return f"statrequest:email-batch:{queue_name}"
+
+
+def enqueue_batch() -> None:
+    """Make sure a batch job starts after this point. Called after the commit of new rows: a
+    batch job still waiting in the queue will see them when it starts, so none is added then;
+    otherwise (none waiting, or it has already started) a new one is queued."""
+    keep = int(settings.get("notify.give_up_hours")) * 3600
+    queue = settings.get("notify.queue") or "default"
+    rq_queue = tk.get_job_queue(queue)
+    connection = rq_queue.connection
+    waiting = connection.get(_pointer(rq_queue.name))
+    if waiting:
+        try:
+            job = Job.fetch(waiting.decode(), connection=connection)
+            if job.origin == rq_queue.name and job.get_status() in ("queued", "deferred"):
+                return
+        except NoSuchJobError:
+            pass
+    job = tk.enqueue_job(send_due, [], title="statrequest emails", queue=queue,
+                         rq_kwargs={"retry": _retry(), "ttl": keep, "failure_ttl": keep})
+    connection.set(_pointer(rq_queue.name), job.id, ex=keep)
+
+
+def _claim_next(skip: list[int], retry_after: dt.datetime) -> Any:
+    """The oldest unsent email no other sender holds, locked until its own commit. A failed
+    one waits the first retry interval (its next try comes with a later batch or the flush)."""
+    from ckanext.statrequest.model import Notification
+
+    return model.Session.scalars(
+        select(Notification).where(
+            Notification.sent_at.is_(None), Notification.id.not_in(skip),
+            or_(Notification.last_attempt_at.is_(None),
+                Notification.last_attempt_at <= retry_after))
+        .order_by(Notification.id).limit(1).with_for_update(skip_locked=True)).first()
+
+
+def send_due() -> str:
+    """Background job: send up to `batch_size` unsent emails over one SMTP connection.
+
+    Each email is its own short transaction: claimed (FOR UPDATE SKIP LOCKED, so parallel
+    batches and one-email jobs never take the same row), sent, marked sent, committed. A crash
+    can therefore repeat only the one email in flight (same Message-ID). A refusal of one
+    message is recorded and the batch goes on; a lost connection ends the batch with an error
+    so RQ retries it with back-off.
+    """
+    from ckanext.statrequest.lib import smtp
+
+    limit = batch_size() or 1
+    if not settings.core("smtp.server"):
+        log.warning("smtp.server is not set; emails stay in the outbox")
+        return "no mail server configured"
+    intervals = [int(s) for s in tk.aslist(settings.get("notify.retry_intervals"))]
+    retry_after = utc_now() - dt.timedelta(seconds=intervals[0] if intervals else 0)
+    session = model.Session
+    tried: list[int] = []
+    sent = 0
+    connection = None
+    try:
+        while len(tried) < limit:
+            row = _claim_next(tried, retry_after)
+            if row is None:
+                session.rollback()
+                break
+            tried.append(row.id)
+            try:
+                if connection is None:
+                    connection = smtp.connect(SMTP_TIMEOUT)
+                smtp.send(connection, smtp.message(row.name, row.email, row.subject, row.body,
+                                                   _headers(row)), row.email)
+            except Exception as exc:
+                # recorded before the row's lock goes, so no other batch retries it at once
+                now = utc_now()
+                row.attempts += 1
+                row.last_attempt_at, row.last_error = now, f"{type(exc).__name__}: {exc}"[:1000]
+                session.commit()
+                # a refusal of this one message leaves the connection good for the next,
+                # unless there is none or the server said it is closing it (421)
+                refused = isinstance(exc, (smtplib.SMTPResponseException,
+                                           smtplib.SMTPRecipientsRefused))
+                if connection is None or not refused or getattr(exc, "smtp_code", 0) == 421:
+                    raise
+                continue
+            now = utc_now()
+            row.sent_at, row.last_attempt_at, row.last_error = now, now, None
+            row.attempts += 1
+            session.commit()
+            sent += 1
+    finally:
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                connection.quit()
+    if len(tried) >= limit:  # more may be waiting
+        enqueue_batch()
+    return f"{sent} sent, {len(tried) - sent} failed"

@@ -518,6 +518,7 @@ def register_test_credentials(manifest: dict[str, Any], site_user: str) -> list[
     return done
 
 
-def after_commit(request_id: str, transition: str) -> None:
-    """Tell subscribers (notifications, delivery) that a transition was committed."""
-    transitioned.send(transition, request_id=request_id)
+def after_commit(request_id: str, transition: str, outbox: list[int] | None = None) -> None:
+    """Tell subscribers (notifications, delivery) that a transition was committed; `outbox`:
+    the ids of the emails the step committed with it, to enqueue now."""
+    transitioned.send(transition, request_id=request_id, outbox=outbox)

@@ -1,11 +1,15 @@
 """Email notifications: who must hear about a step, in which language, sent exactly once.
 
-Flow: `letters.transitioned` fires after a transition has been committed; `on_transitioned`
-renders the messages and inserts them into the outbox table `statrequest_notification`, whose
-unique key (cause, recipient, kind) makes a repeated signal or check add nothing; then one
-background job per new row (`jobs.send_notification`) sends it and marks it sent.
+Flow: a step (`statrequest_create`, `statrequest_transition`) renders its messages and inserts
+them into the outbox table `statrequest_notification` inside its own transaction
+(`stage_transition`), so the step, its event and its emails are committed together or not at
+all. Only after the commit does `letters.transitioned` fire; `on_transitioned` enqueues the
+new rows: one background job per row (`jobs.send_notification`), or with
+`notify.batch_size` one job that sends the due rows over one connection (`jobs.send_due`).
+The outbox's unique key (cause, recipient, kind) makes a repeated signal or check add nothing.
 `sla_check` adds reminders and escalations to the same outbox; `flush` re-enqueues rows that
-are still unsent (mail server down, Redis restarted, worker killed).
+are still unsent (a process that died between its commit and the enqueue, mail server down,
+Redis restarted, worker killed).
 
 Who gets what (the workflow's `holder` of each state):
 - whoever must act next, when a request enters their step: every current holder of the
@@ -275,8 +279,8 @@ def transition_messages(request: Request, event: Event, wf: Workflow) -> list[Me
     return messages
 
 
-def save(messages: list[Message]) -> list[int]:
-    """Insert into the outbox and commit; returns the ids of rows that are new."""
+def insert(messages: list[Message]) -> list[int]:
+    """Insert into the outbox in the caller's transaction; returns the ids of new rows."""
     ids: list[int] = []
     now = _now()
     for m in messages:
@@ -292,14 +296,28 @@ def save(messages: list[Message]) -> list[int]:
         ).scalar_one_or_none()
         if new_id is not None:
             ids.append(new_id)
+    return ids
+
+
+def save(messages: list[Message]) -> list[int]:
+    """Insert into the outbox and commit; returns the ids of rows that are new."""
+    ids = insert(messages)
     model.Session.commit()
     return ids
 
 
 def enqueue_all(ids: list[int]) -> int:
-    """Start one job per row; a failure only delays the email until the next flush."""
+    """Start the sending of these committed rows: one job per row, or one batch job for all
+    (notify.batch_size); a failure only delays the emails until the next flush."""
     from ckanext.statrequest.lib import jobs
 
+    if ids and jobs.batch_size():
+        try:
+            jobs.enqueue_batch()
+            return len(ids)
+        except Exception:
+            log.exception("could not enqueue the email batch; notifications-flush will retry")
+            return 0
     started = 0
     for notification_id in ids:
         try:
@@ -318,8 +336,29 @@ def remember_language(request_id: str, language: str) -> None:
         .on_conflict_do_nothing(index_elements=["request_id"]))
 
 
+def stage_transition(request: Request, event: Event) -> list[int]:
+    """The emails of the step recorded in `event`, inserted in the step's own transaction (they
+    are committed, or rolled back, with it); returns the ids of new rows, to enqueue once the
+    commit succeeded. A failure to render never fails the step: it is logged, and a savepoint
+    takes back what was half inserted."""
+    model.Session.flush()  # the step's own rows (an error there is the step's), the event's id
+    try:
+        with model.Session.begin_nested():
+            if event.from_state is None:  # submission: the page language is the requester's
+                remember_language(request.id, lang())
+            wf = settings.workflow()
+            if event.to_state not in wf.states:
+                return []
+            return insert(transition_messages(request, event, wf))
+    except Exception:
+        log.exception("could not queue the emails of %s on request %s", event.transition,
+                      request.id)
+        return []
+
+
 def queue_transition(request_id: str, transition: str) -> list[int]:
-    """Outbox rows for a committed transition; returns the ids of new rows."""
+    """Outbox rows for a committed transition whose sender staged none (a repeated or foreign
+    signal); committed here; returns the ids of new rows."""
     request = model.Session.get(Request, request_id)
     if request is None:
         return []
@@ -338,10 +377,11 @@ def queue_transition(request_id: str, transition: str) -> list[int]:
 
 
 def on_transitioned(sender: str, **kwargs: Any) -> None:
-    """Receiver of `letters.transitioned`: queue the emails; never fails the transition."""
-    request_id = kwargs.get("request_id")
+    """Receiver of `letters.transitioned`: enqueue the emails the step committed (`outbox`);
+    never fails the transition."""
+    request_id, staged = kwargs.get("request_id"), kwargs.get("outbox")
     try:
-        enqueue_all(queue_transition(str(request_id), sender))
+        enqueue_all(staged if staged is not None else queue_transition(str(request_id), sender))
     except Exception:
         model.Session.rollback()
         log.exception("could not queue the emails of %s on request %s", sender, request_id)

@@ -127,13 +127,22 @@ def statrequest_dataset_list(value: Any, context: dict[str, Any]) -> list[str]:
 
 
 def statrequest_organization_list(value: Any, context: dict[str, Any]) -> list[str]:
+    """OPD organisations by id or name, converted to ids; any other organisation is refused."""
     import ckan.model as model
+
+    from ckanext.statrequest.lib import opd
 
     def lookup(ref: str):
         group = model.Group.get(ref)
         return group if group is not None and group.is_organization else None
 
-    return _resolve(statrequest_id_list(value), lookup, _("Organisation not found: %(ref)s"))
+    refs = statrequest_id_list(value)
+    ids = _resolve(refs, lookup, _("Organisation not found: %(ref)s"))
+    for ref in refs:
+        if not opd.is_opd(model.Group.get(ref)):
+            raise Invalid(_("%(ref)s is not an agency (OPD) that data can be requested from.")
+                          % {"ref": ref})
+    return ids
 
 
 def statrequest_user_id(value: Any, context: dict[str, Any]) -> Any:

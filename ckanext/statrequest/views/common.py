@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any, NoReturn
 
 import ckantoolkit as tk
+from flask import session
 from flask_wtf import FlaskForm
 
 from ckanext.statrequest.logic.validators import MAX_PAGE, query_int
@@ -37,6 +38,20 @@ def refuse(exc: tk.NotAuthorized) -> NoReturn:
     if not tk.current_user.is_authenticated:
         tk.abort(403, _("Please log in first."))
     tk.abort(403, str(exc) or _("You may not see this page."))
+
+
+# where a visitor sent to log in goes afterwards, also when they register instead (CKAN's
+# registration forgets `came_from`); read once by the page after login (views/landing.py)
+CAME_FROM = "statrequest_came_from"
+
+
+def login_to_continue(message: str) -> Any:
+    """CKAN's login page for a visitor, with `message` and the way back to this page."""
+    here = tk.h.url_for(tk.request.endpoint, **(tk.request.view_args or {}),
+                        **tk.request.args.to_dict())
+    session[CAME_FROM] = here
+    tk.h.flash_notice(message)
+    return tk.redirect_to("user.login", came_from=here)
 
 
 def allow(auth: str, data: dict[str, Any] | None = None) -> None:

@@ -7,17 +7,21 @@ from __future__ import annotations
 from typing import Any
 
 import ckantoolkit as tk
-from flask import Blueprint, Response, stream_with_context
+from flask import Blueprint, Response, session, stream_with_context
 from werkzeug.exceptions import abort
 
 from ckanext.statrequest import settings
 from ckanext.statrequest.lib import guest
+from ckanext.statrequest.lib import opd as agencies  # `opd` is the OPD tab view below
 from ckanext.statrequest.views.common import (
+    CAME_FROM,
     PAGE_SIZE,
     allow,
     call,
     context,
     form_errors,
+    login_to_continue,
+    may,
     page_number,
     paging,
     submit,
@@ -29,20 +33,24 @@ _ = tk._
 
 
 def _organizations() -> list[tuple[str, str]]:
-    """The OPD a request can concern: every organisation except Diskominfo itself."""
-    orgs = tk.get_action("organization_list")({}, {"all_fields": True, "limit": 1000})
-    return [(o["id"], o["title"] or o["name"]) for o in orgs
-            if o["name"] != settings.diskominfo_org()]
+    """The OPD a request can concern or be routed to (all of them: no page size applies)."""
+    return [(o.id, o.title) for o in agencies.offered()]
 
 
 @portal.route("/baru", methods=["GET", "POST"])
 def new() -> Any:
+    if tk.request.method == "GET" and not tk.current_user.is_authenticated \
+            and not may("statrequest_create"):
+        # no dead end: a visitor is led through the login (or registration) back here
+        return login_to_continue(_("Please log in, or create an account, to submit a data "
+                                   "request. You will come back to the form afterwards."))
     allow("statrequest_create")  # visitors too, where guests may request
     form = RequestForm().setup(_organizations())
     errors: dict[str, list[str]] = {}
     if tk.request.method == "GET":
         user = tk.current_user
         if user.is_authenticated:
+            session.pop(CAME_FROM, None)  # back at the form: the way back is used up
             form.requester_name.data = form.requester_name.data or user.fullname or user.name
             form.email.data = form.email.data or user.email
     elif form.validate_on_submit():

@@ -19,7 +19,15 @@ from sqlalchemy import and_, false, func, insert, or_, select
 from ckanext.statrequest import settings
 from ckanext.statrequest.core import workflow as wflib
 from ckanext.statrequest.core.numbering import format_tracking_number, parse_tracking_number
-from ckanext.statrequest.lib import access, attachments, guest, letters, ratelimit, records
+from ckanext.statrequest.lib import (
+    access,
+    attachments,
+    guest,
+    letters,
+    notifications,
+    ratelimit,
+    records,
+)
 from ckanext.statrequest.lib.texts import lang
 from ckanext.statrequest.logic import common
 from ckanext.statrequest.logic import dictization as dz
@@ -153,14 +161,15 @@ def statrequest_create(context: dict[str, Any], data_dict: dict[str, Any]) -> di
         for org_id in data.get("organization_ids", []):
             model.Session.add(RequestOrganization(request_id=request.id, organization_id=org_id))
         stored = _store_all(request, prepared, written, actor)
-        _event(request, actor, access.REQUESTER, "ajukan", None, wf.initial, "public", "", 1,
-               {"files": [a.id for a in stored]})
+        event = _event(request, actor, access.REQUESTER, "ajukan", None, wf.initial, "public",
+                       "", 1, {"files": [a.id for a in stored]})
+        outbox = notifications.stage_transition(request, event)  # the receipt, in this commit
         model.Session.commit()
     except Exception:
         model.Session.rollback()
         written.discard()
         raise
-    letters.after_commit(request.id, "ajukan")
+    letters.after_commit(request.id, "ajukan", outbox)
     result = _show(request, actor, _guest_token(request))
     if request.requester_id is None:  # a guest follows the request through this link
         result["guest_link"] = guest.link(request.id)
@@ -358,6 +367,7 @@ def _transition_dict(t: wflib.Transition, language: str) -> dict[str, Any]:
         ],
         "outcome": t.outcome,
         "letter": t.letter,
+        "sla": t.sla,  # "stop": the step ends the request (pages ask before a withdrawal)
     }
 
 
@@ -486,6 +496,8 @@ def _apply(request: Request, t: wflib.Transition, actor: access.Actor, v: access
             event_data["outcome"] = inputs["outcome"]
         event = _event(request, actor, role, t.name, from_state, t.target, t.visibility,
                        note, new_version, event_data)
+        # the step's emails commit (or roll back, e.g. a wrong passphrase below) with it
+        outbox = notifications.stage_transition(request, event)
         if t.letter:
             model.Session.flush()
             letters.apply(t.letter, request, event, actor, inputs.get("signature") or "", written)
@@ -498,7 +510,7 @@ def _apply(request: Request, t: wflib.Transition, actor: access.Actor, v: access
         model.Session.rollback()
         written.discard()
         raise
-    letters.after_commit(request.id, t.name)
+    letters.after_commit(request.id, t.name, outbox)
     return _show(request, actor, v.guest and _guest_token(request) or None)
 
 

@@ -1,0 +1,282 @@
+"""Mail sender benchmark: emails per second from the outbox to a local SMTP server, with one
+RQ job per email (as `ckan jobs worker` runs them today) and with batched sending.
+
+    .venv/bin/python bench/mail.py --duration 60          # ~4 min: both modes, 2 workers each
+
+Not a timed test: it prints numbers and never fails on them. For each mode, on the `ckan_bench`
+database (bench/bench.ini) with an emptied outbox:
+
+1. a real SMTP server (bench/scale/smtpsink.py) on a free port; its log, written before it
+   answers 250, is what arrived;
+2. `--workers` processes of `ckan -c <ini> jobs worker <queue>` on a queue of the run's own,
+   with the mode's setting (`ckanext.statrequest.notify.batch_size` 0 or `--batch-size`);
+3. for `--duration` seconds a producer commits outbox rows at `--rate` a second, one row per
+   transaction as a step does, and starts their sending exactly as the portal does
+   (`notifications.enqueue_all`). It pauses while `--max-backlog` emails wait, so a slow
+   sender is measured at its own speed and the backlog stays drainable;
+4. it waits (up to `--drain-timeout`) until every row is sent, then stops the workers and the
+   server and reads the log.
+
+Reported per mode: mails/s delivered during the window, produced / delivered, latency from the
+row's commit to the server's 250 (p50/p95), lost (a row never delivered) and duplicated (a
+Message-ID logged twice) — both must be 0. What it touches: `ckan_bench` (the outbox table is
+emptied first), Redis db 2 (its own queue, emptied afterwards), `.run/bench-mail/`.
+"""
+from __future__ import annotations
+
+import argparse
+import collections
+import datetime as dt
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import run  # bench/run.py: the same database, app loading and port variables
+
+ROOT = run.ROOT
+WORK = ROOT / ".run" / "bench-mail"
+BODY = ("Yth. Bapak/Ibu,\n\nPermintaan data berikut menunggu tindakan Anda.\n\n"
+        + "Judul: Jumlah posyandu aktif per desa menurut kecamatan, 2020-2025.\n" * 8
+        + "\nTerima kasih.\n")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_sink(port: int, log: Path) -> subprocess.Popen[str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench.scale.smtpsink", "--port", str(port), "--log", str(log)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if not line.startswith("READY"):
+        proc.kill()
+        sys.exit(f"the SMTP server did not start: {line}{proc.stdout.read()}")
+    return proc
+
+
+def stop(procs: list[subprocess.Popen[Any]]) -> None:
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    for proc in procs:
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def any_request_id() -> str:
+    """Outbox rows belong to a request: any one of the bench database, or a new one."""
+    import ckan.model as model
+    from sqlalchemy import select
+
+    from ckanext.statrequest.model import Request
+
+    rid = model.Session.scalar(select(Request.id).limit(1))
+    if rid is None:
+        people = run.setup()
+        rid = run.submit(next(iter(people["requesters"].values())), 1)["id"]
+    model.Session.remove()
+    return str(rid)
+
+
+def empty_outbox() -> None:
+    import ckan.model as model
+    from sqlalchemy import delete
+
+    from ckanext.statrequest.model import Notification
+
+    model.Session.execute(delete(Notification))
+    model.Session.commit()
+
+
+def unsent() -> int:
+    import ckan.model as model
+    from sqlalchemy import func, select
+
+    from ckanext.statrequest.model import Notification
+
+    count = model.Session.scalar(select(func.count()).select_from(Notification)
+                                 .where(Notification.sent_at.is_(None)))
+    model.Session.rollback()
+    return int(count or 0)
+
+
+def produce_one(request_id: str, n: int, tag: str) -> int:
+    """One committed outbox row, then enqueued the way a step enqueues its emails."""
+    import ckan.model as model
+    from sqlalchemy import insert
+
+    from ckanext.statrequest.lib import notifications
+    from ckanext.statrequest.model import Notification
+    from ckanext.statrequest.model import now as utc_now
+
+    row_id = model.Session.execute(insert(Notification).values(
+        event_key=f"bench:{tag}:{n}", recipient=f"email:petugas{n}@bench.test",
+        kind="action_needed", request_id=request_id, email=f"petugas{n}@bench.test",
+        name=f"Petugas {n}", language="id", subject=f"Permintaan data menunggu tindakan ({n})",
+        body=BODY, created_at=utc_now(), attempts=0,
+    ).returning(Notification.id)).scalar_one()
+    model.Session.commit()
+    notifications.enqueue_all([row_id])
+    return int(row_id)
+
+
+def workers_ready(queue: str, count: int, timeout: float = 120) -> None:
+    from ckan.lib import jobs as ckan_jobs
+    from rq import Worker
+
+    rq_queue = ckan_jobs.get_queue(queue)
+    deadline = time.monotonic() + timeout
+    while Worker.count(queue=rq_queue) < count:
+        if time.monotonic() > deadline:
+            sys.exit(f"the workers did not start within {timeout:.0f} s (see {WORK})")
+        time.sleep(0.2)
+
+
+def clear_queue(queue: str) -> None:
+    from ckan.lib import jobs as ckan_jobs
+
+    q = ckan_jobs.get_queue(queue)
+    q.empty()
+    for registry in (q.scheduled_job_registry, q.failed_job_registry, q.finished_job_registry):
+        for job_id in registry.get_job_ids():
+            registry.remove(job_id, delete_job=True)
+
+
+def run_mode(mode: str, args: argparse.Namespace, request_id: str) -> dict[str, Any]:
+    import ckan.model as model
+    import ckantoolkit as tk
+    from sqlalchemy import select
+
+    from ckanext.statrequest.model import Notification
+
+    tag = f"{mode}-{os.getpid()}-{int(time.time())}"
+    queue = f"bench-mail-{tag}"
+    batch = args.batch_size if mode == "batch" else 0
+    port = free_port()
+    sink_log = WORK / f"sink-{tag}.jsonl"
+    overrides = {"smtp.server": f"127.0.0.1:{port}", "ckanext.statrequest.notify.queue": queue,
+                 "ckanext.statrequest.notify.batch_size": str(batch)}
+    ini = WORK / f"{tag}.ini"
+    ini.write_text(f"[app:main]\nuse = config:{run.INI}\n"
+                   + "".join(f"{k} = {v}\n" for k, v in overrides.items()))
+    tk.config.update(overrides)  # the producer (this process) enqueues the same way
+    empty_outbox()
+    sink = start_sink(port, sink_log)
+    ckan = str(Path(sys.executable).with_name("ckan"))
+    with open(WORK / f"workers-{tag}.log", "w") as log:
+        workers = [subprocess.Popen([ckan, "-c", str(ini), "jobs", "worker", queue],
+                                    cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+                   for _ in range(args.workers)]
+    try:
+        workers_ready(queue, args.workers)
+        print(f"[{mode}] {args.workers} workers ready; producing at {args.rate}/s for "
+              f"{args.duration:.0f} s ...", flush=True)
+        produced: list[int] = []
+        paused = 0.0
+        t0 = time.time()
+        end = t0 + args.duration
+        next_check, backlog = 0.0, 0
+        while (now := time.time()) < end:
+            if now >= next_check:
+                backlog, next_check = unsent(), now + 0.5
+            if backlog >= args.max_backlog:
+                time.sleep(0.05)
+                paused += 0.05
+                continue
+            if len(produced) < args.rate * (now - t0):
+                produced.append(produce_one(request_id, len(produced), tag))
+                backlog += 1
+            else:
+                time.sleep(0.002)
+        t1 = time.time()
+        print(f"[{mode}] produced {len(produced)}; draining {unsent()} ...", flush=True)
+        deadline = time.monotonic() + args.drain_timeout
+        while unsent() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        left = unsent()
+        drained = time.time()
+    finally:
+        stop(workers)
+        stop([sink])
+        clear_queue(queue)
+    created = dict(model.Session.execute(
+        select(Notification.id, Notification.created_at)).all())
+    model.Session.rollback()
+    lines = [json.loads(x) for x in sink_log.read_text().splitlines() if x.strip()]
+    seen = collections.Counter(x["message_id"] for x in lines)
+    first: dict[int, float] = {}
+    for x in lines:
+        row_id = int(x["message_id"].split("-")[1].split("@")[0])
+        first.setdefault(row_id, x["t"])
+    in_window = sum(1 for x in lines if t0 <= x["t"] <= t1)
+    latencies = sorted((first[i] - created[i].timestamp()) * 1000 for i in produced if i in first)
+    result = {
+        "mode": mode, "workers": args.workers, "batch_size": batch, "rate": args.rate,
+        "duration_s": round(t1 - t0, 1), "produced": len(produced),
+        "producer_paused_s": round(paused, 1),
+        "delivered_in_window": in_window,
+        "mails_per_s": round(in_window / (t1 - t0), 1),
+        "delivered": len(first), "drain_s": round(drained - t1, 1), "unsent_at_end": left,
+        "lost": sum(1 for i in produced if i not in first),
+        "duplicated": sum(c - 1 for c in seen.values() if c > 1),
+        "latency_ms_p50": round(statistics.median(latencies)) if latencies else None,
+        "latency_ms_p95": round(latencies[int(0.95 * (len(latencies) - 1))]) if latencies
+        else None,
+    }
+    print(f"[{mode}] {json.dumps(result)}", flush=True)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=float, default=60, help="seconds of load per mode")
+    parser.add_argument("--rate", type=float, default=100, help="emails offered per second")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--modes", default="jobs,batch", help="jobs, batch or both")
+    parser.add_argument("--batch-size", type=int, default=200,
+                        help="notify.batch_size of the batch mode")
+    parser.add_argument("--max-backlog", type=int, default=300,
+                        help="the producer pauses while this many emails wait")
+    parser.add_argument("--drain-timeout", type=float, default=300)
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args()
+    run.use_port_variables()
+    os.chdir(ROOT)
+    WORK.mkdir(parents=True, exist_ok=True)
+    print("migrating ckan_bench ...", flush=True)
+    run.migrate()
+    app = run.load_app()
+    results = []
+    with app._wsgi_app.test_request_context():
+        request_id = any_request_id()
+        for mode in [m.strip() for m in args.modes.split(",") if m.strip()]:
+            results.append(run_mode(mode, args, request_id))
+    print()
+    print(f"{'mode':<6} {'workers':>7} {'mails/s':>8} {'produced':>8} {'delivered':>9} "
+          f"{'p50 ms':>7} {'p95 ms':>7} {'lost':>5} {'dup':>4} {'drain s':>7}")
+    for r in results:
+        print(f"{r['mode']:<6} {r['workers']:>7} {r['mails_per_s']:>8} {r['produced']:>8} "
+              f"{r['delivered']:>9} {r['latency_ms_p50']!s:>7} {r['latency_ms_p95']!s:>7} "
+              f"{r['lost']:>5} {r['duplicated']:>4} {r['drain_s']:>7}")
+    if args.json:
+        args.json.write_text(json.dumps({
+            "when": dt.datetime.now(dt.timezone.utc).isoformat(), "cpus": os.cpu_count(),
+            "load_average": os.getloadavg(), "results": results}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
