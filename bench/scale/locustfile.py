@@ -313,7 +313,8 @@ class Official(Portal):
             notes = {"teruskan_ke_kadis": "Berkas lengkap.",
                      "minta_perbaikan": "Surat permohonan belum ditandatangani.",
                      "tolak": "Data termasuk informasi yang dikecualikan."}
-            self.fire(item, t, note=notes[t])
+            # a refusal names its ground (UU 14/2008 Pasal 17 huruf j)
+            self.fire(item, t, note=notes[t], **({"reason": "pasal17j"} if t == "tolak" else {}))
         elif state == "disposisi_kadis":
             self.fire(item, "disposisi_ke_kabid", instruction="Mohon ditindaklanjuti.")
         elif state == "telaah_kabid":

@@ -9,7 +9,7 @@ from babel.numbers import format_decimal
 
 from ckanext.statrequest import settings
 from ckanext.statrequest.core import vocabulary
-from ckanext.statrequest.lib import access, texts
+from ckanext.statrequest.lib import access, reasons, texts
 from ckanext.statrequest.views.common import labels
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "statrequest_is_opd_member",
     "statrequest_datetime",
     "statrequest_survey_open",
+    "statrequest_reasons",
 ]
 
 
@@ -39,6 +40,7 @@ CODE_LISTS = {
     "position_kinds": vocabulary.POSITION_KINDS,
     "holiday_kinds": vocabulary.HOLIDAY_KINDS,
     "credential_backends": vocabulary.CREDENTIAL_BACKENDS,
+    "channels": vocabulary.DATA_CHANNELS,
 }
 
 
@@ -46,6 +48,11 @@ def statrequest_labels(code_list: str) -> dict[str, str]:
     """A code list (``categories``, ``outcomes``...) with its labels in the user's language,
     in the order users see it."""
     return labels(CODE_LISTS[code_list])
+
+
+def statrequest_reasons() -> list[tuple[str, str]]:
+    """The reasons a refusal or partial answer may give, in the user's language."""
+    return reasons.choices("en" if tk.h.lang() == "en" else "id")
 
 
 def statrequest_me() -> dict[str, bool]:

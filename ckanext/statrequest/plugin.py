@@ -72,6 +72,7 @@ class StatrequestPlugin(p.SingletonPlugin, DefaultTranslation):
         from ckanext.statrequest import settings
 
         settings.check_workflow()  # nor with an invalid workflow file
+        settings.check_reasons()  # nor with a malformed list of refusal reasons
         # after login: back to the page that asked for it, or where the user's work is
         settings.claim_route_after_login("statrequest.start")
 

@@ -129,6 +129,28 @@ def check_workflow() -> None:
             f"(`ckan statrequest workflow-check {path}` lists the same problems)") from exc
 
 
+@lru_cache(maxsize=4)
+def _reasons(text: str) -> dict[str, tuple[str, str]]:
+    return vocabulary.parse_reasons(text) if text.strip() else dict(vocabulary.REASONS)
+
+
+def reasons() -> dict[str, tuple[str, str]]:
+    """Reasons for a refusal, a partial answer or missing data (code -> Indonesian and
+    English label): the configured list, else the default one of `core.vocabulary`."""
+    return _reasons(str(get("reasons") or ""))
+
+
+def check_reasons() -> None:
+    """Read the configured reason list once, at start-up: a malformed list stops CKAN with
+    every bad line named, instead of failing the first refusal."""
+    from ckan.exceptions import CkanConfigurationException
+
+    try:
+        reasons()
+    except ValueError as exc:
+        raise CkanConfigurationException(f"{PREFIX}reasons: {exc}") from exc
+
+
 def calendar() -> WorkingCalendar:
     """The working-day calendar with the holidays the administrators added.
 

@@ -121,5 +121,5 @@ def test_reminders_and_escalations_are_delivered(office, cli, mailbox, queue):
     assert by_kind.keys() == {"reminder", "escalation"}
     assert by_kind["reminder"]["To"].addresses[0].addr_spec == model.User.by_name("sekretaris").email
     assert by_kind["escalation"]["To"].addresses[0].addr_spec == model.User.by_name("kadis").email
-    assert "Sekretaris Dinas" in by_kind["escalation"].get_content()  # who it waits for
-    assert "Senin, 9 Februari 2026, 16:00 WIB" in by_kind["reminder"].get_content()
+    assert "Sekretaris Dinas" in by_kind["escalation"].get_body(("plain",)).get_content()  # who it waits for
+    assert "Senin, 9 Februari 2026, 16:00 WIB" in by_kind["reminder"].get_body(("plain",)).get_content()

@@ -249,7 +249,7 @@ QUERY_ARGS = {
 }
 FORM_FIELDS = {
     "statrequest_portal.fire": ["transition", "version", "note", "instruction", "assignee", "opd",
-                                "outcome", "dataset", "passphrase"],
+                                "outcome", "reason", "dataset", "passphrase"],
     "statrequest_portal.guest_fire": ["transition", "version", "note"],
     "statrequest_feedback.survey": [f"u{i}" for i in range(1, 10)] + ["comment"],
     "statrequest_admin.assign": ["position", "user", "valid_from", "valid_to", "acting", "nip",

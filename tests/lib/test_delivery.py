@@ -376,7 +376,7 @@ def test_the_opd_may_publish_the_data_openly_with_the_requesters_consent(deliver
 
 def test_a_refusal_is_delivered_but_never_published(office):
     rid = submit()["id"]
-    fire("sekretaris", rid, "tolak", note="Data yang diminta dikecualikan.")
+    fire("sekretaris", rid, "tolak", note="Data yang diminta dikecualikan.", reason="pasal17j")
     fire("kabid", rid, "paraf_kabid", passphrase=PASSPHRASE)
     fire("sekretaris", rid, "paraf_sekretaris", passphrase=PASSPHRASE)
     fire("kadis", rid, "tandatangani", passphrase=PASSPHRASE)

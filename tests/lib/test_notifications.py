@@ -79,11 +79,13 @@ def test_who_is_told_at_each_step_of_a_fulfilled_request(office, mailbox, queue,
         want = {address(user): kinds for user, kinds in expected.items()}
         if transition == "tandatangani":
             want = {REQUESTER_EMAIL: ["finished"]}
+        if transition == "teruskan_ke_kadis":  # a public step: the requester hears of it
+            want[REQUESTER_EMAIL] = ["progress"]
         assert received(mailbox, queue) == want, transition
 
     rows = outbox()
     assert all(row.sent_at is not None and row.attempts == 1 for row in rows)
-    assert len(rows) == 13
+    assert len(rows) == 14
     kasi_mail = next(r for r in rows if r.email == address("kasi") and "Dinkes" in r.body)
     assert number in kasi_mail.subject and f"/permintaan-data/{number}" in kasi_mail.body
     finished = next(r for r in rows if r.kind == "finished")
@@ -98,7 +100,7 @@ def test_sent_back_resubmitted_and_withdrawn(office, mailbox, queue):
     (returned,) = mailbox.take()
     assert returned["To"].addresses[0].addr_spec == REQUESTER_EMAIL
     assert returned["X-Statrequest-Kind"] == "returned"
-    assert "Surat permohonan belum ditandatangani." in returned.get_content()
+    assert "Surat permohonan belum ditandatangani." in returned.get_body(("plain",)).get_content()
 
     fire("pemohon1", rid, "kirim_ulang", request_letter=upload("surat.pdf", b"%PDF-1.4\n%%EOF\n"))
     assert received(mailbox, queue) == {REQUESTER_EMAIL: ["received"],
@@ -110,7 +112,7 @@ def test_sent_back_resubmitted_and_withdrawn(office, mailbox, queue):
 def test_internal_notes_do_not_reach_the_requester(office, mailbox, queue, test_pki):
     rid = submit()["id"]
     received(mailbox, queue)
-    fire("sekretaris", rid, "tolak", note="Rahasia: data dikecualikan menurut DIP.")
+    fire("sekretaris", rid, "tolak", note="Rahasia: data dikecualikan menurut DIP.", reason="pasal17j")
     assert received(mailbox, queue) == {address("kabid"): ["action_needed"]}
     for user, step in (("kabid", "paraf_kabid"), ("sekretaris", "paraf_sekretaris"),
                        ("kadis", "tandatangani")):
@@ -130,10 +132,10 @@ def test_requester_language_is_the_page_language_officials_use_config(
     by_to = {m["To"].addresses[0].addr_spec: m for m in mailbox.take()}
     english, indonesian = by_to[REQUESTER_EMAIL], by_to[address("sekretaris")]
     assert english["Content-Language"] == "en"
-    assert "Submitted — waiting for the Secretary's check" in english.get_content()
+    assert "Submitted — waiting for the Secretary's check" in english.get_body(("plain",)).get_content()
     assert "received" in english["Subject"]
     assert indonesian["Content-Language"] == "id"
-    assert "Diajukan — menunggu pemeriksaan Sekretaris" in indonesian.get_content()
+    assert "Diajukan — menunggu pemeriksaan Sekretaris" in indonesian.get_body(("plain",)).get_content()
 
     # an official may choose English for himself
     kadis = model.User.by_name("kadis")
@@ -141,15 +143,15 @@ def test_requester_language_is_the_page_language_officials_use_config(
     model.Session.commit()
     fire("sekretaris", rid, "teruskan_ke_kadis")
     work(queue)
-    (to_kadis,) = mailbox.take()
+    to_kadis = next(m for m in mailbox.take() if m["To"].addresses[0].addr_spec == address("kadis"))
     assert to_kadis["Content-Language"] == "en"
-    assert "In progress — waiting for the Head of Agency" in to_kadis.get_content()
+    assert "In progress — waiting for the Head of Agency" in to_kadis.get_body(("plain",)).get_content()
 
     # the requester's later emails keep the language of the submission
     fire("kadis", rid, "disposisi_ke_kabid", instruction="Lanjutkan.")
     work(queue)
     mailbox.take()
-    assert [r.language for r in outbox() if r.email == REQUESTER_EMAIL] == ["en"]
+    assert [r.language for r in outbox() if r.email == REQUESTER_EMAIL] == ["en", "en"]
 
 
 @pytest.mark.ckan_config("ckanext.statrequest.notify.language", "en")
@@ -166,7 +168,7 @@ def test_config_sets_the_officials_language(office, mailbox, queue):
 def test_a_guest_follows_the_request_through_the_signed_link_in_the_email(office, mailbox, queue):
     created = act(None, "statrequest_create", **request_data())
     work(queue)
-    by_to = {m["To"].addresses[0].addr_spec: m.get_content() for m in mailbox.take()}
+    by_to = {m["To"].addresses[0].addr_spec: m.get_body(("plain",)).get_content() for m in mailbox.take()}
     assert created["guest_link"] in by_to[REQUESTER_EMAIL]
     assert created["guest_link"] not in by_to[address("sekretaris")]  # the secret stays with the guest
     assert f"/permintaan-data/{created['tracking_number']}" in by_to[address("sekretaris")]
@@ -259,7 +261,8 @@ def test_jobs_lost_with_redis_are_recovered_by_the_flush(office, mailbox, queue)
     work(queue)
     assert len(mailbox.take()) == 2
     fire("sekretaris", fire_after, "teruskan_ke_kadis")
-    assert received(mailbox, queue) == {address("kadis"): ["action_needed"]}
+    assert received(mailbox, queue) == {address("kadis"): ["action_needed"],
+                                        REQUESTER_EMAIL: ["progress"]}
 
 
 @pytest.mark.ckan_config("ckanext.statrequest.notify.give_up_hours", 1)

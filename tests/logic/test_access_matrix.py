@@ -51,6 +51,10 @@ def _inputs(t, office) -> dict:
             inputs["result"] = upload("hasil.csv", b"a,b\n1,2\n")
         elif req.kind == "signature":
             inputs["passphrase"] = PASSPHRASE
+        elif req.kind == "channel":
+            inputs["channel"] = "email"
+    if t.outcome == "ditolak":  # a refusal names its ground (UU 14/2008 Pasal 17 huruf j)
+        inputs["reason"] = "pasal17j"
     return inputs
 
 

@@ -83,7 +83,7 @@ def test_workflow_show_is_public_and_complete(office):
     wf = act(None, "statrequest_workflow_show")
     assert wf["initial"] == "diajukan"
     assert {s["name"] for s in wf["states"]} >= {"diajukan", "menunggu_opd", "selesai"}
-    assert len(wf["transitions"]) == 21
+    assert len(wf["transitions"]) == 22
 
 
 def test_due_soon_and_overdue_filters(office):

@@ -61,7 +61,7 @@ def _acting_official(user: str, kind: str, fullname: str, nip: str, rank: str) -
 
 def _refusal_ready_to_sign() -> str:
     rid = submit()["id"]
-    fire("sekretaris", rid, "tolak", note="Data yang diminta bersifat dikecualikan.")
+    fire("sekretaris", rid, "tolak", note="Data yang diminta bersifat dikecualikan.", reason="pasal17j")
     fire("kabid", rid, "paraf_kabid", passphrase=PASSPHRASE)
     fire("sekretaris", rid, "paraf_sekretaris", passphrase=PASSPHRASE)
     return rid
@@ -196,7 +196,7 @@ def test_letter_fixes_through_the_workflow(office, test_pki):
     with freeze_time("2026-12-11 03:00:00", real_asyncio=True):  # Friday: the request
         rid = submit()["id"]
     with freeze_time("2026-12-14 03:00:00", real_asyncio=True):  # Monday: the draft
-        fire("sekretaris", rid, "tolak", note="Data yang diminta bersifat dikecualikan.")
+        fire("sekretaris", rid, "tolak", note="Data yang diminta bersifat dikecualikan.", reason="pasal17j")
         draft = _letter(rid)
     request = model.Session.get(Request, rid)
     assert request.letter_number.startswith("500.12.11.3/")  # the classification code
@@ -236,7 +236,7 @@ def test_letter_fixes_through_the_workflow(office, test_pki):
 @pytest.mark.ckan_config("ckanext.statrequest.letter.tembusan", "Bupati Ketapang| |")
 def test_classification_code_and_copies_from_config(office):
     rid = submit()["id"]
-    fire("sekretaris", rid, "tolak", note="Dikecualikan.")
+    fire("sekretaris", rid, "tolak", note="Dikecualikan.", reason="pasal17j")
     assert model.Session.get(Request, rid).letter_number.startswith("000.9.2/")
     text = _text(_letter(rid))
     assert "Tembusan: 1. Bupati Ketapang" in text and "2." not in text.split("Tembusan:")[1][:40]

@@ -77,7 +77,7 @@ def test_fulfilled_and_partly_fulfilled(office, outcome, test_pki):
 
 def test_refused_by_the_secretary(office):
     rid = submit()["id"]
-    fire("sekretaris", rid, "tolak", note="Data yang diminta bersifat dikecualikan.")
+    fire("sekretaris", rid, "tolak", note="Data yang diminta bersifat dikecualikan.", reason="pasal17j")
     done = _sign_chain(rid)
     assert done["state"] == "selesai"
     assert done["outcome"] == "ditolak"
@@ -138,7 +138,7 @@ def test_returned_at_each_paraf_step_needs_new_paraf(office, returner, transitio
 
 def test_wrong_passphrase_changes_nothing(office):
     rid = submit()["id"]
-    fire("sekretaris", rid, "tolak", note="Dikecualikan.")
+    fire("sekretaris", rid, "tolak", note="Dikecualikan.", reason="pasal17j")
     before = as_sysadmin("statrequest_show", id=rid)
     with pytest.raises(__import__("ckantoolkit").ValidationError) as err:
         fire("kabid", rid, "paraf_kabid", passphrase="salah")

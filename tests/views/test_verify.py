@@ -180,7 +180,7 @@ def test_a_letter_not_yet_signed_has_no_page(app, office):
     from support import fire, submit
 
     rid = submit()["id"]
-    fire("sekretaris", rid, "tolak", note="Dikecualikan.")  # drafts a letter and its code
+    fire("sekretaris", rid, "tolak", note="Dikecualikan.", reason="pasal17j")  # drafts a letter and its code
     request = model.Session.get(Request, rid)
     assert request.verification_code
     app.get(f"/permintaan-data/verifikasi/{request.verification_code}", status=404)

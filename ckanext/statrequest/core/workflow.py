@@ -27,7 +27,8 @@ REQUESTER = "pemohon"
 OPD = "opd"
 SPECIAL_ACTORS = (REQUESTER, OPD)
 
-REQUIREMENT_KINDS = ("note", "instruction", "assignee", "opd", "files", "outcome", "signature")
+REQUIREMENT_KINDS = ("note", "instruction", "assignee", "opd", "files", "outcome", "signature",
+                     "channel")
 OUTCOMES = ("dipenuhi", "dipenuhi_sebagian", "ditolak")
 SLA_FLAGS = ("running", "paused", "stopped")
 SLA_EFFECTS = ("pause", "resume", "stop")
@@ -65,6 +66,8 @@ INPUT_ERRORS: Mapping[str, str] = MappingProxyType({
     "files_or_dataset": N_("Please attach the files or link a dataset."),
     "outcome": N_("Please choose an outcome."),
     "signature": N_("Please enter your signing passphrase or PIN."),
+    "channel": N_("Please say how the data arrived."),
+    "opd_one": N_("Please choose the one agency (OPD) the data came from."),
 })
 
 
@@ -138,6 +141,12 @@ class Transition:
     @property
     def is_public(self) -> bool:
         return self.visibility == "public"
+
+    @property
+    def on_behalf_of_opd(self) -> bool:
+        """Records data an OPD sent outside the portal: `opd` then names the one routed OPD
+        the data came from (instead of routing to new ones), `channel` how it arrived."""
+        return self.needs("channel")
 
 
 @dataclass(frozen=True)
@@ -230,17 +239,20 @@ class Workflow:
     ) -> dict[str, str]:
         """Field errors for missing required inputs; empty when all is given.
 
-        Expected inputs: note, instruction, assignee, signature (str); opd (list of ids);
+        Expected inputs: note, instruction, assignee, signature, channel (str); opd (list of ids);
         files (mapping kind -> list of files); dataset (str, for `or_dataset`); outcome.
         """
         t = self.transitions[transition] if isinstance(transition, str) else transition
         errors: dict[str, str] = {}
         for req in t.requires:
             value = inputs.get(req.kind)
-            if req.kind in ("note", "instruction", "assignee", "signature"):
+            if req.kind in ("note", "instruction", "assignee", "signature", "channel"):
                 ok = _filled(value)
             elif req.kind == "opd":
                 ok = _filled_list(value)
+                if ok and t.on_behalf_of_opd and len([v for v in value if v]) != 1:
+                    errors["opd"] = INPUT_ERRORS["opd_one"]
+                    continue
             elif req.kind == "outcome":
                 ok = value in OUTCOMES
             else:  # files
@@ -628,6 +640,12 @@ def _parse_transitions(
             problems.append(f"{where}: letter {letter!r} requires 'signature'")
         if "signature" in kinds and letter not in ("paraf", "sign"):
             problems.append(f"{where}: requires 'signature' but has no letter paraf or sign")
+        # `channel`: data an OPD sent outside the portal, recorded by someone else for it
+        if "channel" in kinds and not {"opd", "files"} <= kinds:
+            problems.append(f"{where}: requires 'channel' needs 'opd' and 'files' too")
+        if "channel" in kinds and actor == OPD:
+            problems.append(f"{where}: 'channel' is for uploads on an OPD's behalf, "
+                            "not by the OPD itself")
         on_behalf_of = spec.get("on_behalf_of")
         if on_behalf_of is not None:
             if letter != "sign":

@@ -30,6 +30,7 @@ from rq.job import Job
 from sqlalchemy import or_, select, update
 
 from ckanext.statrequest import settings
+from ckanext.statrequest.lib.mailhtml import to_html
 from ckanext.statrequest.model import now as utc_now
 
 log = logging.getLogger(__name__)
@@ -100,7 +101,9 @@ def send_notification(notification_id: int) -> str:
     previous_timeout = socket.getdefaulttimeout()
     socket.setdefaulttimeout(SMTP_TIMEOUT)
     try:
-        mailer.mail_recipient(row.name, row.email, row.subject, row.body, headers=headers)
+        mailer.mail_recipient(row.name, row.email, row.subject, row.body,
+                              body_html=to_html(row.body, row.language, row.subject),
+                              headers=headers)
     except Exception as exc:
         session.rollback()
         _record_failure(notification_id, f"{type(exc).__name__}: {exc}")
@@ -204,8 +207,9 @@ def send_due() -> str:
             try:
                 if connection is None:
                     connection = smtp.connect(SMTP_TIMEOUT)
-                smtp.send(connection, smtp.message(row.name, row.email, row.subject, row.body,
-                                                   _headers(row)), row.email)
+                smtp.send(connection, smtp.message(
+                    row.name, row.email, row.subject, row.body, _headers(row),
+                    html=to_html(row.body, row.language, row.subject)), row.email)
             except Exception as exc:
                 # recorded before the row's lock goes, so no other batch retries it at once
                 now = utc_now()

@@ -26,7 +26,7 @@ from ckanext.statrequest.core.vocabulary import (
     POSITION_KIND_PREFIX,
     ZONE_ABBREVIATIONS,
 )
-from ckanext.statrequest.lib import attachments
+from ckanext.statrequest.lib import attachments, reasons
 from ckanext.statrequest.model import (
     Attachment,
     Event,
@@ -136,6 +136,10 @@ def letter_data(request: Request, files: list[Attachment]) -> Any:
     from ckanext.statrequest.documents.letter import DeliveredFile, LetterData, LetterHead
 
     reason = _last_note(request, ("tolak", "hasil_sesuai", "data_tidak_tersedia"))
+    ground = reasons.of_request(request.id) if request.outcome in OUTCOMES_WITH_REASON else None
+    if ground:  # the letter is Indonesian: the ground's Indonesian label, then the free text
+        label = ground["label"]["id"].rstrip(". ")
+        reason = f"{label}. {reason}" if reason else f"{label}."
     signing = next((t for t in settings.workflow().transitions.values() if t.letter == "sign"),
                    None)
     signer_position = (signing.on_behalf_of or signing.actor) if signing else "kepala_dinas"
@@ -169,6 +173,7 @@ def letter_data(request: Request, files: list[Attachment]) -> Any:
         record={
             "tracking_number": request.tracking_number, "letter_number": request.letter_number,
             "title": request.title, "outcome": request.outcome,
+            "reason": ground["code"] if ground else None,
             "received_at": request.received_at.isoformat(),
             "files": [{"name": a.name, "sha256": a.sha256, "size": a.size} for a in files],
         },

@@ -16,7 +16,13 @@ Who gets what (the workflow's `holder` of each state):
   position holding the new state; for the assignee position (staff) only the assigned staff
   member; for an OPD state the admins and editors of the routed OPD organisations. The user
   who fired the transition is not told about his own step.
-- the requester: on receipt (and resubmission), when sent back for changes, when finished.
+- the requester: at submission and at every step the workflow file marks `visibility: public`
+  (no list of steps here, so a regency's own workflow decides); which mail follows from where
+  the step leads: received (submission, or resubmitted by the requester), returned (back to the
+  requester for changes), finished (a final state: the letter is ready, or withdrawn), else
+  progress (in progress, with what happens next).
+- the complainant: when an official answers their complaint (`stage_complaint_answer`, in the
+  answer's transaction).
 
 Language: a requester gets emails in the language of the portal page they submitted from
 (stored at submission in `statrequest_request_language`); officials get the configured
@@ -29,7 +35,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -44,7 +51,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from ckanext.statrequest import settings
 from ckanext.statrequest.core.vocabulary import ZONE_ABBREVIATIONS
-from ckanext.statrequest.core.workflow import OPD, REQUESTER, State, Workflow
+from ckanext.statrequest.core.workflow import OPD, REQUESTER, State, Transition, Workflow
 from ckanext.statrequest.lib import access
 from ckanext.statrequest.lib.texts import lang
 from ckanext.statrequest.model import (
@@ -56,6 +63,7 @@ from ckanext.statrequest.model import (
     RequestOrganization,
 )
 from ckanext.statrequest.model import now as _now  # the one clock (model.now), UTC
+from ckanext.statrequest.model.feedback import Complaint
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +73,7 @@ LANGUAGES = ("id", "en")
 
 # Kinds of message, each with its template `emails/<kind>.html`.
 RECEIVED, RETURNED, FINISHED, ACTION = "received", "returned", "finished", "action_needed"
+PROGRESS, COMPLAINT_ANSWERED = "progress", "complaint_answered"
 REMINDER, ESCALATION = "reminder", "escalation"
 
 
@@ -81,7 +90,7 @@ class Message:
     event_key: str
     kind: str
     recipient: Recipient
-    request_id: str
+    request_id: str | None  # None: a complaint about the service in general
     subject: str
     body: str
 
@@ -157,15 +166,28 @@ def user_recipient(user: model.User | None) -> Recipient | None:
                      official_language(user))
 
 
+def request_language(request_id: str) -> str | None:
+    """The language the request was submitted in (None if not remembered)."""
+    language = model.Session.scalar(
+        select(RequestLanguage.language).where(RequestLanguage.request_id == request_id))
+    return normalize_language(language) if language else None
+
+
 def requester_recipient(request: Request) -> Recipient | None:
     """The address the requester gave on the form, in the language they used."""
     if not request.email:
         return None
-    language = model.Session.scalar(
-        select(RequestLanguage.language).where(RequestLanguage.request_id == request.id))
     return Recipient(f"email:{request.email.strip().lower()}", request.email,
-                     request.requester_name or "", normalize_language(language)
-                     if language else default_language())
+                     request.requester_name or "",
+                     request_language(request.id) or default_language())
+
+
+def complainant_recipient(complaint: Complaint) -> Recipient | None:
+    """The complainant's account, in the language of the request the complaint is about (the
+    one they wrote in), else their own choice or the portal's."""
+    recipient = user_recipient(model.User.get(complaint.complainant_id))
+    language = request_language(complaint.request_id) if complaint.request_id else None
+    return replace(recipient, language=language) if recipient and language else recipient
 
 
 def position_holders(position: str, on: dt.date | None = None) -> list[model.User]:
@@ -249,6 +271,22 @@ def _message(kind: str, event_key: str, recipient: Recipient, request: Request, 
     return Message(event_key, kind, recipient, request.id, subject, body)
 
 
+def requester_kind(event: Event, t: Transition | None, target: State) -> str:
+    """The mail the requester gets for a step ("" for none): the submission and every step
+    the workflow marks `visibility: public`; the kind follows from where the step leads."""
+    if event.from_state is None:
+        return RECEIVED
+    if t is None or not t.is_public:
+        return ""
+    if target.final:
+        return FINISHED  # the letter is ready, or the request was withdrawn
+    if t.actor == REQUESTER:
+        return RECEIVED  # resubmitted after changes
+    if target.holder == REQUESTER:
+        return RETURNED
+    return PROGRESS
+
+
 def transition_messages(request: Request, event: Event, wf: Workflow) -> list[Message]:
     """What the step recorded in `event` tells whom."""
     target = wf.states[event.to_state]
@@ -257,14 +295,7 @@ def transition_messages(request: Request, event: Event, wf: Workflow) -> list[Me
     messages: list[Message] = []
     requester = requester_recipient(request)
     if requester is not None:
-        if target.final:
-            kind = FINISHED
-        elif event.from_state is None or (t is not None and t.actor == REQUESTER):
-            kind = RECEIVED  # submitted, or resubmitted after changes
-        elif target.holder == REQUESTER:
-            kind = RETURNED
-        else:
-            kind = ""
+        kind = requester_kind(event, t, target)
         if kind:
             # the requester reads only public notes
             note = event.note if event.visibility == "public" else ""
@@ -336,24 +367,51 @@ def remember_language(request_id: str, language: str) -> None:
         .on_conflict_do_nothing(index_elements=["request_id"]))
 
 
-def stage_transition(request: Request, event: Event) -> list[int]:
-    """The emails of the step recorded in `event`, inserted in the step's own transaction (they
-    are committed, or rolled back, with it); returns the ids of new rows, to enqueue once the
-    commit succeeded. A failure to render never fails the step: it is logged, and a savepoint
-    takes back what was half inserted."""
-    model.Session.flush()  # the step's own rows (an error there is the step's), the event's id
+def _stage(build: Callable[[], list[Message]], what: str) -> list[int]:
+    """Insert the messages `build` makes in the caller's transaction (they are committed, or
+    rolled back, with it); returns the ids of new rows, to enqueue once the commit succeeded.
+    A failure to render never fails the caller: it is logged, and a savepoint takes back what
+    was half inserted."""
+    model.Session.flush()  # the caller's own rows (an error there is the caller's), their ids
     try:
         with model.Session.begin_nested():
-            if event.from_state is None:  # submission: the page language is the requester's
-                remember_language(request.id, lang())
-            wf = settings.workflow()
-            if event.to_state not in wf.states:
-                return []
-            return insert(transition_messages(request, event, wf))
+            return insert(build())
     except Exception:
-        log.exception("could not queue the emails of %s on request %s", event.transition,
-                      request.id)
+        log.exception("could not queue the emails of %s", what)
         return []
+
+
+def stage_transition(request: Request, event: Event) -> list[int]:
+    """The emails of the step recorded in `event`, in the step's own transaction (`_stage`)."""
+    def build() -> list[Message]:
+        if event.from_state is None:  # submission: the page language is the requester's
+            remember_language(request.id, lang())
+        wf = settings.workflow()
+        return transition_messages(request, event, wf) if event.to_state in wf.states else []
+
+    return _stage(build, f"{event.transition} on request {request.id}")
+
+
+def complaint_messages(complaint: Complaint) -> list[Message]:
+    """The complainant's mail about the latest answer to their complaint."""
+    recipient = complainant_recipient(complaint)
+    if recipient is None:
+        return []
+    request = model.Session.get(Request, complaint.request_id) if complaint.request_id else None
+    subject, body = render(
+        COMPLAINT_ANSWERED, recipient.language, name=recipient.name,
+        complaint_number=complaint.number, complaint_subject=complaint.subject,
+        response=complaint.response, closed=complaint.state == "selesai",
+        tracking_number=request.tracking_number if request else "",
+        link=f"{settings.site_url()}/permintaan-data/pengaduan/{complaint.number}")
+    # one mail per answer: the history grows by one entry with each
+    key = f"complaint:{complaint.id}:{len(complaint.history or [])}"
+    return [Message(key, COMPLAINT_ANSWERED, recipient, complaint.request_id, subject, body)]
+
+
+def stage_complaint_answer(complaint: Complaint) -> list[int]:
+    """The complainant's mail, in the answer's own transaction (`_stage`)."""
+    return _stage(lambda: complaint_messages(complaint), f"the answer to {complaint.number}")
 
 
 def queue_transition(request_id: str, transition: str) -> list[int]:

@@ -44,10 +44,13 @@ def connect(timeout: float) -> smtplib.SMTP:
     return connection
 
 
-def message(name: str, address: str, subject: str, body: str, headers: dict[str, str]
-            ) -> EmailMessage:
+def message(name: str, address: str, subject: str, body: str, headers: dict[str, str],
+            html: str | None = None) -> EmailMessage:
+    """Plain text, and with `html` an HTML alternative (as CKAN's mailer builds it)."""
     msg = EmailMessage()
     msg.set_content(body, cte="base64")
+    if html:
+        msg.add_alternative(html, subtype="html", cte="base64")
     for key, value in headers.items():
         msg[key] = value
     msg["Subject"] = subject

@@ -20,6 +20,9 @@ How each figure is defined (the statistics page says the same to its readers):
   sums. A state the request is still in is not counted (its wait is not over).
 - Percentiles interpolate linearly between the closest ranks (numpy's and Excel's
   PERCENTILE.INC rule); the median is the 50th percentile.
+- Reasons: a finished request whose answer is a refusal or a partial answer counts once
+  for the reason of that decision (the last event that set the outcome); a decision taken
+  without a reason (before reasons were recorded) counts under no reason (None).
 - IKM (PermenPAN-RB 14/2017): the average score of each of the nine elements (NRR, 1–4),
   IKM = mean of the nine averages × 25, graded A 88.31–100, B 76.61–88.30, C 65.00–76.60,
   D 25.00–64.99.
@@ -39,6 +42,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ckanext.statrequest.core.calendar import WorkingCalendar
+from ckanext.statrequest.core.vocabulary import OUTCOMES_WITH_REASON
 from ckanext.statrequest.core.workflow import REQUESTER, Workflow
 
 ELEMENT_COUNT = 9
@@ -63,6 +67,8 @@ class History:
     received_at: dt.datetime
     category: str
     steps: list[Step] = field(default_factory=list)
+    outcome: str | None = None  # as decided by the last event that set one
+    reason: str | None = None  # the reason given with that decision
 
     @property
     def state(self) -> str | None:
@@ -187,6 +193,10 @@ def summarize(histories: Sequence[History], calendar: WorkingCalendar, rules: Ru
         timely += bool(on_time(h, calendar, rules))
     finished = len(days)
     final = sum(n for s, n in states.items() if s in rules.final)
+    by_reason: dict[str | None, Counter[str]] = defaultdict(Counter)
+    for h in histories:
+        if h.outcome in OUTCOMES_WITH_REASON and finished_at(h, rules) is not None:
+            by_reason[h.reason][h.outcome] += 1
     order = {s: i for i, s in enumerate(rules.order)}
     steps = [
         {"state": s, "requests": len(v), "median": _r(percentile(v, 50)),
@@ -212,6 +222,9 @@ def summarize(histories: Sequence[History], calendar: WorkingCalendar, rules: Ru
         "compliance": {"finished": finished, "on_time": timely, "late": finished - timely,
                        "percent": _r(100 * timely / finished, 1) if finished else None},
         "steps": steps,
+        "by_reason": [{"reason": code, "count": sum(n.values()), "outcomes": dict(n)}
+                      for code, n in sorted(by_reason.items(),
+                                            key=lambda kv: (-sum(kv[1].values()), kv[0] or "~"))],
     }
 
 
@@ -255,11 +268,15 @@ def load(*where: Any) -> list[History]:
     if not histories:
         return []
     chosen = select(Request.id).where(*where).scalar_subquery()
-    for rid, to_state, at, opd in model.Session.execute(
-            select(Event.request_id, Event.to_state, Event.created_at, Event.data["opd"])
+    for rid, to_state, at, opd, outcome, reason in model.Session.execute(
+            select(Event.request_id, Event.to_state, Event.created_at, Event.data["opd"],
+                   Event.data["outcome"], Event.data["reason"])
             .where(Event.request_id.in_(chosen)).order_by(Event.request_id, Event.id)):
         opd_ids = tuple(opd) if isinstance(opd, list) else ()
         histories[rid].steps.append(Step(to_state, at, opd_ids))
+        if isinstance(outcome, str):  # a decision: it replaces any earlier one
+            histories[rid].outcome = outcome
+            histories[rid].reason = reason if isinstance(reason, str) else None
     return list(histories.values())
 
 

@@ -12,9 +12,10 @@ import ckantoolkit as tk
 from sqlalchemy import select
 
 from ckanext.statrequest import settings
+from ckanext.statrequest.core import vocabulary
 from ckanext.statrequest.core.calendar import WorkingCalendar
 from ckanext.statrequest.core.workflow import Workflow
-from ckanext.statrequest.lib import access
+from ckanext.statrequest.lib import access, reasons
 from ckanext.statrequest.lib.texts import lang
 from ckanext.statrequest.model import (
     Attachment,
@@ -130,6 +131,10 @@ def request_full(request: Request, v: access.View, wf: Workflow,
         "assignee_id": request.assignee_id if v.internal else None,
         "personal_data_purged": request.personal_data_purged_at is not None,
     })
+    # the ground of the decision, shown wherever the outcome is
+    reason = reasons.of_request(request.id) if request.outcome else None
+    data["reason"] = {"code": reason["code"], "label": reason["label"][
+        "en" if lang() == "en" else "id"]} if reason else None
     if v.personal_data:
         data.update({field: getattr(request, field) for field in PERSONAL_FIELDS})
     datasets = model.Session.execute(
@@ -189,6 +194,21 @@ def attachment_dict(a: Attachment) -> dict[str, Any]:
     }
 
 
+def received_outside(data: dict[str, Any]) -> dict[str, Any]:
+    """An upload by staff of data an OPD sent outside the portal: for whom, how it came."""
+    group = model.Group.get(data["on_behalf_of_opd"])
+    opd = (group.title or group.name) if group else data["on_behalf_of_opd"]
+    channel = data.get("channel") or ""
+    channel_label = tk._(vocabulary.DATA_CHANNELS.get(channel, channel))
+    return {
+        "organization_id": data["on_behalf_of_opd"], "organization": opd,
+        "channel": channel, "channel_label": channel_label,
+        "uploaded_by": user_display(data.get("uploaded_by")),
+        "text": tk._("Uploaded by staff on behalf of %(opd)s, received by %(channel)s")
+        % {"opd": opd, "channel": channel_label},
+    }
+
+
 def event_dict(e: Event, v: access.View, wf: Workflow) -> dict[str, Any]:
     language = lang()
     t = wf.transitions.get(e.transition)
@@ -215,6 +235,11 @@ def event_dict(e: Event, v: access.View, wf: Workflow) -> dict[str, Any]:
     if v.internal or v.is_routed_opd:
         data["actor"] = user_display(e.actor_id)
         data["data"] = {k: val for k, val in (e.data or {}).items() if k != "secret"}
+        if (e.data or {}).get("on_behalf_of_opd"):  # ("on_behalf_of" is a Plt's official)
+            data["on_behalf_of_opd"] = received_outside(e.data)
+        if (e.data or {}).get("reason"):
+            data["reason_label"] = reasons.label(e.data["reason"], language,
+                                                 e.data.get("reason_label"))
     elif e.actor_role == "pemohon":
         data["actor"] = user_display(e.actor_id)
     return data

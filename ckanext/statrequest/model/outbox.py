@@ -12,7 +12,7 @@ from ckanext.statrequest.model.types import TS
 
 
 class Notification(tk.BaseModel):
-    """One email in the outbox (created only by migration 0003)."""
+    """One email in the outbox (created by migrations 0003 and 0007)."""
 
     __tablename__ = "statrequest_notification"
 
@@ -20,7 +20,8 @@ class Notification(tk.BaseModel):
     event_key: Mapped[str] = mapped_column(UnicodeText)
     recipient: Mapped[str] = mapped_column(UnicodeText)
     kind: Mapped[str] = mapped_column(UnicodeText)
-    request_id: Mapped[str] = mapped_column(
+    # None: not about a request (the answer to a complaint about the service in general)
+    request_id: Mapped[str | None] = mapped_column(
         UnicodeText, ForeignKey("statrequest_request.id", ondelete="CASCADE"))
     email: Mapped[str] = mapped_column(UnicodeText)
     name: Mapped[str] = mapped_column(UnicodeText, default="")

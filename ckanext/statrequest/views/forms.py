@@ -83,8 +83,10 @@ class ActionForm(DataForm):
 
     transition = version = HiddenField()
     note = instruction = TextAreaField()
-    assignee = outcome = SelectField(validate_choice=False)
+    assignee = outcome = reason = SelectField(validate_choice=False)
     opd = SelectMultipleField(validate_choice=False)
+    # an upload on an OPD's behalf: the one routed OPD the data came from, and how it came
+    from_opd = channel = SelectField(validate_choice=False)
     dataset = StringField()
     result = MultipleFileField()
     identity_document = request_letter = data_form = FileField()
@@ -94,10 +96,14 @@ class ActionForm(DataForm):
         data: dict[str, Any] = {
             "id": request_id, "transition": self.transition.data, "version": self.version.data,
         }
-        data |= self.filled(("note", "instruction", "assignee", "outcome", "dataset",
+        data |= self.filled(("note", "instruction", "assignee", "outcome", "reason", "dataset",
                              "passphrase"))
         if self.opd.data:
             data["opd"] = list(self.opd.data)
+        if self.from_opd.data:
+            data["opd"] = [self.from_opd.data]
+        if self.channel.data:
+            data["channel"] = self.channel.data
         results = [f for f in (self.result.data or []) if getattr(f, "filename", "")]
         if results:
             data["result"] = results

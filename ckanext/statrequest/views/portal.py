@@ -148,7 +148,7 @@ def track() -> Any:
 
 def _read_extra(request: dict[str, Any], token: str | None = None) -> dict[str, Any]:
     """Choices for the action panel: staff members, OPD organisations."""
-    extra: dict[str, Any] = {"staff": [], "organizations": []}
+    extra: dict[str, Any] = {"staff": [], "organizations": [], "routed_organizations": []}
     transitions = call("statrequest_available_transitions", id=request["id"], token=token)
     kinds = {r["kind"] for t in transitions for r in t["requires"]}
     if "assignee" in kinds:
@@ -157,6 +157,9 @@ def _read_extra(request: dict[str, Any], token: str | None = None) -> dict[str, 
         extra["staff"] = [(p["user_name"], p["user_display"]) for p in staff]
     if "opd" in kinds:
         extra["organizations"] = _organizations()
+    if "channel" in kinds:  # data uploaded on behalf of one of the OPD already asked
+        extra["routed_organizations"] = [(o["id"], o["title"]) for o in request["organizations"]
+                                         if o["routed"]]
     extra["transitions"] = transitions
     return extra
 

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ckanext.statrequest import settings
 from ckanext.statrequest.core.numbering import format_tracking_number
-from ckanext.statrequest.lib import access, records, stats
+from ckanext.statrequest.lib import access, notifications, records, stats
 from ckanext.statrequest.logic import common
 from ckanext.statrequest.logic import dictization as dz
 from ckanext.statrequest.logic.auth.feedback import is_official, is_requester, may_respond
@@ -272,6 +272,9 @@ def statrequest_complaint_respond(context: dict[str, Any], data_dict: dict[str, 
     complaint.history = [*(complaint.history or []),
                          {"at": dz.iso(now), "by": actor.user_id, "state": state,
                           "response": response}]
+    # the complainant's mail about an answer is committed with it, and sent after the commit
+    outbox = notifications.stage_complaint_answer(complaint) if response else []
     model.Session.commit()
+    notifications.enqueue_all(outbox)
     log.info("statrequest complaint %s -> %s by %s", complaint.number, state, actor.name)
     return complaint_dict(complaint, actor)

@@ -26,6 +26,7 @@ from ckanext.statrequest.lib import (
     letters,
     notifications,
     ratelimit,
+    reasons,
     records,
 )
 from ckanext.statrequest.lib.texts import lang
@@ -368,6 +369,7 @@ def _transition_dict(t: wflib.Transition, language: str) -> dict[str, Any]:
         "outcome": t.outcome,
         "letter": t.letter,
         "sla": t.sla,  # "stop": the step ends the request (pages ask before a withdrawal)
+        "reason": reasons.offered(t),  # required | optional | None: a reason from the list
     }
 
 
@@ -400,8 +402,12 @@ def statrequest_transition(context: dict[str, Any], data_dict: dict[str, Any]
     :param id: the request; :param transition: its name; :param version: the version the
         caller saw (a newer one means somebody else acted first: nothing is written)
     :param note, instruction, assignee, opd, outcome, dataset: inputs the transition requires
-    :param result: result file uploads (OPD); identity_document, request_letter, data_form:
-        new files when the requester resubmits
+    :param reason: a code of the reason list (`statrequest_available_transitions` says which
+        steps take one); required when the step refuses the request
+    :param channel: how data an OPD sent outside the portal arrived (`opd` then names that
+        one routed OPD, for an upload on its behalf)
+    :param result: result file uploads (OPD, or staff on its behalf); identity_document,
+        request_letter, data_form: new files when the requester resubmits
     :param passphrase: signing passphrase or PIN for paraf and signature (never stored)
     """
     data, request = common.target("statrequest_transition", context, data_dict,
@@ -424,7 +430,7 @@ def statrequest_transition(context: dict[str, Any], data_dict: dict[str, Any]
         raise tk.ValidationError({"transition": [_(
             "No staff member is assigned to this request.")]})
 
-    kinds = ("result",) if t.actor == access.OPD else (
+    kinds = ("result",) if t.actor == access.OPD or t.on_behalf_of_opd else (
         UPLOAD_FIELDS if t.actor == access.REQUESTER else ())
     prepared = _uploads(data_dict, kinds)
     inputs = {
@@ -435,12 +441,17 @@ def statrequest_transition(context: dict[str, Any], data_dict: dict[str, Any]
         "outcome": t.outcome or data.get("outcome"),
         "dataset": (data.get("dataset") or [None])[0],
         "signature": data_dict.get("passphrase") or "",
+        "channel": data.get("channel", ""),
         "files": {p.kind: [p] for p in prepared},
+        "reason": data.get("reason") or None,
     }
     errors = _translate_errors(wf.validate_inputs(t, inputs))
+    errors.update(reasons.errors(t, inputs["outcome"], inputs["reason"]))
     if (t.needs("assignee") and inputs["assignee"] and not errors.get("assignee")
             and wf.assignee_position not in access.positions_held(inputs["assignee"])):
         errors["assignee"] = [_("This user does not hold the staff position.")]
+    if t.on_behalf_of_opd and not errors.get("opd") and not set(inputs["opd"]) <= v.routed:
+        errors["opd"] = [_("This request was not sent to that agency (OPD).")]
     if errors:
         raise tk.ValidationError(errors)
     return _apply(request, t, actor, v, data["version"], inputs, prepared)
@@ -473,11 +484,16 @@ def _apply(request: Request, t: wflib.Transition, actor: access.Actor, v: access
         model.Session.refresh(request)
         if t.sla == "resume":
             request.sla_due_at = records.due_for(request, calendar, now)
-        opd_id = next(iter(v.actor.opd_ids & v.routed), None) if role == access.OPD else None
+        # data sent outside the portal is filed as the OPD's, uploaded by the staff member
+        on_behalf = inputs["opd"][0] if t.on_behalf_of_opd else None
+        opd_id = next(iter(v.actor.opd_ids & v.routed), None) if role == access.OPD else on_behalf
         stored = _store_all(request, prepared, written, actor, opd_id)
         if stored:
             event_data["files"] = [a.id for a in stored]
-        if t.needs("opd"):
+        if on_behalf:  # not under "opd": that key is a routing (statistics count it)
+            event_data.update(on_behalf_of_opd=on_behalf, channel=inputs["channel"],
+                              uploaded_by=actor.user_id)
+        elif t.needs("opd"):
             for org_id in inputs["opd"]:
                 link = model.Session.get(RequestOrganization, (request.id, org_id))
                 if link is None:
@@ -494,6 +510,7 @@ def _apply(request: Request, t: wflib.Transition, actor: access.Actor, v: access
             event_data["assignee"] = inputs["assignee"]
         if inputs.get("outcome"):
             event_data["outcome"] = inputs["outcome"]
+        event_data.update(reasons.event_data(inputs.get("reason")))
         event = _event(request, actor, role, t.name, from_state, t.target, t.visibility,
                        note, new_version, event_data)
         # the step's emails commit (or roll back, e.g. a wrong passphrase below) with it

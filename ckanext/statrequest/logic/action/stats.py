@@ -17,7 +17,8 @@ import ckantoolkit as tk
 from sqlalchemy import func, select
 
 from ckanext.statrequest import settings
-from ckanext.statrequest.lib import access, stats
+from ckanext.statrequest.lib import access, reasons, stats
+from ckanext.statrequest.lib.texts import lang
 from ckanext.statrequest.logic import common
 from ckanext.statrequest.logic import dictization as dz
 from ckanext.statrequest.logic.schema import stats as schema
@@ -28,7 +29,8 @@ log = logging.getLogger(__name__)
 _ = tk._
 
 EXPORT_COLUMNS = ("tracking_number", "received_at", "category", "title", "state", "outcome",
-                  "routed_opd", "finished_at", "working_days", "on_time")
+                  "reason", "reason_label", "routed_opd", "finished_at", "working_days",
+                  "on_time")
 RECENT_COMMENTS = 20
 
 
@@ -108,6 +110,9 @@ def _figures(data: dict[str, Any]) -> tuple[dict[str, Any], list[Any],
     result = stats.summarize(stats.load(*where), settings.calendar(), rules)
     result.update(period=_period_dict(start, end), sla_days=settings.sla_days(),
                   ikm=_ikm(where), complaints=_complaints(start, end))
+    language = "en" if lang() == "en" else "id"
+    for row in result["by_reason"]:
+        row["label"] = reasons.label(row["reason"], language) if row["reason"] else None
     return result, where, (start, end)
 
 
@@ -146,7 +151,7 @@ def statrequest_stats_public(context: dict[str, Any], data_dict: dict[str, Any]
     data = common.authorized("statrequest_stats_public", context, data_dict, schema.stats_public())
     result, _where_, _span = _figures(data)
     keep = ("total", "finished", "withdrawn", "open", "by_category", "by_month", "completion",
-            "compliance", "period", "sla_days", "ikm", "complaints")
+            "compliance", "period", "sla_days", "ikm", "complaints", "by_reason")
     return {key: result[key] for key in keep}
 
 
@@ -192,7 +197,9 @@ def statrequest_stats_export(context: dict[str, Any], data_dict: dict[str, Any]
         days = stats.completion_days(h, calendar, rules)
         row: list[Any] = [
             r.tracking_number, dz.iso(r.received_at), r.category, r.title, h.state or r.state,
-            r.outcome or "", "; ".join(sorted(titles.get(o, o) for o in h.routed)),
+            r.outcome or "", h.reason or "",
+            reasons.label(h.reason, "id") if h.reason else "",
+            "; ".join(sorted(titles.get(o, o) for o in h.routed)),
             dz.iso(stats.finished_at(h, rules)) or "",
             round(days, 2) if days is not None else None, stats.on_time(h, calendar, rules),
         ]

@@ -56,7 +56,11 @@ def transition() -> dict[str, Any]:
         "assignee": [ignore_missing, v.statrequest_user_id],
         "opd": [ignore_missing, v.statrequest_organization_list],
         "outcome": [ignore_missing, tk.get_validator("one_of")(list(vocabulary.OUTCOMES))],
+        # a code of settings.reasons(); the transition checks it against the list and the step
+        "reason": [ignore_missing, v.statrequest_text(64)],
         "dataset": [ignore_missing, v.statrequest_dataset_list],
+        # how data an OPD sent outside the portal arrived (an upload on the OPD's behalf)
+        "channel": [ignore_missing, tk.get_validator("one_of")(list(vocabulary.DATA_CHANNELS))],
         "attachment_ids": [ignore_missing, v.statrequest_id_list],
         # never stored or logged: handed to the signer and dropped
         "passphrase": [ignore_missing, v.statrequest_secret(1024)],
