@@ -229,3 +229,49 @@ def finished_request(office: Any, outcome: str = "dipenuhi") -> str:
     rid = walk(office, submit()["id"], "tandatangani", outcome)
     assert act("kadis", "statrequest_show", id=rid)["state"] == "selesai"
     return rid
+
+
+# --- the front desk (reception of letters, emails and visits) ----------------------------------
+
+FRONT_DESK = "loket"
+
+
+def make_front_desk(name: str = FRONT_DESK) -> str:
+    """A Diskominfo member holding the workflow's front-desk position (on top of `office`)."""
+    import datetime as dt
+
+    from ckan.tests import factories
+
+    from ckanext.statrequest import settings
+
+    factories.User(name=name, fullname="Petugas " + name.title(), password=USER_PASSWORD)
+    as_sysadmin("organization_member_create", id="diskominfo", username=name, role="editor")
+    as_sysadmin("statrequest_position_assign", position=settings.workflow().front_desk_position,
+                user=name, valid_from=dt.date.today().isoformat())
+    model.Session.remove()
+    return name
+
+
+def desk_data(**overrides: Any) -> dict[str, Any]:
+    """A paper letter brought to the counter today, by someone without an account."""
+    import datetime as dt
+
+    data = request_data(email="warga@example.test")
+    del data["consent_personal_data"]
+    data.update(channel="surat", received_on=dt.date.today().isoformat(),
+                sender_letter_number="005/UNTAN/XII/2026",
+                sender_letter_date=dt.date.today().isoformat())
+    data.update(overrides)
+    return data
+
+
+def pdf_text(pdf: bytes) -> str:
+    """The text of a PDF as a reader sees it (poppler's pdftotext), spaces collapsed."""
+    import shutil
+    import subprocess
+
+    exe = shutil.which("pdftotext")
+    assert exe, "pdftotext missing (apt-get install poppler-utils; dev/services.sh install does)"
+    out = subprocess.run([exe, "-enc", "UTF-8", "-", "-"], input=pdf, capture_output=True,
+                         check=True, timeout=30).stdout.decode("utf-8")
+    return " ".join(out.split())

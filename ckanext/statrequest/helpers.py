@@ -21,6 +21,7 @@ __all__ = [
     "statrequest_requires_form",
     "statrequest_initial_state",
     "statrequest_is_opd_member",
+    "statrequest_inbox_count",
     "statrequest_datetime",
     "statrequest_survey_open",
     "statrequest_reasons",
@@ -41,6 +42,7 @@ CODE_LISTS = {
     "holiday_kinds": vocabulary.HOLIDAY_KINDS,
     "credential_backends": vocabulary.CREDENTIAL_BACKENDS,
     "channels": vocabulary.DATA_CHANNELS,
+    "reception_channels": vocabulary.RECEPTION_CHANNELS,
 }
 
 
@@ -59,10 +61,24 @@ def statrequest_me() -> dict[str, bool]:
     """What the current user is for the service (for menus only; actions decide access)."""
     user = tk.current_user
     if not user.is_authenticated:
-        return {"logged_in": False, "staff": False, "opd": False, "admin": False}
+        return {"logged_in": False, "staff": False, "opd": False, "admin": False,
+                "desk": False}
     actor = access.actor_for(user.name)
+    desk = settings.workflow().front_desk_position
     return {"logged_in": True, "staff": actor.is_staff, "opd": bool(actor.opd_ids),
-            "admin": actor.can_administer}
+            "admin": actor.can_administer, "desk": desk is not None and desk in actor.positions}
+
+
+def statrequest_inbox_count() -> int | None:
+    """How many requests wait for the current user's action (the header's inbox badge);
+    None for a visitor. One count query per page, the inbox's own (indexed) one."""
+    if not tk.current_user.is_authenticated:
+        return None
+    try:
+        return int(tk.get_action("statrequest_list")(
+            {"user": tk.current_user.name}, {"waiting_for_me": True, "limit": 1})["count"])
+    except (tk.NotAuthorized, tk.ValidationError):
+        return None
 
 
 def statrequest_is_opd_member(organization_id: str) -> bool:

@@ -65,6 +65,20 @@ def sla_days() -> int:
     return int(get("sla_days"))
 
 
+def reception_max_backdate_days() -> int:
+    """How far back the front desk may date a reception (calendar days)."""
+    return int(get("reception.max_backdate_days") or 0)
+
+
+def ikm_min_respondents() -> int:
+    return int(get("ikm_min_respondents") or 30)
+
+
+def complaint_response_days() -> int:
+    """Working days within which a complaint is to be answered (at least 1)."""
+    return max(int(get("complaint_response_days")), 1)
+
+
 def due_soon_days() -> int:
     return int(get("due_soon_days"))
 

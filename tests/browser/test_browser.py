@@ -2,77 +2,14 @@
 CKAN server running the extension on loopback (CSRF on, real PostgreSQL, Solr, Redis)."""
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import time
-import urllib.request
 
 import pytest
 from support import pdf_bytes, png_bytes
 
+from browser.chromium import BASE, login, shot
+
 pytestmark = [pytest.mark.usefixtures("with_plugins"), pytest.mark.browser]
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-PORT = 5057
-BASE = f"http://127.0.0.1:{PORT}"
-SHOTS = os.path.join(ROOT, ".run", "screens")
-CHROMIUM = "/usr/bin/chromium"
-
-
-@pytest.fixture(scope="module")
-def server():
-    """`ckan run` in its own process, as a portal runs."""
-    log = open(os.path.join(ROOT, ".run", "browser-server.log"), "w")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [os.path.join(ROOT, ".venv", "bin", "ckan"), "-c",
-         os.path.join(ROOT, "tests", "browser", "browser.ini"),
-         "run", "-H", "127.0.0.1", "-p", str(PORT), "--disable-reloader"],
-        stdout=log, stderr=subprocess.STDOUT)
-    try:
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(BASE + "/api/3/action/status_show", timeout=2)  # noqa: S310
-                break
-            except OSError:
-                if proc.poll() is not None:
-                    raise RuntimeError("the CKAN server exited; see .run/browser-server.log") from None
-                time.sleep(0.5)
-        yield BASE
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-        log.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
-        yield b
-        b.close()
-
-
-def login(browser, user: str):
-    from support import USER_PASSWORD
-
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.goto(BASE + "/user/login")
-    page.fill("#field-login", user)
-    page.fill("#field-password", USER_PASSWORD)
-    page.press("#field-password", "Enter")
-    page.wait_for_load_state()
-    return page
-
-
-def shot(page, name: str) -> None:
-    os.makedirs(SHOTS, exist_ok=True)
-    page.screenshot(path=os.path.join(SHOTS, name + ".png"), full_page=True)
-
 
 def fill_request(page, tmp_path, nik: str) -> None:
     (tmp_path / "ktp.png").write_bytes(png_bytes())

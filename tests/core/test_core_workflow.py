@@ -25,7 +25,7 @@ from ckanext.statrequest.core.workflow import (
 )
 
 ALL_ROLES = {"sekretaris", "kepala_dinas", "kepala_bidang", "kepala_seksi", "staf",
-             "pemohon", "opd"}
+             "petugas_loket", "pemohon", "opd"}
 
 
 @pytest.fixture(scope="module")
@@ -56,12 +56,14 @@ def test_default_workflow_is_valid(wf: Workflow) -> None:
         "diajukan", "perlu_perbaikan", "disposisi_kadis", "telaah_kabid", "disposisi_kasi",
         "tindak_lanjut_staf", "menunggu_opd", "pemeriksaan_staf", "pemeriksaan_kasi",
         "paraf_kabid", "paraf_sekretaris", "ttd_kadis", "selesai", "dibatalkan",
+        "keberatan", "keberatan_diputus",
     ]
     assert wf.initial == "diajukan"
-    assert wf.final == {"selesai", "dibatalkan"}
+    assert wf.final == {"selesai", "dibatalkan", "keberatan_diputus"}
     assert wf.is_final("selesai") and not wf.is_final("ttd_kadis")
     assert list(wf.positions) == ["sekretaris", "kepala_dinas", "kepala_bidang",
-                                  "kepala_seksi", "staf"]
+                                  "kepala_seksi", "staf", "petugas_loket"]
+    assert wf.front_desk_position == "petugas_loket"
     assert wf.actors == ALL_ROLES
 
 
@@ -125,23 +127,25 @@ AVAILABLE = [
     ("disposisi_kadis", {"kepala_dinas"}, False, ["disposisi_ke_kabid"]),
     ("disposisi_kadis", {"sekretaris", "kepala_bidang"}, False, []),
     ("telaah_kabid", {"kepala_bidang"}, False, ["disposisi_ke_kasi"]),
-    ("disposisi_kasi", {"kepala_seksi"}, False, ["tugaskan_staf"]),
+    ("disposisi_kasi", {"kepala_seksi"}, False, ["tugaskan_staf", "perpanjang"]),
     ("disposisi_kasi", {"staf"}, True, []),
     ("tindak_lanjut_staf", {"staf"}, True, ["teruskan_ke_opd"]),
     ("tindak_lanjut_staf", {"staf"}, False, []),  # another staff member: not assigned
-    ("tindak_lanjut_staf", {"kepala_seksi"}, True, []),
+    ("tindak_lanjut_staf", {"kepala_seksi"}, True, ["perpanjang"]),  # the extension only
     ("menunggu_opd", {"opd"}, False, ["unggah_hasil", "data_tidak_tersedia"]),
     ("menunggu_opd", {"staf"}, True, ["unggah_hasil_atas_nama"]),  # data sent outside
     ("menunggu_opd", {"staf"}, False, []),
     ("pemeriksaan_staf", {"staf"}, True, ["hasil_sesuai", "hasil_tidak_sesuai"]),
     ("pemeriksaan_staf", {"staf"}, False, []),
-    ("pemeriksaan_kasi", {"kepala_seksi"}, False, ["teruskan_ke_kabid", "kembalikan_ke_staf"]),
+    ("pemeriksaan_kasi", {"kepala_seksi"}, False,
+     ["teruskan_ke_kabid", "kembalikan_ke_staf", "perpanjang"]),
     ("paraf_kabid", {"kepala_bidang"}, False, ["paraf_kabid", "kembalikan_oleh_kabid"]),
     ("paraf_sekretaris", {"sekretaris"}, False,
      ["paraf_sekretaris", "kembalikan_oleh_sekretaris"]),
     ("paraf_sekretaris", {"kepala_bidang"}, False, []),
     ("ttd_kadis", {"kepala_dinas"}, False, ["tandatangani", "kembalikan_oleh_kadis"]),
-    ("selesai", ALL_ROLES, True, []),
+    # the requester may object to the answer (an objection step: it moves no request)
+    ("selesai", ALL_ROLES, True, ["ajukan_keberatan"]),
     ("dibatalkan", ALL_ROLES, True, []),
     ("no_such_state", ALL_ROLES, True, []),
 ]
@@ -192,7 +196,9 @@ def test_check_refuses(
 def test_states_waiting_for(wf: Workflow) -> None:
     assert wf.states_waiting_for({"staf"}) == ["tindak_lanjut_staf", "pemeriksaan_staf"]
     assert wf.states_waiting_for({"sekretaris"}) == ["diajukan", "paraf_sekretaris"]
-    assert wf.states_waiting_for({"kepala_dinas"}) == ["disposisi_kadis", "ttd_kadis"]
+    # and the objections the Head of Agency decides (objections have states of their own)
+    assert wf.states_waiting_for({"kepala_dinas"}) == ["disposisi_kadis", "ttd_kadis",
+                                                       "keberatan"]
     assert wf.states_waiting_for({"kepala_bidang"}) == ["telaah_kabid", "paraf_kabid"]
     assert wf.states_waiting_for({"kepala_seksi"}) == ["disposisi_kasi", "pemeriksaan_kasi"]
     assert wf.states_waiting_for({"pemohon"}) == ["perlu_perbaikan"]
@@ -477,3 +483,67 @@ def test_check_file(tmp_path: Path) -> None:
     assert check_file(str(broken)) == check_file(broken)
     missing = check_file(tmp_path / "nope.yaml")
     assert len(missing) == 1 and missing[0].startswith("cannot read ")
+
+
+# --- objections (keberatan): steps that move an objection, not the request --------------------
+
+
+def test_default_objection_steps(wf: Workflow) -> None:
+    filing, deciding = wf.objection_step("file"), wf.objection_step("decide")
+    assert filing is not None and deciding is not None
+    assert filing.actor == "pemohon" and all(wf.is_final(s) for s in filing.sources)
+    assert deciding.sources == (filing.target,) and wf.is_final(deciding.target)
+    assert wf.states[filing.target].holder == "kepala_dinas"  # the atasan PPID decides
+    assert (filing.days, deciding.days) == (30, 30)
+    assert deciding.needs("signature") and deciding.letter is None
+    # the objection's state is in the Head of Agency's inbox, and no request clock runs there
+    assert filing.target in wf.states_waiting_for(["kepala_dinas"])
+    assert not wf.sla_running(filing.target)
+
+
+def test_a_workflow_without_objections_is_valid() -> None:
+    data = default_data()
+    data["transitions"] = [t for t in data["transitions"] if "objection" not in t]
+    for name in ("keberatan", "keberatan_diputus"):
+        del data["states"][name]
+    data["final"] = ["selesai", "dibatalkan"]
+    wf = Workflow.from_dict(data)
+    assert wf.objection_step("file") is None and wf.objection_step("decide") is None
+
+
+def test_only_an_objection_leaves_a_final_state() -> None:
+    data = default_data()
+    del tr(data, "ajukan_keberatan")["objection"]
+    found = problems_of(data)
+    assert any("final state 'selesai' has outgoing transitions: ajukan_keberatan" in p
+               for p in found)
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    (lambda d: tr(d, "ajukan_keberatan").update(objection="appeal"),
+     "objection must be one of file, decide"),
+    (lambda d: tr(d, "ajukan_keberatan").update(actor="sekretaris"),
+     "only the requester ('pemohon') files an objection"),
+    (lambda d: tr(d, "ajukan_keberatan").update({"from": "ttd_kadis"}),
+     "an objection is filed against a final state, not 'ttd_kadis'"),
+    (lambda d: tr(d, "ajukan_keberatan").update(days=0),
+     "days must be a whole number of working days (1-365)"),
+    (lambda d: tr(d, "putuskan_keberatan").update(days="30"),
+     "days must be a whole number of working days (1-365)"),
+    (lambda d: tr(d, "putuskan_keberatan").update(requires=["note"]),
+     "the decision is a signed letter: requires 'signature'"),
+    (lambda d: tr(d, "putuskan_keberatan").update(actor="pemohon"),
+     "an objection is decided by a position, not 'pemohon'"),
+    (lambda d: tr(d, "putuskan_keberatan").update(visibility="internal"),
+     "an objection step is public"),
+    (lambda d: tr(d, "tandatangani").update(days=10), "days is only for objection steps"),
+    (lambda d: d["states"]["keberatan"].update(sla="running"),
+     "an objection state must have sla 'stopped'"),
+    (lambda d: d["transitions"].remove(tr(d, "putuskan_keberatan")),
+     "needs one 'file' and one 'decide' transition"),
+])
+def test_broken_objection_steps_are_reported(change: Callable[[dict[str, Any]], Any],
+                                             expected: str) -> None:
+    data = default_data()
+    change(data)
+    assert any(expected in p for p in problems_of(data)), problems_of(data)

@@ -24,6 +24,8 @@ import ckan.logic as logic
 import ckan.plugins as plugins
 import pytest
 
+from ckanext.statrequest.core.workflow import load_default
+
 from .conftest import EMAIL, NIK, POSITION_ROLES, ROLES, STATES, World
 
 NO_ID = "00000000-0000-4000-8000-000000000000"
@@ -39,6 +41,10 @@ REQUESTER = frozenset({"requester"})
 PERSONAL = REQUESTER | STAFF  # NIK, identity document, phone, address
 EXPORTERS = STAFF | ADMINS | {"routed_opd", "other_opd"}  # rows limited to what each may see
 DINKES_PAGE = frozenset({"routed_opd", "sysadmin"})  # the OPD tab of the routed OPD
+# the front desk (the default workflow's front desk position, if the world has such a role)
+FRONT_DESK = (frozenset(ROLES) & {load_default().front_desk_position}) | SYSADMIN
+# who registers requests at the front desk: only holders of the position, not even a sysadmin
+DESK_ONLY = frozenset(ROLES) & {load_default().front_desk_position}
 
 
 def sees(state: str) -> frozenset[str]:
@@ -156,6 +162,9 @@ ACTIONS: dict[str, Rule] = {
     "statrequest_list": Rule(LOGGED_IN, lambda w, s: {"limit": 100}, check=_listed_iff_sees),
     "statrequest_transition": Rule(sees, lambda w, s: {
         "id": w.ids[s], "transition": "kirim_ulang", "version": STALE}, frozenset({409})),
+    # corrections only while the request waits for its requester: in none of these states
+    "statrequest_update": Rule(frozenset(), lambda w, s: {
+        "id": w.ids[s], "version": STALE, "title": "Judul uji"}),
     "statrequest_available_transitions": Rule(sees, _rid),
     "statrequest_event_list": Rule(sees, _rid, check=_public_events_only),
     # an empty file: an allowed caller is refused the file (409), nothing is stored
@@ -208,11 +217,26 @@ ACTIONS: dict[str, Rule] = {
     "statrequest_survey_show": Rule(REQUESTER | STAFF, _rid),
     "statrequest_complaint_create": Rule(LOGGED_IN, lambda w, s: {"subject": "Uji"},
                                          frozenset({409})),
+    # the front desk records a complaint received at the counter (here without a contact)
+    "statrequest_complaint_record": Rule(FRONT_DESK, lambda w, s: {"subject": "Uji"},
+                                         frozenset({409})),
+    # the front desk registers a request received by letter (here without the documents)
+    "statrequest_register": Rule(DESK_ONLY, lambda w, s: {"title": "Data uji"}, frozenset({409})),
+    "statrequest_register_list": Rule(STAFF),
+    "statrequest_register_export": Rule(STAFF),
     "statrequest_complaint_show": Rule(REQUESTER | STAFF, lambda w, s: {"id": w.complaint["id"]}),
     "statrequest_complaint_list": Rule(LOGGED_IN, check=_own_complaints_only),
     "statrequest_complaint_respond": Rule(SECRETARY, lambda w, s: {
         "id": w.complaint["id"], "response": ""}, frozenset({409})),
     "statrequest_identity_access_list": Rule(SECRETARY, _rid),
+    # objections (keberatan): the world's finished request was fulfilled in time, so there is
+    # nothing to object to (409); none is filed, so none can be decided (404 for officials)
+    "statrequest_objection_create": Rule(REQUESTER, lambda w, s: {
+        "id": w.ids[s], "grounds": "tidak_dipenuhi", "reason": "Uji"}, frozenset({409})),
+    "statrequest_objection_decide": Rule(frozenset(), lambda w, s: {
+        "id": w.ids[s], "decision": "ditolak", "reason": "Uji", "passphrase": "x"}),
+    "statrequest_objection_show": Rule(REQUESTER | STAFF, _rid),
+    "statrequest_objection_list": Rule(STAFF),
     # CKAN's member_list, chained: an organisation's delivery datasets are not listed to
     # those who may not read them
     "member_list": Rule(EVERYONE, lambda w, s: {"id": w.delivered["owner_org"],
@@ -277,12 +301,23 @@ PAGES: dict[tuple[str, str, str], Page] = {
     ("statrequest_portal.fire", "POST", ""): Page(
         sees, lambda w, s: {"transition": "kirim_ulang", "version": str(STALE)},
         path=_ref("/aksi")),
+    # corrections only while the request waits for its requester: in none of these states
+    ("statrequest_portal.correct", "POST", ""): Page(
+        frozenset(), lambda w, s: {"title": "Judul uji", "version": str(STALE)},
+        path=_ref("/perbaiki")),
+    ("statrequest_portal.guest_correct", "POST", ""): Page(
+        EVERYONE, lambda w, s: {"title": "Judul uji", "version": "1"}, frozenset({404}),
+        path=lambda w, s: f"{P}/tamu/bukan-tautan-tamu/perbaiki"),
     ("statrequest_portal.disposition_sheet", "GET", ""): Page(STAFF, path=_ref("/lembar-disposisi")),
     ("statrequest_feedback.survey", "GET", ""): Page(REQUESTER | STAFF, path=_ref("/survei")),
     ("statrequest_feedback.survey", "POST", ""): Page(
         REQUESTER, lambda w, s: {k: v for k, v in _scores(w, s).items() if k != "id"},
         lambda s: frozenset({200, 302}) if s == "selesai" else frozenset({200}),
         path=_ref("/survei")),
+    ("statrequest_objection.page", "GET", ""): Page(REQUESTER | STAFF, path=_ref("/keberatan")),
+    ("statrequest_objection.page", "POST", ""): Page(
+        REQUESTER, lambda w, s: {"step": "file", "grounds": "tidak_dipenuhi", "reason": "Uji"},
+        frozenset({400}), path=_ref("/keberatan")),
     ("statrequest_admin.index", "GET", ""): Page(ADMINS, path=lambda w, s: f"{P}/admin/"),
     ("statrequest_admin.assign", "POST", ""): Page(
         ADMINS, lambda w, s: {"position": "staf", "user": "pemohon2"},
@@ -304,6 +339,8 @@ PAGES: dict[tuple[str, str, str], Page] = {
     ("statrequest_portal.new", "GET", ""): Page(EVERYONE, path=lambda w, s: f"{P}/baru"),
     # where a user goes after logging in: always a redirect (a visitor: to the login page)
     ("statrequest.start", "GET", ""): Page(EVERYONE, path=lambda w, s: f"{P}/mulai"),
+    # the blank data request form: public, it holds no data
+    ("statrequest.blank_form", "GET", ""): Page(EVERYONE, path=lambda w, s: f"{P}/formulir"),
     ("statrequest_portal.new", "POST", ""): Page(
         LOGGED_IN, lambda w, s: {"title": ""}, path=lambda w, s: f"{P}/baru"),
     ("statrequest_portal.submitted", "GET", ""): Page(
@@ -329,6 +366,18 @@ PAGES: dict[tuple[str, str, str], Page] = {
         LOGGED_IN, path=lambda w, s: f"{P}/pengaduan/baru"),
     ("statrequest_feedback.complaint_new", "POST", ""): Page(
         LOGGED_IN, lambda w, s: {"subject": ""}, path=lambda w, s: f"{P}/pengaduan/baru"),
+    ("statrequest_feedback.complaint_record", "GET", ""): Page(
+        FRONT_DESK, path=lambda w, s: f"{P}/pengaduan/loket"),
+    ("statrequest_feedback.complaint_record", "POST", ""): Page(
+        FRONT_DESK, lambda w, s: {"subject": ""}, path=lambda w, s: f"{P}/pengaduan/loket"),
+    ("statrequest_reception.new", "GET", ""): Page(DESK_ONLY, path=lambda w, s: f"{P}/loket"),
+    ("statrequest_reception.new", "POST", ""): Page(
+        DESK_ONLY, lambda w, s: {"title": ""}, frozenset({400}), path=lambda w, s: f"{P}/loket"),
+    ("statrequest_reception.receipt", "GET", ""): Page(
+        STAFF, path=lambda w, s: f"{P}/loket/tanda-terima/{w.tracking[s]}"),
+    ("statrequest_reception.register", "GET", ""): Page(STAFF, path=lambda w, s: f"{P}/buku-agenda"),
+    ("statrequest_reception.register_export", "GET", ""): Page(
+        STAFF, path=lambda w, s: f"{P}/buku-agenda/ekspor.csv"),
     ("statrequest_feedback.my_complaints", "GET", ""): Page(
         LOGGED_IN, path=lambda w, s: f"{P}/pengaduan/saya"),
     ("statrequest_portal.mine", "GET", ""): Page(LOGGED_IN, path=lambda w, s: f"{P}/saya"),

@@ -185,7 +185,8 @@ def test_the_complainant_is_told_when_the_complaint_is_answered(
                   body="Formulir sulit ditemukan.")
     act("sekretaris", "statrequest_complaint_respond", id=general["number"],
         response="Formulir kini ada di halaman depan.", close=True)
-    (mail,) = mail_to(mailbox, queue, _address("pemohon2"))
+    receipt, mail = mail_to(mailbox, queue, _address("pemohon2"))  # its receipt, then the answer
+    assert receipt["X-Statrequest-Kind"] == "complaint_received"
     assert mail["Content-Language"] == "id"
     assert "Pengaduan Anda telah ditanggapi" in mail["Subject"]
     assert "Formulir kini ada di halaman depan." in text(mail) and "Selesai" in text(mail)

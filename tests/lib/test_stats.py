@@ -316,14 +316,31 @@ def test_who_sees_the_statistics(office, user, allowed):
     assert not {"by_opd", "steps", "comments", "by_state"} & set(public)
 
 
+@pytest.mark.ckan_config("ckanext.statrequest.ikm_min_respondents", "3")
 def test_public_figures(office):
     seed(office)
     public = act(None, "statrequest_stats_public", **FEBRUARY)
     assert (public["total"], public["finished"]) == (5, 3)
     assert public["compliance"]["percent"] == 66.7
     assert public["completion"]["median"] == 4.75
-    assert public["ikm"]["ikm"] == 82.41
+    assert public["ikm"]["ikm"] == 82.41 and public["ikm"]["published"]
     assert "PDS-" not in repr(public)
+
+
+@pytest.mark.parametrize("prefix", ["", "/en"])
+def test_ikm_of_too_few_answers_is_not_published(office, app, prefix):
+    """Three answers are below the default minimum of 30: the public sees how many answers
+    there are, not an index; officials see the index with the same note."""
+    seed(office)
+    public = act(None, "statrequest_stats_public", **FEBRUARY)
+    assert public["ikm"] is None
+    assert public["ikm_pending"] == {"respondents": 3, "minimum": 30}
+    internal = act("sekretaris", "statrequest_stats", **FEBRUARY)["ikm"]
+    assert internal["ikm"] == 82.41 and internal["published"] is False
+    body = app.get(prefix + "/permintaan-data/transparansi", query_string=FEBRUARY).body
+    assert "82,41" not in body and "82.41" not in body
+    assert 'id="ikm-pending"' in body and "30" in body
+    assert 'id="chart-ikm"' not in body
 
 
 # --- exports ------------------------------------------------------------------------------
@@ -443,8 +460,12 @@ def test_statistics_page_with_svg_charts(office, app, prefix):
     body = res.body
     for chart in ("chart-state", "chart-month", "chart-category", "chart-opd", "chart-steps",
                   "chart-ikm"):
-        assert f'<svg xmlns="http://www.w3.org/2000/svg" id="{chart}"' in body
+        # a labelled figure whose rows are table rows with a drawn bar: readable text, and a
+        # table for screen readers
+        assert f'<figure class="statrequest-chart mb-4" id="{chart}">' in body
+        assert f'aria-labelledby="{chart}-title"' in body
     assert "<rect" in body and "<script>alert(1)" not in body
+    assert '<th scope="row" class="fw-normal">Dinas &lt;script&gt;' in body
     assert "&lt;script&gt;alert(1)" in body
     assert 'id="stat-total">5<' in body
     assert ("66,7%" if not prefix else "66.7%") in body

@@ -6,7 +6,7 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from support import USER_PASSWORD, submit, walk
+from support import USER_PASSWORD, act, submit, walk
 
 pytestmark = pytest.mark.usefixtures("with_plugins")
 
@@ -118,3 +118,68 @@ def test_destructive_buttons_ask_for_confirmation(make_app, office):
     read = staff.get(f"/permintaan-data/{r['tracking_number']}").body
     forward = read.split('data-transition="teruskan_ke_kadis"', 1)[1].split("</form>", 1)[0]
     assert "confirm-action" not in forward
+
+
+@pytest.mark.usefixtures("with_plugins")
+def test_the_header_shows_how_much_waits_for_me(app, office):
+    """The inbox is one click from every page, with its count: the Secretary sees the new
+    request, the requester (nothing waits for them) and visitors see no badge."""
+    submit()
+    app.set_session_user("sekretaris")
+    body = app.get("/dataset/").body
+    assert 'id="header-inbox-count">1<' in body
+    app.set_session_user("kadis")
+    assert 'id="header-inbox-count">0<' in app.get("/permintaan-data/").body
+    app.set_session_user("pemohon1")
+    assert 'id="header-inbox"' not in app.get("/permintaan-data/").body
+
+
+@pytest.mark.usefixtures("with_plugins")
+def test_assigning_staff_shows_their_workload(app, office):
+    """The Section Head sees how many open requests each staff member already holds."""
+    walk(office, submit()["id"], "tugaskan_staf")  # staf1 now holds one open request
+    rid = walk(office, submit()["id"], "disposisi_ke_kasi")
+    number = act("kasi", "statrequest_show", id=rid)["tracking_number"]
+    app.set_session_user("kasi")
+    body = app.get(f"/en/permintaan-data/{number}").body
+    assert "Staf1 — 1 open requests" in body
+
+
+@pytest.mark.usefixtures("with_plugins")
+def test_each_step_says_what_was_done_and_a_stale_step_says_why_not(app, office):
+    """The flash names the step and the state the request is now in (not a generic 'moved
+    on'); a page left open while someone else acted shows why nothing happened."""
+    r = submit()
+    app.set_session_user("sekretaris")
+    page = app.post(f"/permintaan-data/{r['tracking_number']}/aksi", data={
+        "transition": "teruskan_ke_kadis", "version": "1"}, follow_redirects=True).body
+    assert "Teruskan ke Kepala Dinas — selesai" in page
+    assert "menunggu disposisi Kepala Dinas" in page
+    # the same form posted again (version 1): the step is no longer offered
+    page = app.post(f"/permintaan-data/{r['tracking_number']}/aksi", data={
+        "transition": "teruskan_ke_kadis", "version": "1"}).body
+    assert 'id="action-error"' in page
+    assert act("sekretaris", "statrequest_show", id=r["id"])["version"] == 2
+
+
+@pytest.mark.usefixtures("with_plugins")
+def test_officials_preview_pdf_and_images_in_the_browser(app, office):
+    """The Secretary opens the letter and the identity scan in the browser's viewer (inline,
+    locked down by CSP); a plain download stays an attachment; the opening is still logged."""
+    r = submit()
+    app.set_session_user("sekretaris")
+    page = app.get(f"/permintaan-data/{r['tracking_number']}").body
+    assert page.count('class="small ms-1 statrequest-preview"') == 3  # PNG + two PDFs
+    files = {a["kind"]: a for a in act("sekretaris", "statrequest_show", id=r["id"])["attachments"]}
+    scan = files["identity_document"]
+    res = app.get(f"/permintaan-data/berkas/{scan['id']}?lihat=1")
+    assert res.data.startswith(b"\x89PNG")  # the whole file, read to its end
+    assert res.status_code == 200 and res.headers["Content-Disposition"].startswith("inline")
+    assert "default-src 'none'" in res.headers["Content-Security-Policy"]
+    plain = app.get(f"/permintaan-data/berkas/{scan['id']}")
+    assert plain.data.startswith(b"\x89PNG")
+    assert plain.headers["Content-Disposition"].startswith("attachment")
+    log = act("sekretaris", "statrequest_identity_access_list", id=r["id"])
+    assert len([e for e in log if e["kind"] == "document"]) == 2
+    app.set_session_user("pemohon1")
+    assert "statrequest-preview" not in app.get(f"/permintaan-data/{r['tracking_number']}").body

@@ -45,3 +45,36 @@ def test_landing_text_override_is_escaped(app):
 @pytest.mark.ckan_config("ckanext.statrequest.sla_days", "7")
 def test_sla_days_come_from_config(app):
     assert "7 working days" in app.get("/en/permintaan-data/").body
+
+
+# --- the blank data request form ----------------------------------------------------------------
+
+@pytest.mark.parametrize("prefix,words", [("", "FORMULIR PERMINTAAN DATA"),
+                                          ("/en", "DATA REQUEST FORM")])
+@pytest.mark.usefixtures("with_plugins", "clean_db")
+def test_blank_data_form_is_offered_and_downloads_as_a_pdf(app, prefix, words):
+    """Anyone can download the form the request must carry; the landing page and the request
+    form link to it; it is a PDF under the letterhead in the page's language."""
+    from support import pdf_text
+
+    assert 'id="blank-form-link"' in app.get(prefix + "/permintaan-data/").body
+    res = app.get(prefix + "/permintaan-data/formulir")
+    assert res.status_code == 200 and res.headers["Content-Type"] == "application/pdf"
+    assert "attachment" in res.headers["Content-Disposition"]
+    text = pdf_text(res.data)
+    assert words in text.upper()
+    assert "NIK" in text
+
+
+@pytest.mark.usefixtures("with_plugins", "clean_db")
+def test_a_regency_can_offer_its_own_blank_form(app, tmp_path, ckan_config, monkeypatch):
+    own = tmp_path / "formulir-ketapang.docx"
+    own.write_bytes(b"PK\x03\x04 the regency's own form")
+    monkeypatch.setitem(ckan_config, "ckanext.statrequest.data_form_file", str(own))
+    res = app.get("/permintaan-data/formulir")
+    assert res.status_code == 200 and res.data == own.read_bytes()
+    assert 'filename="formulir-ketapang.docx"' in res.headers["Content-Disposition"]
+    # a file that went missing falls back to the rendered form, never a broken download
+    monkeypatch.setitem(ckan_config, "ckanext.statrequest.data_form_file", str(tmp_path / "gone"))
+    res = app.get("/permintaan-data/formulir")
+    assert res.status_code == 200 and res.data.startswith(b"%PDF-")

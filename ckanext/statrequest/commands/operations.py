@@ -34,7 +34,8 @@ def sla_check() -> None:
     """Remind and escalate requests due soon or overdue (sends nothing twice a day)."""
     result = _call("statrequest_sla_check")
     click.echo(f"{result['checked']} requests due soon or overdue: {result['reminders']} "
-               f"reminders and {result['escalations']} escalations queued.")
+               f"reminders and {result['escalations']} escalations queued; "
+               f"{result.get('complaint_escalations', 0)} mails about overdue complaints.")
 
 
 @click.command("purge-personal-data")

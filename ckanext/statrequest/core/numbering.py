@@ -33,6 +33,19 @@ def format_tracking_number(year: int, seq: int, prefix: str = TRACKING_PREFIX) -
     return f"{prefix}-{year:04d}-{seq:05d}"
 
 
+AGENDA_CODE = "AGD"  # the incoming-letter register (buku agenda surat masuk)
+
+
+def format_agenda_number(year: int, seq: int, code: str = AGENDA_CODE) -> str:
+    """`0001/AGD/2026`: the per-year number of the incoming-letter register, four digits,
+    growing past 9999 if needed."""
+    if not 1000 <= year <= 9999:
+        raise ValueError(f"year out of range: {year}")
+    if seq < 1:
+        raise ValueError(f"sequence must be positive: {seq}")
+    return f"{seq:04d}/{code}/{year:04d}"
+
+
 def parse_tracking_number(text: str, prefix: str = TRACKING_PREFIX) -> TrackingNumber:
     """Parse a tracking number typed or pasted by a person.
 

@@ -109,6 +109,36 @@ def parse_reasons(text: str) -> dict[str, tuple[str, str]]:
         raise ValueError("; ".join(problems))
     return reasons
 
+# Grounds of an objection (keberatan) under UU 14/2008 Pasal 35 ayat (1): code -> (Indonesian,
+# English label), in both languages because the decision letter is always Indonesian; and what
+# each ground needs of the answer objected to: a refusal (whole or partial), or a late answer.
+OBJECTION_GROUNDS: dict[str, tuple[str, str]] = {
+    "penolakan_pasal17": ("Penolakan berdasarkan alasan pengecualian Pasal 17 (Pasal 35 ayat "
+                          "(1) huruf a)",
+                          "Refusal on the exception grounds of Article 17 (Art. 35(1)(a))"),
+    "tidak_dipenuhi": ("Permintaan tidak dipenuhi (Pasal 35 ayat (1) huruf e)",
+                       "Request not fulfilled (Art. 35(1)(e))"),
+    "tidak_sesuai_permintaan": ("Permintaan ditanggapi tidak sebagaimana yang diminta (Pasal 35 "
+                                "ayat (1) huruf d)",
+                                "Answer not as requested (Art. 35(1)(d))"),
+    "melebihi_waktu": ("Permintaan tidak ditanggapi dalam jangka waktu yang diatur (Pasal 35 "
+                       "ayat (1) huruf c dan g)",
+                       "Request not answered in time (Art. 35(1)(c) and (g))"),
+}
+OBJECTION_REFUSED, OBJECTION_LATE = "refused", "late"
+OBJECTION_GROUND_NEEDS: dict[str, str] = {
+    "penolakan_pasal17": OBJECTION_REFUSED,
+    "tidak_dipenuhi": OBJECTION_REFUSED,
+    "tidak_sesuai_permintaan": OBJECTION_REFUSED,
+    "melebihi_waktu": OBJECTION_LATE,
+}
+# The atasan PPID's decision (Pasal 36)
+OBJECTION_DECISIONS: dict[str, tuple[str, str]] = {
+    "diterima": ("Keberatan diterima", "Objection upheld"),
+    "ditolak": ("Keberatan ditolak", "Objection rejected"),
+}
+OBJECTION_UPHELD = "diterima"
+
 # How data an OPD sent outside the portal reached Diskominfo (the assigned staff member uploads
 # it on the OPD's behalf); a label completes "received by ..." on the request's timeline
 DATA_CHANNELS: dict[str, str] = {
@@ -117,6 +147,33 @@ DATA_CHANNELS: dict[str, str] = {
     "langsung": N_("flash disk or in person"),
     "lainnya": N_("other means"),
 }
+
+# How a complaint reached the office: online through the portal, or received by the front
+# desk (the SOP: "secara langsung ke Dinas Kominfo") and recorded there
+COMPLAINT_CHANNELS: dict[str, str] = {
+    "portal": N_("Portal (online)"),
+    "langsung": N_("In person at the counter"),
+    "surat": N_("Letter"),
+    "email": N_("Email"),
+    "telepon": N_("Telephone"),
+}
+COMPLAINT_ONLINE = "portal"  # the channel of complaints filed by their complainant online
+
+# How a request reached Diskominfo (the incoming-letter register): the portal, or one of the
+# ways the front desk registers it (DESK_CHANNELS)
+RECEPTION_CHANNELS: dict[str, str] = {
+    "portal": N_("web portal"),
+    "surat": N_("letter"),
+    "email": N_("email"),
+    "langsung": N_("in person at the counter"),
+    "lainnya": N_("other means"),
+}
+PORTAL_CHANNEL = "portal"
+DESK_CHANNELS: tuple[str, ...] = tuple(c for c in RECEPTION_CHANNELS if c != PORTAL_CHANNEL)
+LETTER_CHANNEL = "surat"  # the channel whose sender's letter number and date are recorded
+# the timeline event of a desk registration (no workflow transition: like a portal
+# submission it starts the request in the workflow's initial state)
+DESK_EVENT = "daftar_loket"
 
 # How someone holds a position (Permendagri 1/2023: definitive holder, Plt., Plh.)
 POSITION_KINDS: dict[str, str] = {
@@ -148,3 +205,24 @@ CREDENTIAL_BACKENDS: dict[str, str] = {
 ZONE_ABBREVIATIONS: dict[str, str] = {
     "Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT",
 }
+
+# The request's fields a correction may change (statrequest_update), with their form labels;
+# the tracking number and the files are not among them (files go with the resubmission)
+CORRECTABLE_FIELDS: dict[str, str] = {
+    "requester_name": N_("Full name"),
+    "identity_type": N_("Identity document"),
+    "identity_number": N_("Identity number"),
+    "category": N_("Category"),
+    "institution": N_("Institution or company"),
+    "email": N_("Email"),
+    "phone": N_("Phone"),
+    "address": N_("Address"),
+    "title": N_("Title"),
+    "description": N_("Description"),
+    "period": N_("Period / years"),
+    "breakdown": N_("Regional breakdown"),
+    "data_format": N_("Format wanted"),
+    "purpose": N_("Purpose of use"),
+}
+# the timeline event of a correction (no workflow transition: the request stays where it is)
+CORRECTION_EVENT = "ubah_data"

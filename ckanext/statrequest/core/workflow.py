@@ -34,6 +34,11 @@ SLA_FLAGS = ("running", "paused", "stopped")
 SLA_EFFECTS = ("pause", "resume", "stop")
 LETTER_EFFECTS = ("draft", "paraf", "sign")
 VISIBILITIES = ("public", "internal")
+# `objection:` on a transition: `file` lets the requester object (keberatan, UU 14/2008 Pasal 35)
+# from a completed final state; `decide` is the superior's signed decision. They move the
+# objection, never the request, so the answer's own state, clock and figures stay as they were.
+OBJECTION_STEPS = ("file", "decide")
+DEFAULT_OBJECTION_DAYS = 30  # working days to file, and to decide (Pasal 36)
 LANGUAGES = ("id", "en")
 
 # Reasons carried by TransitionNotAllowed, for callers that react differently (a lost race
@@ -44,11 +49,17 @@ WRONG_ACTOR = "wrong_actor"
 NOT_ASSIGNEE = "not_assignee"
 
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
-_TOP_KEYS = {"initial", "final", "assignee_position", "positions", "superior", "states",
-             "transitions"}
+_TOP_KEYS = {"initial", "final", "assignee_position", "front_desk_position", "positions",
+             "superior", "states", "transitions"}
 _STATE_KEYS = {"label", "holder", "sla"}
 _TRANSITION_KEYS = {"name", "from", "to", "actor", "assignee_only", "requires", "visibility",
-                    "sla", "outcome", "letter", "on_behalf_of", "label"}
+                    "sla", "outcome", "letter", "on_behalf_of", "label", "objection", "days",
+                    "extend_days"}
+# `to: same`: the transition leaves the request in the state it was fired from (the deadline
+# extension, given in any of several states); no state may have this name
+SAME_STATE = "same"
+# `extend_days` at most: UU 14/2008 Pasal 22 allows 7 working days; more is surely a typo
+EXTEND_DAYS_MAX = 30
 
 
 def N_(message: str) -> str:
@@ -131,6 +142,15 @@ class Transition:
     letter: str | None = None  # draft | paraf | sign
     # "a.n.": the actor signs the letter on behalf of this position (letter: sign only)
     on_behalf_of: str | None = None
+    objection: str | None = None  # file | decide (OBJECTION_STEPS)
+    days: int = DEFAULT_OBJECTION_DAYS  # objection only: the filing period / decision deadline
+    stays: bool = False  # `to: same`: the request stays in the state it was fired from
+    # working days the deadline moves (once per request; with `to: same` only)
+    extend_days: int | None = None
+
+    def target_of(self, state: str) -> str:
+        """The state a request is in after this transition, fired from `state`."""
+        return state if self.stays else self.target
 
     def requirement(self, kind: str) -> Requirement | None:
         return next((r for r in self.requires if r.kind == kind), None)
@@ -158,6 +178,9 @@ class Workflow:
     positions: Mapping[str, Label]
     superior: Mapping[str, str]
     assignee_position: str
+    # who registers requests and complaints received by letter, email or in person; None:
+    # this regency has no front desk in the service (portal submissions only)
+    front_desk_position: str | None
     _outgoing: Mapping[str, tuple[Transition, ...]] = field(repr=False, compare=False)
 
     # --- loading ------------------------------------------------------------------------
@@ -282,6 +305,11 @@ class Workflow:
     def sla_running(self, state: str) -> bool:
         return self.states[state].sla == "running"
 
+    def objection_step(self, step: str) -> Transition | None:
+        """The transition of an objection step (`file` or `decide`); None: this workflow
+        has no objections (a regency left them out)."""
+        return next((t for t in self.transitions.values() if t.objection == step), None)
+
     def superior_of(self, position: str) -> str | None:
         return self.superior.get(position)
 
@@ -368,6 +396,9 @@ def _build(data: Any, problems: list[str]) -> Workflow:
     assignee_position = data.get("assignee_position", "staf")
     if not _known(assignee_position, positions):
         problems.append(f"assignee_position: unknown position {assignee_position!r}")
+    front_desk_position = data.get("front_desk_position")
+    if front_desk_position is not None and not _known(front_desk_position, positions):
+        problems.append(f"front_desk_position: unknown position {front_desk_position!r}")
 
     final = data.get("final")
     if isinstance(final, str):
@@ -377,7 +408,8 @@ def _build(data: Any, problems: list[str]) -> Workflow:
         final = []
     final_set = frozenset(s for s in final if isinstance(s, str))
 
-    states = _parse_states(data.get("states"), final_set, actors, problems)
+    states = _parse_states(data.get("states"), final_set, actors, problems,
+                           _objection_states(data.get("transitions")))
     for name in sorted(final_set - set(states)):
         problems.append(f"final: unknown state {name!r}")
 
@@ -396,9 +428,11 @@ def _build(data: Any, problems: list[str]) -> Workflow:
     outgoing: dict[str, list[Transition]] = {name: [] for name in states}
     for t in transitions.values():
         for src in t.sources:
-            if src in outgoing and t.target in states:  # only valid edges make the graph
+            if src in outgoing and (t.stays or t.target in states):  # only valid edges
                 outgoing[src].append(t)
-    _check_graph(initial, states, outgoing, actors, problems)
+    # a transition that keeps the state (`to: same`) is no way out of it
+    _check_graph(initial, states, {k: [t for t in v if not t.stays] for k, v in outgoing.items()},
+                 actors, problems)
 
     if problems:
         raise WorkflowError(problems)
@@ -410,6 +444,7 @@ def _build(data: Any, problems: list[str]) -> Workflow:
         positions=MappingProxyType(positions),
         superior=MappingProxyType(superior),
         assignee_position=assignee_position,
+        front_desk_position=front_desk_position,
         _outgoing=MappingProxyType({k: tuple(v) for k, v in outgoing.items()}),
     )
 
@@ -477,8 +512,18 @@ def _parse_superior(
     return superior
 
 
+def _objection_states(value: Any) -> set[str]:
+    """States an objection is filed into (raw YAML, read before the states are parsed): their
+    clock is `stopped` although they are not final, as the answer's own clock has stopped."""
+    if not isinstance(value, list):
+        return set()
+    return {spec["to"] for spec in value if isinstance(spec, dict)
+            and spec.get("objection") == "file" and isinstance(spec.get("to"), str)}
+
+
 def _parse_states(
-    value: Any, final: frozenset[str], actors: set[str], problems: list[str]
+    value: Any, final: frozenset[str], actors: set[str], problems: list[str],
+    objection_states: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> dict[str, State]:
     if not isinstance(value, dict) or not value:
         problems.append("states: must be a mapping of state name -> state")
@@ -489,6 +534,8 @@ def _parse_states(
         if not isinstance(name, str) or not _NAME_RE.match(name):
             problems.append(f"{where}: name must be snake_case")
             continue
+        if name == SAME_STATE:
+            problems.append(f"{where}: the name is reserved ('to: same' keeps the state)")
         if not isinstance(spec, dict):
             problems.append(f"{where}: must be a mapping with label, holder and sla")
             continue
@@ -500,8 +547,11 @@ def _parse_states(
             problems.append(f"{where}: sla must be one of {', '.join(SLA_FLAGS)}, got {sla!r}")
         elif is_final and sla != "stopped":
             problems.append(f"{where}: a final state must have sla 'stopped'")
-        elif not is_final and sla == "stopped":
-            problems.append(f"{where}: sla 'stopped' is only for final states")
+        elif not is_final and sla == "stopped" and name not in objection_states:
+            problems.append(f"{where}: sla 'stopped' is only for final states and objections")
+        elif name in objection_states and sla != "stopped":
+            problems.append(f"{where}: an objection state must have sla 'stopped' (the "
+                            "answer's clock has stopped)")
         holder = spec.get("holder")
         if is_final and holder is not None:
             problems.append(f"{where}: a final state has no holder")
@@ -606,8 +656,10 @@ def _parse_transitions(
             if not _known(src, states):
                 problems.append(f"{where}: unknown state {src!r} in 'from'")
         target = spec.get("to")
-        if not _known(target, states):
+        stays = target == SAME_STATE
+        if not stays and not _known(target, states):
             problems.append(f"{where}: unknown state {target!r} in 'to'")
+        extend_days = _parse_stay(spec, stays, sources, states, where, problems)
 
         actor = spec.get("actor")
         if not _known(actor, actors):
@@ -638,8 +690,15 @@ def _parse_transitions(
         # A paraf or signature is a PDF signature: the signer's passphrase/PIN is needed.
         if letter in ("paraf", "sign") and "signature" not in kinds:
             problems.append(f"{where}: letter {letter!r} requires 'signature'")
-        if "signature" in kinds and letter not in ("paraf", "sign"):
+        objection = spec.get("objection")
+        if "signature" in kinds and letter not in ("paraf", "sign") and objection != "decide":
             problems.append(f"{where}: requires 'signature' but has no letter paraf or sign")
+        days = spec.get("days", DEFAULT_OBJECTION_DAYS)
+        if objection is not None:
+            _check_objection(where, objection, sources, target, actor, kinds, letter,
+                             visibility, days, states, problems)
+        elif "days" in spec:
+            problems.append(f"{where}: days is only for objection steps")
         # `channel`: data an OPD sent outside the portal, recorded by someone else for it
         if "channel" in kinds and not {"opd", "files"} <= kinds:
             problems.append(f"{where}: requires 'channel' needs 'opd' and 'files' too")
@@ -658,6 +717,8 @@ def _parse_transitions(
         sla = spec.get("sla")
         if sla is not None and sla not in SLA_EFFECTS:
             problems.append(f"{where}: unknown sla effect {sla!r}")
+        elif stays and sla is not None:
+            problems.append(f"{where}: 'to: same' keeps the state and its clock: no sla")
         elif (dst := _clock(states, target)) is not None:
             # The clock is a function of the state; the declared effect must agree with it.
             for src in sources:
@@ -682,8 +743,81 @@ def _parse_transitions(
             outcome=outcome,
             letter=letter,
             on_behalf_of=on_behalf_of if isinstance(on_behalf_of, str) else None,
+            objection=objection if objection in OBJECTION_STEPS else None,
+            days=days if isinstance(days, int) and not isinstance(days, bool) else 0,
+            stays=stays,
+            extend_days=extend_days,
         ))
+    steps = [t.objection for t in transitions.values() if t.objection]
+    for step in OBJECTION_STEPS:
+        if steps.count(step) > 1:
+            problems.append(f"objection: more than one transition with objection {step!r}")
+    if bool(steps) and set(steps) != set(OBJECTION_STEPS):
+        problems.append("objection: a workflow with objections needs one 'file' and one "
+                        "'decide' transition")
+    filed_into = {t.target for t in transitions.values() if t.objection == "file"}
+    for t in transitions.values():
+        if t.objection == "decide" and not set(t.sources) <= filed_into:
+            problems.append(f"transition {t.name!r}: objection 'decide' must start where "
+                            "objection 'file' leads")
     return transitions
+
+
+def _parse_stay(spec: dict[str, Any], stays: bool, sources: list[Any],
+                states: Mapping[str, State], where: str, problems: list[str]) -> int | None:
+    """`to: same` keeps the request where it is (never from a final state); `extend_days: N`
+    (with `to: same` only) moves its deadline N working days, so its states' clock must run."""
+    for src in sources if stays else ():
+        if _known(src, states) and states[src].final:
+            problems.append(f"{where}: 'to: same' cannot start from the final state {src!r}")
+    if "extend_days" not in spec:
+        return None
+    days = spec["extend_days"]
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= EXTEND_DAYS_MAX:
+        problems.append(f"{where}: extend_days must be a whole number of working days from 1 "
+                        f"to {EXTEND_DAYS_MAX}, got {days!r}")
+        days = None
+    if not stays:
+        problems.append(f"{where}: extend_days needs 'to: same' (the request stays in its state)")
+    for src in sources:
+        if _known(src, states) and not states[src].final and states[src].sla != "running":
+            problems.append(f"{where}: extend_days only from states whose clock runs, "
+                            f"not {src!r} ({states[src].sla})")
+    return days
+
+
+def _check_objection(where: str, objection: Any, sources: list[Any], target: Any, actor: Any,
+                     kinds: set[str], letter: Any, visibility: Any, days: Any,
+                     states: Mapping[str, State], problems: list[str]) -> None:
+    """An objection step: filed by the requester against a completed answer, decided by a
+    position with a signed letter, within a number of working days."""
+    if objection not in OBJECTION_STEPS:
+        problems.append(f"{where}: objection must be one of {', '.join(OBJECTION_STEPS)}, "
+                        f"got {objection!r}")
+        return
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 365:
+        problems.append(f"{where}: days must be a whole number of working days (1-365)")
+    if letter is not None:
+        problems.append(f"{where}: an objection step has its own letter, not letter {letter!r}")
+    if visibility != "public":
+        problems.append(f"{where}: an objection step is public (the requester is told)")
+    target_state = states.get(target) if isinstance(target, str) else None
+    if objection == "file":
+        if actor != REQUESTER:
+            problems.append(f"{where}: only the requester ({REQUESTER!r}) files an objection")
+        for src in sources:
+            if isinstance(src, str) and src in states and not states[src].final:
+                problems.append(f"{where}: an objection is filed against a final state, "
+                                f"not {src!r}")
+        if target_state is not None and target_state.final:
+            problems.append(f"{where}: an objection must lead to a state where it is decided")
+    else:
+        if actor in SPECIAL_ACTORS:
+            problems.append(f"{where}: an objection is decided by a position, not {actor!r}")
+        if "signature" not in kinds:
+            problems.append(f"{where}: the decision is a signed letter: requires 'signature'")
+        if target_state is not None and not target_state.final:
+            problems.append(f"{where}: the decision must lead to a final state")
 
 
 def _check_graph(
@@ -695,9 +829,9 @@ def _check_graph(
 ) -> None:
     for name, state in states.items():
         out = outgoing[name]
-        if state.final and out:
+        if state.final and any(t.objection != "file" for t in out):
             problems.append(f"final state {name!r} has outgoing transitions: "
-                            + ", ".join(t.name for t in out))
+                            + ", ".join(t.name for t in out if t.objection != "file"))
         elif not state.final and not out:
             problems.append(f"state {name!r} is a dead end: not final and no transition out")
         elif (state.holder in actors and all(t.actor in actors for t in out)

@@ -46,7 +46,10 @@ def field_specs(layout: SignatureLayout) -> list[SigFieldSpec]:
         },
     }
     specs = []
+    present = {f.name for f in layout}
     for name in SIGNING_ORDER:
+        if name != TTE and name not in present and TTE in present:
+            continue  # a letter signed by one official only (an objection's decision)
         try:
             fb = layout.get(name)
         except KeyError:

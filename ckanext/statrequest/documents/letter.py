@@ -295,7 +295,15 @@ def _stylesheet_text() -> str:
 def render_html(d: LetterData) -> str:
     """The letter as HTML (trusted template + escaped data). Useful for previews."""
     _validate(d)
-    head = d.letterhead
+    lampiran = d.lampiran
+    if lampiran is None:
+        lampiran = f"{len(d.files)} berkas" if d.files else "-"
+    return _env().get_template("letter.html").render(d=d, lampiran=lampiran,
+                                                     **head_context(d.letterhead))
+
+
+def head_context(head: LetterHead) -> dict[str, Any]:
+    """What the letterhead template (kop.html) needs, for every kind of letter."""
     contact = " | ".join(
         p for p in (
             f"Telepon {head.phone}" if head.phone else "",
@@ -303,12 +311,7 @@ def render_html(d: LetterData) -> str:
             f"Laman {head.website}" if head.website else "",
         ) if p
     )
-    lampiran = d.lampiran
-    if lampiran is None:
-        lampiran = f"{len(d.files)} berkas" if d.files else "-"
-    return _env().get_template("letter.html").render(
-        d=d, head=head, contact_line=contact, lampiran=lampiran, logo_src=_logo_src(head.logo),
-    )
+    return {"head": head, "contact_line": contact, "logo_src": _logo_src(head.logo)}
 
 
 def _dedupe_af(_document: Any, pdf: Any) -> None:
@@ -323,7 +326,8 @@ def _dedupe_af(_document: Any, pdf: Any) -> None:
         af[:] = list(seen.values())
 
 
-def _render(html: str, *, attachments: list[Attachment] | None = None) -> RenderedLetter:
+def _render(html: str, *, attachments: list[Attachment] | None = None,
+            anchors: Mapping[str, str] = ANCHOR_IDS) -> RenderedLetter:
     fetcher = AssetURLFetcher()
     font_config = FontConfiguration()
     base_url = ASSETS_DIR.as_uri() + "/"
@@ -334,7 +338,7 @@ def _render(html: str, *, attachments: list[Attachment] | None = None) -> Render
         document = HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(
             font_config=font_config, stylesheets=[css], **options
         )
-        layout = _layout(document)
+        layout = _layout(document, anchors)
         pdf = document.write_pdf(attachments=attachments or [], finisher=_dedupe_af, **options)
     except BlockedURLError as exc:
         # FatalURLFetchingError is a BaseException; turn it into a normal error for callers.
@@ -345,21 +349,21 @@ def _render(html: str, *, attachments: list[Attachment] | None = None) -> Render
     return RenderedLetter(pdf=pdf, layout=layout, sha256=hashlib.sha256(pdf).hexdigest())
 
 
-def _layout(document: Any) -> SignatureLayout:
+def _layout(document: Any, anchors: Mapping[str, str] = ANCHOR_IDS) -> SignatureLayout:
     found: dict[str, FieldBox] = {}
     for index, page in enumerate(document.pages):
         height = page.height
-        for anchor, name in ANCHOR_IDS.items():
+        for anchor, name in anchors.items():
             if anchor in page.anchors and name not in found:
                 x1, y1, x2, y2 = page.anchors[anchor]
                 # CSS px, y down from the top -> PDF points, y up from the bottom.
                 box = (x1 * _CSS_PX_TO_PT, (height - y2) * _CSS_PX_TO_PT,
                        x2 * _CSS_PX_TO_PT, (height - y1) * _CSS_PX_TO_PT)
                 found[name] = FieldBox(name, index, tuple(round(v, 2) for v in box))  # type: ignore[arg-type]
-    missing = [name for name in ANCHOR_IDS.values() if name not in found]
+    missing = [name for name in anchors.values() if name not in found]
     if missing:
         raise LetterRenderError(f"template lacks signature areas for {missing}")
-    return SignatureLayout(tuple(found[n] for n in ANCHOR_IDS.values()), len(document.pages))
+    return SignatureLayout(tuple(found[n] for n in anchors.values()), len(document.pages))
 
 
 def render_letter_with_layout(d: LetterData) -> RenderedLetter:

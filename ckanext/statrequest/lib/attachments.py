@@ -48,6 +48,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "result": (PDF, *DATA),
     "draft_reply": (PDF,),
     "signed_reply": (PDF,),
+    "objection_decision": (PDF,),  # the signed decision on an objection (keberatan)
 }
 REQUESTER_KINDS = ("identity_document", "request_letter", "data_form")
 PERSONAL_KINDS = ("identity_document",)

@@ -5,6 +5,7 @@ Idempotent: what exists already is left as it is, so running it twice duplicates
 from __future__ import annotations
 
 import datetime as dt
+import io
 import logging
 from typing import Any
 
@@ -48,6 +49,25 @@ RANKS = {  # pangkat/golongan, printed under the signer's name
     "kabid": "Penata Tingkat I (III/d)", "kasi": "Penata (III/c)",
     "plt-kadis": "Pembina Tingkat I (IV/b)",
 }
+# The front-desk officer (the workflow's front_desk_position) and what they registered: a
+# letter of a village head and a visit of a student, neither with an account
+DESK_USER = ("loket", "Rina Marlina, A.Md.")
+DESK_REQUESTS: list[dict[str, Any]] = [
+    {"channel": "surat", "requester_name": "Suparman", "identity_type": "nik",
+     "identity_number": "6104011203700001", "institution": "Pemerintah Desa Sungai Awan Kiri",
+     "category": "instansi_pemerintah", "phone": "0813 4567 8901",
+     "sender_letter_number": "140/27/PEM/2026",
+     "title": "Jumlah penduduk miskin per dusun 2025",
+     "description": "Data jumlah penduduk miskin per dusun untuk perencanaan desa.",
+     "purpose": "Musyawarah perencanaan pembangunan desa"},
+    {"channel": "langsung", "requester_name": "Fitri Handayani", "identity_type": "nik",
+     "identity_number": "6104015507020002", "category": "masyarakat_umum",
+     "email": "fitri.handayani@satudata.test",
+     "title": "Produksi padi per kecamatan 2021-2025",
+     "description": "Data produksi padi per kecamatan lima tahun terakhir.",
+     "purpose": "Penelitian skripsi"},
+]
+
 # Acting appointments: user -> (kind, stands in for, days from today until it ends)
 ACTING = {"plt-kadis": ("plt", "kadis", 30)}
 
@@ -102,6 +122,8 @@ def load(site_user: str) -> list[tuple[str, str]]:
             _assign_position(ctx, name, position)
         logins.append((name, position or (f"admin {membership[0]}" if membership else "pemohon")))
 
+    logins += _front_desk(ctx)
+
     for org, name, title in DATASETS:
         if not _exists("package_show", name):
             tk.get_action("package_create")(
@@ -112,6 +134,39 @@ def load(site_user: str) -> list[tuple[str, str]]:
                                 "url": f"http://127.0.0.1:5000/contoh/{name}.csv"}]},
             )
     return logins
+
+
+def _front_desk(ctx: dict[str, Any]) -> list[tuple[str, str]]:
+    """The front-desk officer and two requests they registered (when the workflow has a
+    front desk; registered once)."""
+    from werkzeug.datastructures import FileStorage
+
+    from ckanext.statrequest import settings
+    from ckanext.statrequest.documents.samples import pdf_bytes
+
+    position = settings.workflow().front_desk_position
+    if position is None:
+        return []
+    name, fullname = DESK_USER
+    if not _exists("user_show", name):
+        tk.get_action("user_create")(dict(ctx), {
+            "name": name, "fullname": fullname, "email": f"{name}@satudata.test",
+            "password": PASSWORD})
+    tk.get_action("organization_member_create")(
+        dict(ctx), {"id": "diskominfo", "username": name, "role": "member"})
+    _assign_position(ctx, name, position)
+    desk: dict[str, Any] = {"user": name}
+    if tk.get_action("statrequest_register_list")(dict(desk), {"channel": "surat"})["count"]:
+        return [(name, position)]
+    today = dt.date.today()
+    for number, request in enumerate(DESK_REQUESTS, 1):
+        files = {kind: FileStorage(io.BytesIO(pdf_bytes(f"{label} {number}")), f"{kind}.pdf")
+                 for kind, label in (("identity_document", "KTP"),
+                                     ("request_letter", "Surat permohonan"))}
+        letter = {"sender_letter_date": today.isoformat()} if request["channel"] == "surat" else {}
+        tk.get_action("statrequest_register")(
+            dict(desk), {**request, **letter, **files, "received_on": today.isoformat()})
+    return [(name, position)]
 
 
 def _assign_position(ctx: dict[str, Any], user: str, position: str) -> None:

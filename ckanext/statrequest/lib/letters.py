@@ -118,7 +118,12 @@ def _name(user: model.User | None) -> str:
 
 def verification_url(request: Request) -> str:
     """The QR target; built from the site URL so that jobs and the CLI make the same link."""
-    return f"{settings.site_url()}/permintaan-data/verifikasi/{request.verification_code}"
+    return verification_link(request.verification_code or "")
+
+
+def verification_link(code: str) -> str:
+    """The verification page of the letter with this code (a reply, or a decision)."""
+    return f"{settings.site_url()}/permintaan-data/verifikasi/{code}"
 
 
 def _logo() -> bytes | str:
@@ -132,8 +137,20 @@ def _logo() -> bytes | str:
         raise tk.ValidationError({"letter": [_("The letterhead logo cannot be read.")]}) from None
 
 
+def letterhead() -> Any:
+    """The kop surat of every letter, from the letter.* options."""
+    from ckanext.statrequest.documents.letter import LetterHead
+
+    return LetterHead(
+        name_lines=tuple(x for x in tk.aslist(settings.get("letter.agency_lines", ""), sep="|") if x),
+        address=settings.get("letter.address", ""),
+        phone=settings.get("letter.phone", ""), email=settings.get("letter.email", ""),
+        website=settings.get("letter.website", ""), logo=_logo(),
+    )
+
+
 def letter_data(request: Request, files: list[Attachment]) -> Any:
-    from ckanext.statrequest.documents.letter import DeliveredFile, LetterData, LetterHead
+    from ckanext.statrequest.documents.letter import DeliveredFile, LetterData
 
     reason = _last_note(request, ("tolak", "hasil_sesuai", "data_tidak_tersedia"))
     ground = reasons.of_request(request.id) if request.outcome in OUTCOMES_WITH_REASON else None
@@ -144,12 +161,7 @@ def letter_data(request: Request, files: list[Attachment]) -> Any:
                    None)
     signer_position = (signing.on_behalf_of or signing.actor) if signing else "kepala_dinas"
     return LetterData(
-        letterhead=LetterHead(
-            name_lines=tuple(x for x in tk.aslist(settings.get("letter.agency_lines", ""), sep="|") if x),
-            address=settings.get("letter.address", ""),
-            phone=settings.get("letter.phone", ""), email=settings.get("letter.email", ""),
-            website=settings.get("letter.website", ""), logo=_logo(),
-        ),
+        letterhead=letterhead(),
         letter_number=request.letter_number or "",
         place=settings.get("letter.place", ""),
         date=dt.date.today(),  # drafted; the letter's date is the final signature's
@@ -198,39 +210,53 @@ def _current_letter(request: Request) -> tuple[Attachment, bytes]:
 def _keep(request: Request, kind: str, name: str, pdf: bytes, written: attachments.Written,
           actor_id: str | None) -> Attachment:
     """Store a letter PDF and make it the request's current letter."""
-    prepared = attachments.Prepared(kind, name, pdf, attachments.PDF,
-                                    hashlib.sha256(pdf).hexdigest())
-    file_id = attachments.store(prepared, request.id, written, None)
     previous = model.Session.get(Attachment, request.letter_attachment_id or "")
     if previous is not None and previous.kind == "draft_reply":
         previous.deleted_at = now()  # superseded
+    row = store_pdf(request, kind, name, pdf, written, actor_id)
+    request.letter_attachment_id = row.id
+    return row
+
+
+def store_pdf(request: Request, kind: str, name: str, pdf: bytes,
+              written: attachments.Written, actor_id: str | None) -> Attachment:
+    """Keep a letter PDF as an attachment of the request, in the caller's transaction."""
+    prepared = attachments.Prepared(kind, name, pdf, attachments.PDF,
+                                    hashlib.sha256(pdf).hexdigest())
+    file_id = attachments.store(prepared, request.id, written, None)
     row = Attachment(request_id=request.id, kind=kind, file_id=file_id, name=name,
                      size=len(pdf), media_type=attachments.PDF, sha256=prepared.sha256,
                      uploaded_by=actor_id, created_at=now())
     model.Session.add(row)
     model.Session.flush()
-    request.letter_attachment_id = row.id
     return row
+
+
+def next_letter_number() -> str:
+    """A new outgoing letter number: one per-year counter for every letter the office signs
+    (replies and objection decisions), so no two letters share a number."""
+    from ckanext.statrequest.lib.records import next_number
+
+    today = dt.date.today()
+    seq = next_number("letter", today.year)
+    try:
+        return format_letter_number(
+            settings.get("letter.number_pattern", "{kode}/{seq:03d}/DISKOMINFO/{tahun}"), seq, today,
+            classification=settings.get("letter.classification_code", "500.12.11.3"))
+    except ValueError as exc:  # a misconfigured pattern or code: say so, write nothing
+        log.error("letter number: %s", exc)
+        raise tk.ValidationError({"letter": [_(
+            "The letter number pattern or classification code is misconfigured.")]}) from None
 
 
 def draft(request: Request, written: attachments.Written, actor_id: str | None) -> Attachment:
     """Render a new draft with empty signature fields; earlier paraf no longer count."""
     from ckanext.statrequest.documents.letter import LetterRenderError, prepare_letter
-    from ckanext.statrequest.lib.records import next_number
 
     if not request.outcome:
         raise tk.ValidationError({"outcome": [_("The outcome has not been decided yet.")]})
     if not request.letter_number:  # assigned once, from a per-year counter
-        today = dt.date.today()
-        seq = next_number("letter", today.year)
-        try:
-            request.letter_number = format_letter_number(
-                settings.get("letter.number_pattern", "{kode}/{seq:03d}/DISKOMINFO/{tahun}"), seq, today,
-                classification=settings.get("letter.classification_code", "500.12.11.3"))
-        except ValueError as exc:  # a misconfigured pattern or code: say so, write nothing
-            log.error("letter number: %s", exc)
-            raise tk.ValidationError({"letter": [_(
-                "The letter number pattern or classification code is misconfigured.")]}) from None
+        request.letter_number = next_letter_number()
     if not request.verification_code:
         request.verification_code = secrets.token_urlsafe(12)
     try:
@@ -369,7 +395,7 @@ def _local_now() -> dt.datetime:
     return settings.calendar().localize(now())
 
 
-def _appearance(request: Request, pdf: bytes, field: str, final: bool, credential:
+def _appearance(url: str, pdf: bytes, field: str, final: bool, credential:
                 SigningCredential, user: model.User, row: Position | None,
                 on_behalf: str | None, seen: dict[str, Any]) -> Any:
     """The hook that checks the unlocked certificate and draws what the field shows."""
@@ -392,7 +418,7 @@ def _appearance(request: Request, pdf: bytes, field: str, final: bool, credentia
         return letter.render_signature_block(letter.SignatureBlock(
             place=settings.get("letter.place", ""), date=signed_at.date(),
             title=position_title(row.position if row is not None else "kepala_dinas"),
-            signer_name=_name(user), verification_url=verification_url(request),
+            signer_name=_name(user), verification_url=url,
             acting=prefix, on_behalf_of=position_title(on_behalf) if on_behalf else "",
             rank=row.rank if row is not None else "", nip=row.nip if row is not None else "",
             issuer_statement=letter.issuer_statement(cert.issuer.native)), size)
@@ -408,6 +434,20 @@ def sign(request: Request, position: str, secret: str, written: attachments.Writ
     The key used is the credential of the user who signs, never another person's; a user
     without one is refused before anything is signed.
     """
+    _row, pdf = _current_letter(request)
+    signed, signer = sign_pdf(request, position, pdf, verification_url(request), secret,
+                              actor_id, final, on_behalf)
+    kind = "signed_reply" if final else "draft_reply"
+    name = (f"surat-balasan-{request.tracking_number}.pdf" if final
+            else f"draf-balasan-{request.tracking_number}.pdf")
+    return _keep(request, kind, name, signed, written, actor_id), signer
+
+
+def sign_pdf(request: Request, position: str, pdf: bytes, url: str, secret: str,
+             actor_id: str | None, final: bool, on_behalf: str | None = None
+             ) -> tuple[bytes, dict[str, Any]]:
+    """Sign `pdf` (a letter of `request` whose QR leads to `url`) with the actor's own
+    credential: the signed bytes, and what the event records of the signer."""
     from ckanext.statrequest.documents import signers
     from ckanext.statrequest.documents.letter import LetterRenderError
 
@@ -420,7 +460,6 @@ def sign(request: Request, position: str, secret: str, written: attachments.Writ
         raise tk.ValidationError({"passphrase": [_(
             "You have no signing credential; ask the administrator.")]})
     row = assignment(actor_id, position)
-    _row, pdf = _current_letter(request)
     prefix = POSITION_KIND_PREFIX.get(row.kind, "") if row is not None else ""
     what = "Tanda tangan elektronik" if final else "Paraf"
     title = " ".join(p for p in (prefix, position_title(position)) if p)
@@ -429,7 +468,7 @@ def sign(request: Request, position: str, secret: str, written: attachments.Writ
     seen: dict[str, Any] = {}
     meta = signers.SignMeta(
         reason=f"{what} {title}", location=settings.get("letter.place") or None,
-        appearance=_appearance(request, pdf, field, final, credential, user, row, on_behalf,
+        appearance=_appearance(url, pdf, field, final, credential, user, row, on_behalf,
                                seen))
     try:
         backend = backend_for(credential, position)
@@ -448,14 +487,11 @@ def sign(request: Request, position: str, secret: str, written: attachments.Writ
         # the message never contains the secret; the code says what went wrong
         log.info("signing failed for %s (%s): %s", request.tracking_number, position, exc.code)
         raise tk.ValidationError({"passphrase": [_(exc.message)]}) from None
-    kind = "signed_reply" if final else "draft_reply"
-    name = (f"surat-balasan-{request.tracking_number}.pdf" if final
-            else f"draf-balasan-{request.tracking_number}.pdf")
     signer = {"credential": credential.id, "backend": credential.backend,
               "certificate_subject": seen.get("cert_subject") or credential.cert_subject,
               "certificate_fingerprint": seen.get("cert_fingerprint")
               or credential.cert_fingerprint}
-    return _keep(request, kind, name, signed, written, actor_id), signer
+    return signed, signer
 
 
 def apply(effect: str, request: Request, event: Event, actor: Any, secret: str,

@@ -75,6 +75,12 @@ LANGUAGES = ("id", "en")
 RECEIVED, RETURNED, FINISHED, ACTION = "received", "returned", "finished", "action_needed"
 PROGRESS, COMPLAINT_ANSWERED = "progress", "complaint_answered"
 REMINDER, ESCALATION = "reminder", "escalation"
+OBJECTION = "objection"  # an objection filed or decided (keberatan)
+EXTENDED = "extended"  # the deadline was extended: the reason, the old and new deadline
+# a complaint: its receipt (to the complainant, and to the officials who answer it) and its
+# escalation when it passes its due date unanswered
+COMPLAINT_RECEIVED, COMPLAINT_NEW = "complaint_received", "complaint_new"
+COMPLAINT_ESCALATION = "complaint_escalation"
 
 
 @dataclass(frozen=True)
@@ -184,8 +190,15 @@ def requester_recipient(request: Request) -> Recipient | None:
 
 def complainant_recipient(complaint: Complaint) -> Recipient | None:
     """The complainant's account, in the language of the request the complaint is about (the
-    one they wrote in), else their own choice or the portal's."""
-    recipient = user_recipient(model.User.get(complaint.complainant_id))
+    one they wrote in), else their own choice or the portal's. A complaint recorded at the
+    counter for someone without an account: the address they gave, if any."""
+    if complaint.complainant_id is None:
+        recipient = Recipient(
+            f"email:{complaint.complainant_email.strip().lower()}", complaint.complainant_email,
+            complaint.complainant_name, default_language()) if complaint.complainant_email \
+            else None
+    else:
+        recipient = user_recipient(model.User.get(complaint.complainant_id))
     language = request_language(complaint.request_id) if complaint.request_id else None
     return replace(recipient, language=language) if recipient and language else recipient
 
@@ -278,6 +291,8 @@ def requester_kind(event: Event, t: Transition | None, target: State) -> str:
         return RECEIVED
     if t is None or not t.is_public:
         return ""
+    if t.extend_days:
+        return EXTENDED
     if target.final:
         return FINISHED  # the letter is ready, or the request was withdrawn
     if t.actor == REQUESTER:
@@ -285,6 +300,16 @@ def requester_kind(event: Event, t: Transition | None, target: State) -> str:
     if target.holder == REQUESTER:
         return RETURNED
     return PROGRESS
+
+
+def _extension(event: Event, language: str) -> dict[str, Any]:
+    """The days and the deadline before an extension, for its mail (the new one is `due`)."""
+    data = event.data or {}
+    if not data.get("extension_days"):
+        return {}
+    before = data.get("due_before")
+    return {"days": data["extension_days"],
+            "due_before": when(dt.datetime.fromisoformat(before) if before else None, language)}
 
 
 def transition_messages(request: Request, event: Event, wf: Workflow) -> list[Message]:
@@ -301,8 +326,10 @@ def transition_messages(request: Request, event: Event, wf: Workflow) -> list[Me
             note = event.note if event.visibility == "public" else ""
             messages.append(_message(kind, key, requester, request, wf, note=note,
                                      resubmitted=event.from_state is not None,
-                                     link=request_link(request, for_requester=True)))
-    if not target.final and target.holder != REQUESTER:
+                                     link=request_link(request, for_requester=True),
+                                     **_extension(event, requester.language)))
+    stays = t is not None and t.stays  # same holder, nothing new for them to do
+    if not target.final and target.holder != REQUESTER and not stays:
         actors = [u for u in state_actors(request, target, wf) if u.id != event.actor_id]
         for recipient in _unique([user_recipient(u) for u in actors]):
             messages.append(_message(ACTION, key, recipient, request, wf, note=event.note,
@@ -392,6 +419,66 @@ def stage_transition(request: Request, event: Event) -> list[int]:
     return _stage(build, f"{event.transition} on request {request.id}")
 
 
+def objection_messages(request: Request, event: Event, due: dt.datetime,
+                       decision: str | None) -> list[Message]:
+    """An objection's mails: the requester hears of its filing (with the deadline of the
+    decision) and of its decision; on filing, whoever holds the objection's state is told."""
+    wf = settings.workflow()
+    key = f"event:{event.id}"
+    messages: list[Message] = []
+    requester = requester_recipient(request)
+    extra: dict[str, Any] = {"decision": decision or "", "objection_due": "", "overdue": False}
+    if requester is not None:
+        extra["objection_due"] = when(due, requester.language)
+        messages.append(_message(OBJECTION, key, requester, request, wf, official=False,
+                                 link=request_link(request, for_requester=True), **extra))
+    target = wf.states.get(event.to_state)
+    if decision is None and target is not None and target.holder in wf.positions:
+        for recipient in _unique([user_recipient(u) for u in position_holders(target.holder)
+                                  if u.id != event.actor_id]):
+            extra["objection_due"] = when(due, recipient.language)
+            messages.append(_message(OBJECTION, key, recipient, request, wf, official=True,
+                                     **extra))
+    return messages
+
+
+def objection_reminders(now: dt.datetime) -> int:
+    """Overdue objections (past their own decision deadline): whoever holds the objection's
+    state is reminded once a working day, and their superiors one level per
+    `sla.escalate_after_days` working days late, once each. Returns the mails queued."""
+    from ckanext.statrequest.lib import objection as objections
+
+    calendar, wf = settings.calendar(), settings.workflow()
+    today = calendar.localize(now).date().isoformat()
+    step = int(settings.get("sla.escalate_after_days"))
+    messages: list[Message] = []
+    for row in objections.overdue(now):
+        request = model.Session.get(Request, row.request_id)
+        state = wf.states.get(row.state)
+        if request is None or state is None or state.holder not in wf.positions:
+            continue
+        days = _working_days_overdue(row.due_at, now, calendar)
+        positions = [(state.holder, f"objection-overdue:{row.id}:{today}")]
+        if step > 0:
+            positions += [(p, f"objection-escalation:{row.id}:{level}") for level, p in
+                          enumerate(wf.escalation_chain(state.holder)[: days // step], start=1)]
+        for position, key in positions:
+            for r in _unique([user_recipient(u) for u in position_holders(position)]):
+                messages.append(_message(OBJECTION, key, r, request, wf, official=True,
+                                         decision="", overdue=True, days=days,
+                                         objection_due=when(row.due_at, r.language)))
+    ids = save(messages)
+    enqueue_all(ids)
+    return len(ids)
+
+
+def stage_objection(request: Request, event: Event, due: dt.datetime,
+                    decision: str | None = None) -> list[int]:
+    """The mails of an objection step, in the step's own transaction (`_stage`)."""
+    return _stage(lambda: objection_messages(request, event, due, decision),
+                  f"{event.transition} on request {request.id}")
+
+
 def complaint_messages(complaint: Complaint) -> list[Message]:
     """The complainant's mail about the latest answer to their complaint."""
     recipient = complainant_recipient(complaint)
@@ -403,10 +490,106 @@ def complaint_messages(complaint: Complaint) -> list[Message]:
         complaint_number=complaint.number, complaint_subject=complaint.subject,
         response=complaint.response, closed=complaint.state == "selesai",
         tracking_number=request.tracking_number if request else "",
-        link=f"{settings.site_url()}/permintaan-data/pengaduan/{complaint.number}")
+        link=_complainant_link(complaint))
     # one mail per answer: the history grows by one entry with each
     key = f"complaint:{complaint.id}:{len(complaint.history or [])}"
     return [Message(key, COMPLAINT_ANSWERED, recipient, complaint.request_id, subject, body)]
+
+
+def complaint_link(complaint: Complaint) -> str:
+    return f"{settings.site_url()}/permintaan-data/pengaduan/{complaint.number}"
+
+
+def _complainant_link(complaint: Complaint) -> str:
+    """The complaint page, for a complainant with an account (the page needs a login)."""
+    return complaint_link(complaint) if complaint.complainant_id else ""
+
+
+def complaint_officials(complaint: Complaint, on: dt.date | None = None) -> list[model.User]:
+    """Who must hear of a new complaint: today's holders of the position that answers
+    complaints and, for a complaint about a request, whoever holds that request now."""
+    users = position_holders(str(settings.get("complaint.responder_position")), on)
+    request = model.Session.get(Request, complaint.request_id) if complaint.request_id else None
+    wf = settings.workflow()
+    state = wf.states.get(request.state) if request is not None else None
+    if request is not None and state is not None and not state.final:
+        users += state_actors(request, state, wf)
+    return users
+
+
+def _complaint_variables(complaint: Complaint, language: str) -> dict[str, Any]:
+    from ckanext.statrequest.core.vocabulary import COMPLAINT_CHANNELS
+
+    request = model.Session.get(Request, complaint.request_id) if complaint.request_id else None
+    return {
+        "complaint_number": complaint.number, "complaint_subject": complaint.subject,
+        "complaint_body": complaint.body, "due": when(complaint.due_at, language),
+        "received": when(complaint.received_at or complaint.created_at, language),
+        "channel": COMPLAINT_CHANNELS.get(complaint.channel, complaint.channel),
+        "complainant": complaint.complainant_name or _user_name(complaint.complainant_id),
+        "tracking_number": request.tracking_number if request else "",
+    }
+
+
+def _user_name(user_id: str | None) -> str:
+    user = model.User.get(user_id) if user_id else None
+    return (user.fullname or user.name) if user else ""
+
+
+def complaint_received_messages(complaint: Complaint) -> list[Message]:
+    """At receipt: the complainant's acknowledgement (number and due date), and the news to
+    the officials concerned (`complaint_officials`)."""
+    key = f"complaint-received:{complaint.id}"
+    messages: list[Message] = []
+    complainant = complainant_recipient(complaint)
+    if complainant is not None:
+        subject, body = render(COMPLAINT_RECEIVED, complainant.language, name=complainant.name,
+                               link=_complainant_link(complaint),
+                               **_complaint_variables(complaint, complainant.language))
+        messages.append(Message(key, COMPLAINT_RECEIVED, complainant, complaint.request_id,
+                                subject, body))
+    for r in _unique([user_recipient(u) for u in complaint_officials(complaint)]):
+        subject, body = render(COMPLAINT_NEW, r.language, name=r.name,
+                               link=complaint_link(complaint),
+                               **_complaint_variables(complaint, r.language))
+        messages.append(Message(key, COMPLAINT_NEW, r, complaint.request_id, subject, body))
+    return messages
+
+
+def stage_complaint_received(complaint: Complaint) -> list[int]:
+    """The receipt's mails, in the transaction that records the complaint (`_stage`)."""
+    return _stage(lambda: complaint_received_messages(complaint),
+                  f"the receipt of {complaint.number}")
+
+
+def complaint_escalations(now: dt.datetime) -> int:
+    """Tell the superior of the answering position (workflow `superior`) of each complaint
+    past its due date and still unanswered, once: `escalated_at` marks it, and the outbox key
+    would refuse a second mail anyway. Returns the mails newly queued."""
+    wf = settings.workflow()
+    responder = str(settings.get("complaint.responder_position"))
+    superior = wf.superior.get(responder)
+    overdue = model.Session.scalars(
+        select(Complaint).where(Complaint.state == "diterima", Complaint.due_at.is_not(None),
+                                Complaint.due_at < now, Complaint.escalated_at.is_(None))
+        .order_by(Complaint.due_at).with_for_update(skip_locked=True)).all()
+    messages: list[Message] = []
+    for complaint in overdue:
+        complaint.escalated_at = now
+        users = position_holders(superior) if superior and superior in wf.positions else []
+        for r in _unique([user_recipient(u) for u in users]):
+            subject, body = render(
+                COMPLAINT_ESCALATION, r.language, name=r.name, link=complaint_link(complaint),
+                position=wf.positions[superior].get(r.language),
+                responder=wf.positions[responder].get(r.language)
+                if responder in wf.positions else responder,
+                **_complaint_variables(complaint, r.language))
+            messages.append(Message(f"complaint-escalation:{complaint.id}",
+                                    COMPLAINT_ESCALATION, r, complaint.request_id,
+                                    subject, body))
+    new_ids = save(messages)  # commits escalated_at with the mails
+    enqueue_all(new_ids)
+    return len(new_ids)
 
 
 def stage_complaint_answer(complaint: Complaint) -> list[int]:
@@ -503,9 +686,11 @@ def sla_check(now: dt.datetime | None = None) -> dict[str, int]:
     now = now or _now()
     calendar, wf = settings.calendar(), settings.workflow()
     today = calendar.localize(now).date()
-    result = {"checked": 0, "reminders": 0, "escalations": 0}
+    result = {"checked": 0, "reminders": 0, "escalations": 0, "complaint_escalations": 0}
     if not calendar.is_working_day(today):
         return result
+    result["complaint_escalations"] = complaint_escalations(now)
+    result["objection_reminders"] = objection_reminders(now)
     horizon = calendar.add_working_time(
         now, calendar.day_length * max(int(settings.get("sla.remind_days_before")), 0))
     step = int(settings.get("sla.escalate_after_days"))

@@ -10,7 +10,11 @@ from sqlalchemy import select, text, update
 
 from ckanext.statrequest import settings
 from ckanext.statrequest.core.calendar import WorkingCalendar
-from ckanext.statrequest.core.numbering import format_tracking_number, parse_tracking_number
+from ckanext.statrequest.core.numbering import (
+    format_agenda_number,
+    format_tracking_number,
+    parse_tracking_number,
+)
 from ckanext.statrequest.model import Request
 from ckanext.statrequest.model import now as utc_now
 
@@ -64,6 +68,13 @@ def next_number(name: str, year: int) -> int:
     ).scalar_one()
 
 
+def next_agenda_number(year: int) -> str:
+    """The next number of the incoming-letter register (`0001/AGD/2026`), shared by portal
+    submissions and desk registrations; like `next_number`, in the caller's transaction so a
+    failed insert gives its number back."""
+    return format_agenda_number(year, next_number("agenda", year))
+
+
 def guarded_update(request_id: str, expected_version: int, values: dict[str, Any]) -> int:
     """Change a request only if nobody else did since `expected_version`; return the new one."""
     new_version = model.Session.execute(
@@ -88,7 +99,9 @@ def pauses(request: Request, now: dt.datetime | None = None) -> list[tuple[dt.da
 
 def due_for(request: Request, calendar: WorkingCalendar, now: dt.datetime | None = None
             ) -> dt.datetime:
-    return calendar.due_date(request.received_at, settings.sla_days(), pauses(request, now))
+    # the extension counts in every recomputation (a resumed clock, a changed holiday list)
+    days = settings.sla_days() + (request.extension_days or 0)
+    return calendar.due_date(request.received_at, days, pauses(request, now))
 
 
 def recompute_open_due_dates(calendar: WorkingCalendar | None = None) -> int:

@@ -13,7 +13,9 @@ How each figure is defined (the statistics page says the same to its readers):
 - On time: the final event is not later than the deadline the calendar gives for the request
   (`due_date(received_at, sla_days, pauses)`), i.e. the same rule as the on-time/overdue badge
   of each request: day of receipt is day 0, due at the end of office hours of the N-th
-  working day, pauses move the deadline.
+  working day, pauses move the deadline; a request whose deadline was extended (perpanjangan)
+  is judged against the extended deadline (its extension's working days are added).
+- Extended: requests whose deadline was extended (an event with `extension_days`).
 - Time per step: for every pair of consecutive events, the request waited in the first
   event's `to_state` until the second; per request the waits in one state are summed (a
   request can come back to a state), and the median and p90 are over those per-request
@@ -69,6 +71,7 @@ class History:
     steps: list[Step] = field(default_factory=list)
     outcome: str | None = None  # as decided by the last event that set one
     reason: str | None = None  # the reason given with that decision
+    extension_days: int = 0  # working days the deadline was extended by (perpanjangan)
 
     @property
     def state(self) -> str | None:
@@ -138,7 +141,8 @@ def on_time(history: History, calendar: WorkingCalendar, rules: Rules) -> bool |
     done = finished_at(history, rules)
     if done is None:
         return None
-    due = calendar.due_date(history.received_at, rules.sla_days, pauses(history, rules))
+    due = calendar.due_date(history.received_at, rules.sla_days + history.extension_days,
+                            pauses(history, rules))
     return done <= due
 
 
@@ -219,6 +223,7 @@ def summarize(histories: Sequence[History], calendar: WorkingCalendar, rules: Ru
         "completion": {"count": finished, "median": _r(percentile(days, 50)),
                        "p90": _r(percentile(days, 90)),
                        "mean": _r(sum(days) / finished) if finished else None},
+        "extended": sum(1 for h in histories if h.extension_days),
         "compliance": {"finished": finished, "on_time": timely, "late": finished - timely,
                        "percent": _r(100 * timely / finished, 1) if finished else None},
         "steps": steps,
@@ -268,12 +273,19 @@ def load(*where: Any) -> list[History]:
     if not histories:
         return []
     chosen = select(Request.id).where(*where).scalar_subquery()
-    for rid, to_state, at, opd, outcome, reason in model.Session.execute(
+    # an objection's steps move the objection, not the request: the answer's figures stand
+    from ckanext.statrequest import settings
+
+    objection_steps = [t.name for t in settings.workflow().transitions.values() if t.objection]
+    for rid, to_state, at, opd, outcome, reason, extension in model.Session.execute(
             select(Event.request_id, Event.to_state, Event.created_at, Event.data["opd"],
-                   Event.data["outcome"], Event.data["reason"])
-            .where(Event.request_id.in_(chosen)).order_by(Event.request_id, Event.id)):
+                   Event.data["outcome"], Event.data["reason"], Event.data["extension_days"])
+            .where(Event.request_id.in_(chosen), Event.transition.not_in(objection_steps))
+            .order_by(Event.request_id, Event.id)):
         opd_ids = tuple(opd) if isinstance(opd, list) else ()
         histories[rid].steps.append(Step(to_state, at, opd_ids))
+        if isinstance(extension, int) and not isinstance(extension, bool):
+            histories[rid].extension_days += extension
         if isinstance(outcome, str):  # a decision: it replaces any earlier one
             histories[rid].outcome = outcome
             histories[rid].reason = reason if isinstance(reason, str) else None

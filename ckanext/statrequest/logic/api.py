@@ -15,6 +15,7 @@ ACTIONS: dict[str, tuple[str, ...]] = {
         "statrequest_show",
         "statrequest_list",
         "statrequest_transition",
+        "statrequest_update",
         "statrequest_available_transitions",
         "statrequest_event_list",
         "statrequest_attachment_create",
@@ -31,6 +32,9 @@ ACTIONS: dict[str, tuple[str, ...]] = {
         "statrequest_override",
         "statrequest_track",
     ),
+    # the front desk (requests received by letter, email, in person) and the register
+    "reception": ("statrequest_register", "statrequest_register_list",
+                  "statrequest_register_export"),
     # the email outbox, SLA reminders, purges, the identity-access log
     "operations": (
         "statrequest_notifications_flush",
@@ -49,10 +53,14 @@ ACTIONS: dict[str, tuple[str, ...]] = {
         "statrequest_survey_submit",
         "statrequest_survey_show",
         "statrequest_complaint_create",
+        "statrequest_complaint_record",
         "statrequest_complaint_show",
         "statrequest_complaint_list",
         "statrequest_complaint_respond",
     ),
+    # objections (keberatan) against an answer, decided by a signed letter
+    "objection": ("statrequest_objection_create", "statrequest_objection_decide",
+                  "statrequest_objection_show", "statrequest_objection_list"),
     # figures, the transparency page, exports
     "stats": ("statrequest_stats", "statrequest_stats_public", "statrequest_stats_export"),
 }

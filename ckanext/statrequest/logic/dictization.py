@@ -16,10 +16,12 @@ from ckanext.statrequest.core import vocabulary
 from ckanext.statrequest.core.calendar import WorkingCalendar
 from ckanext.statrequest.core.workflow import Workflow
 from ckanext.statrequest.lib import access, reasons
+from ckanext.statrequest.lib import objection as objections
 from ckanext.statrequest.lib.texts import lang
 from ckanext.statrequest.model import (
     Attachment,
     Event,
+    Objection,
     Request,
     RequestDataset,
     RequestOrganization,
@@ -95,6 +97,8 @@ def request_summary(request: Request, v: access.View, wf: Workflow,
     data = {
         "id": request.id,
         "tracking_number": request.tracking_number,
+        "agenda_number": request.agenda_number,
+        "channel": request.channel,
         "title": request.title,
         "category": request.category,
         "institution": request.institution,
@@ -156,6 +160,12 @@ def request_full(request: Request, v: access.View, wf: Workflow,
         {"id": o.id, "name": o.name, "title": o.title, "routed": o.routed} for o in orgs
     ]
     data["attachments"] = [attachment_dict(a) for a in visible_attachments(request, v)]
+    if v.internal:  # the register's entry of a request received at the front desk
+        data.update({
+            "received_by": user_display(request.received_by),
+            "sender_letter_number": request.sender_letter_number,
+            "sender_letter_date": iso(request.sender_letter_date),
+        })
     return data
 
 
@@ -209,6 +219,26 @@ def received_outside(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def corrections(changes: dict[str, Any], v: access.View) -> list[dict[str, Any]]:
+    """A correction's changes as the timeline reads them ("Title: old → new"), in form order;
+    personal fields (masked identity number, phone, address, email) without their values
+    for a viewer who may not see personal data (a routed OPD)."""
+    rows = []
+    for name, label in vocabulary.CORRECTABLE_FIELDS.items():
+        change = changes.get(name)
+        if not isinstance(change, dict):
+            continue
+        shown = v.personal_data or name not in PERSONAL_FIELDS
+        old, new = (change.get("old"), change.get("new")) if shown else (None, None)
+        if name in ("category", "identity_type"):  # codes: their labels
+            codes = (vocabulary.REQUESTER_CATEGORIES if name == "category"
+                     else vocabulary.IDENTITY_TYPES)
+            old, new = (tk._(codes[c]) if c in codes else c for c in (old, new))
+        rows.append({"field": name, "label": tk._(label), "old": old, "new": new,
+                     "hidden": not shown})
+    return rows
+
+
 def event_dict(e: Event, v: access.View, wf: Workflow) -> dict[str, Any]:
     language = lang()
     t = wf.transitions.get(e.transition)
@@ -218,7 +248,9 @@ def event_dict(e: Event, v: access.View, wf: Workflow) -> dict[str, Any]:
         "sysadmin": tk._("Portal administrator"), "system": tk._("System"),
     }.get(e.actor_role, e.actor_role)
     special = {"ajukan": tk._("Request submitted"),
-               "override": tk._("Repaired by the portal administrator")}
+               "override": tk._("Repaired by the portal administrator"),
+               vocabulary.DESK_EVENT: tk._("Registered at the front desk"),
+               vocabulary.CORRECTION_EVENT: tk._("Request details corrected")}
     data: dict[str, Any] = {
         "id": e.id,
         "transition": e.transition,
@@ -232,9 +264,18 @@ def event_dict(e: Event, v: access.View, wf: Workflow) -> dict[str, Any]:
         "visibility": e.visibility,
         "created_at": iso(e.created_at),
     }
+    extra = e.data or {}
+    if extra.get("extension_days"):  # the deadline extension: everyone who sees it, both dates
+        data["extension"] = {"days": extra["extension_days"],
+                             "due_before": extra.get("due_before"),
+                             "due_after": extra.get("due_after")}
+    if extra.get("changes"):
+        data["changes"] = corrections(extra["changes"], v)
     if v.internal or v.is_routed_opd:
         data["actor"] = user_display(e.actor_id)
-        data["data"] = {k: val for k, val in (e.data or {}).items() if k != "secret"}
+        # a correction's personal values only for those who see personal data
+        hidden = {"secret"} | (set() if v.personal_data else {"changes"})
+        data["data"] = {k: val for k, val in extra.items() if k not in hidden}
         if (e.data or {}).get("on_behalf_of_opd"):  # ("on_behalf_of" is a Plt's official)
             data["on_behalf_of_opd"] = received_outside(e.data)
         if (e.data or {}).get("reason"):
@@ -243,3 +284,25 @@ def event_dict(e: Event, v: access.View, wf: Workflow) -> dict[str, Any]:
     elif e.actor_role == "pemohon":
         data["actor"] = user_display(e.actor_id)
     return data
+
+
+def objection_dict(o: Objection, request: Request, wf: Workflow) -> dict[str, Any]:
+    """An objection as its requester and the officials see it (both see all of it)."""
+    language = lang()
+    state = wf.states.get(o.state)
+    decided = o.decided_at is not None
+    return {
+        "id": o.id, "request_id": request.id, "tracking_number": request.tracking_number,
+        "title": request.title, "state": o.state,
+        "state_label": state.label.get(language) if state else o.state,
+        "grounds": [{"code": c, "label": label} for c, label in zip(
+            o.grounds or [], objections.ground_labels(list(o.grounds or []), language),
+            strict=True)],
+        "reason": o.reason, "filed_at": iso(o.filed_at), "due_at": iso(o.due_at),
+        "overdue": not decided and now_utc() > o.due_at,
+        "decision": o.decision, "decision_label": objections.decision_label(o.decision, language),
+        "decision_reason": o.decision_reason, "decided_at": iso(o.decided_at),
+        "decided_by": user_display(o.decided_by) if o.decided_by else None,
+        "decided_on_time": (o.decided_at <= o.due_at) if o.decided_at else None,
+        "letter_number": o.letter_number, "letter_attachment_id": o.letter_attachment_id,
+    }

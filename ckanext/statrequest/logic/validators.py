@@ -13,6 +13,7 @@ missing = tk.missing
 
 __all__ = [
     "statrequest_text",
+    "statrequest_email",
     "statrequest_identity_number",
     "statrequest_phone",
     "statrequest_id_list",
@@ -66,6 +67,16 @@ def statrequest_text(max_length: int):
         return value
 
     return validator
+
+
+def statrequest_email(value: Any, context: dict[str, Any]) -> Any:
+    """An email address: plain text of at most 254 characters that CKAN's email validator
+    accepts. A value that is no text is refused as such and never reaches the address
+    pattern (a number there would be a server error, not a message)."""
+    value = statrequest_text(254)(value)
+    if value is missing or value is None or value == "":
+        return value
+    return tk.get_validator("email_validator")(value, context)
 
 
 def statrequest_identity_number(key: Any, data: dict[Any, Any], errors: dict[Any, Any],

@@ -1,6 +1,7 @@
 """ORM mapping of the statrequest tables (created only by the alembic migrations), one module
 per group of tables; everything is importable from here."""
 from ckanext.statrequest.model.feedback import Complaint, Survey
+from ckanext.statrequest.model.objection import Objection
 from ckanext.statrequest.model.office import Holiday, Position, SigningCredential
 from ckanext.statrequest.model.outbox import Notification, RequestLanguage
 from ckanext.statrequest.model.request import (
@@ -16,6 +17,6 @@ from ckanext.statrequest.model.types import TS, EncryptedText, new_id, now
 
 __all__ = [
     "TS", "Attachment", "Complaint", "Counter", "EncryptedText", "Event", "Holiday",
-    "IdentityAccess", "Notification", "Position", "Request", "RequestDataset",
+    "IdentityAccess", "Notification", "Objection", "Position", "Request", "RequestDataset",
     "RequestLanguage", "RequestOrganization", "SigningCredential", "Survey", "new_id", "now",
 ]

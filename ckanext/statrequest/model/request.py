@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Computed,
+    Date,
     ForeignKey,
     Integer,
     UnicodeText,
@@ -56,6 +57,16 @@ class Request(tk.BaseModel):
     letter_attachment_id: Mapped[str | None] = mapped_column(UnicodeText)
     verification_code: Mapped[str | None] = mapped_column(UnicodeText)
     delivered_package_id: Mapped[str | None] = mapped_column(UnicodeText)
+    # the one deadline extension (perpanjangan): working days added to the SLA, and when
+    extension_days: Mapped[int] = mapped_column(Integer, default=0)
+    extended_at: Mapped[dt.datetime | None] = mapped_column(TS)
+    # the incoming-letter register: one per-year number for every request (portal or desk),
+    # how it arrived, and for a desk registration who received it and the sender's letter
+    agenda_number: Mapped[str | None] = mapped_column(UnicodeText, unique=True)
+    channel: Mapped[str] = mapped_column(UnicodeText, default="portal")
+    received_by: Mapped[str | None] = mapped_column(UnicodeText, ForeignKey("user.id"))
+    sender_letter_number: Mapped[str | None] = mapped_column(UnicodeText)
+    sender_letter_date: Mapped[dt.date | None] = mapped_column(Date)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(TS, default=now)
     updated_at: Mapped[dt.datetime] = mapped_column(TS, default=now)

@@ -4,11 +4,15 @@ Thin: each page calls the statrequest_survey_* / statrequest_complaint_* actions
 """
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import ckantoolkit as tk
 from flask import Blueprint
 
+from ckanext.statrequest import settings
+from ckanext.statrequest.core.vocabulary import COMPLAINT_CHANNELS, COMPLAINT_ONLINE
 from ckanext.statrequest.views.common import (
     PAGE_SIZE,
     allow,
@@ -20,7 +24,12 @@ from ckanext.statrequest.views.common import (
     paging,
     submit,
 )
-from ckanext.statrequest.views.feedback_forms import ComplaintForm, ResponseForm, SurveyForm
+from ckanext.statrequest.views.feedback_forms import (
+    ComplaintForm,
+    CounterComplaintForm,
+    ResponseForm,
+    SurveyForm,
+)
 
 statrequest_feedback = Blueprint("statrequest_feedback", __name__,
                                  url_prefix="/permintaan-data")
@@ -108,6 +117,34 @@ def complaint_new() -> Any:
     return tk.render("statrequest/feedback/complaint_new.html", {"form": form, "errors": errors})
 
 
+@statrequest_feedback.route("/pengaduan/loket", methods=["GET", "POST"])
+def complaint_record() -> Any:
+    """The front desk records a complaint received in person, by letter, email or phone."""
+    allow("statrequest_complaint_record")
+    form = CounterComplaintForm()
+    form.channel.choices = [(code, _(label)) for code, label in COMPLAINT_CHANNELS.items()
+                            if code != COMPLAINT_ONLINE]
+    errors: dict[str, list[str]] = {}
+    if tk.request.method == "GET":
+        form.received_at.data = h_today()
+    elif form.validate_on_submit():
+        created, errors = submit("statrequest_complaint_record", form.to_data_dict())
+        if created is not None:
+            tk.h.flash_success(_("The complaint was recorded with number %(number)s; answer due "
+                                 "%(due)s.") % {"number": created["number"],
+                                                "due": tk.h.statrequest_datetime(created["due_at"])})
+            return tk.redirect_to("statrequest_feedback.complaint_read", ref=created["number"])
+    else:
+        errors = form_errors(form)
+    return tk.render("statrequest/feedback/complaint_record.html",
+                     {"form": form, "errors": errors})
+
+
+def h_today() -> str:
+    """Today in the office's time zone, as the date field expects it (YYYY-MM-DD)."""
+    return dt.datetime.now(ZoneInfo(settings.get("timezone"))).date().isoformat()
+
+
 def _list(title: str, mine: bool) -> Any:
     page = page_number()
     query: dict[str, Any] = paging(page)
@@ -116,10 +153,15 @@ def _list(title: str, mine: bool) -> Any:
     state = tk.request.args.get("state", "")
     if state in ("diterima", "ditanggapi", "selesai"):
         query["state"] = state
+    channel = tk.request.args.get("channel", "")
+    if channel in COMPLAINT_CHANNELS and not mine:
+        query["channel"] = channel
     result = call("statrequest_complaint_list", _("Complaint not found"), **query)
     return tk.render("statrequest/feedback/complaint_list.html", {
         "title": title, "result": result, "page": page, "page_size": PAGE_SIZE,
-        "mine": mine, "state": state,
+        "mine": mine, "state": state, "channel": channel,
+        "channels": list(COMPLAINT_CHANNELS.items()),
+        "may_record": not mine and may("statrequest_complaint_record"),
     })
 
 

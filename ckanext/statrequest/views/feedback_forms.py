@@ -39,6 +39,19 @@ class ComplaintForm(DataForm):
             self.filled(("request",))
 
 
+class CounterComplaintForm(DataForm):
+    """A complaint the front desk received in person, by letter, email or phone."""
+
+    channel = SelectField(validate_choice=False)
+    complainant_name = complainant_email = complainant_phone = subject = StringField()
+    request = received_at = StringField()
+    body = TextAreaField()
+
+    def to_data_dict(self) -> dict[str, Any]:
+        return self.filled(("channel", "request", "complainant_name", "complainant_email",
+                            "complainant_phone", "subject", "body", "received_at"))
+
+
 class ResponseForm(FlaskForm):
     response = TextAreaField()
     close = BooleanField()

@@ -22,7 +22,12 @@ from wtforms import (
     TextAreaField,
 )
 
-from ckanext.statrequest.core.vocabulary import IDENTITY_TYPES, REQUESTER_CATEGORIES
+from ckanext.statrequest.core.vocabulary import (
+    DESK_CHANNELS,
+    IDENTITY_TYPES,
+    RECEPTION_CHANNELS,
+    REQUESTER_CATEGORIES,
+)
 from ckanext.statrequest.views.common import labels
 
 _ = tk._
@@ -76,6 +81,48 @@ class RequestForm(DataForm):
         data["organization_ids"] = list(self.organization_ids.data or [])
         data["consent_personal_data"] = bool(self.consent_personal_data.data)
         return data | self.uploads() | self.filled(("website",))
+
+
+class DeskForm(RequestForm):
+    """A request registered at the front desk: the request form without the requester's
+    consent tick (given on paper), with the register's fields."""
+
+    channel = SelectField(validate_choice=False)
+    # dates as typed (an <input type="date"> sends YYYY-MM-DD): the action's schema judges them
+    received_on = sender_letter_date = sender_letter_number = StringField()
+
+    def setup_desk(self, organizations: list[tuple[str, str]]) -> DeskForm:
+        self.setup(organizations)
+        self.channel.choices = [(code, label) for code, label in labels(RECEPTION_CHANNELS).items()
+                                if code in DESK_CHANNELS]
+        return self
+
+    def to_data_dict(self) -> dict[str, Any]:
+        data = super().to_data_dict()
+        data.pop("consent_personal_data", None)
+        for name in ("channel", "received_on", "sender_letter_number", "sender_letter_date"):
+            data[name] = getattr(self, name).data or ""
+        return data
+
+
+class CorrectionForm(RequestForm):
+    """The request's details, corrected while the request waits for the requester's changes
+    (`statrequest_update`); every field is sent, an unchanged one changes nothing."""
+
+    version = HiddenField()
+
+    def fill(self, request: dict[str, Any]) -> CorrectionForm:
+        """The request's current values, unless the user just posted their own."""
+        for name in TEXT_FIELDS:
+            field = getattr(self, name)
+            if field.raw_data is None:  # not posted: show what the request holds now
+                field.data = request.get(name) or ""
+        self.version.data = self.version.data or request.get("version")
+        return self
+
+    def to_data_dict(self, request_id: str) -> dict[str, Any]:  # type: ignore[override]
+        data: dict[str, Any] = {name: getattr(self, name).data or "" for name in TEXT_FIELDS}
+        return data | {"id": request_id, "version": self.version.data}
 
 
 class ActionForm(DataForm):
@@ -133,3 +180,20 @@ class CredentialForm(DataForm):
 class HolidayForm(DataForm):
     day = name = StringField()
     kind = SelectField(validate_choice=False)
+
+
+class ObjectionForm(DataForm):
+    """Filing an objection (the requester) or deciding it (the Head of Agency); `step` says
+    which. The choices are the objection's own (`statrequest_objection_show`)."""
+
+    step = HiddenField()
+    grounds = SelectMultipleField(validate_choice=False)
+    decision = SelectField(validate_choice=False)
+    reason = TextAreaField()
+    passphrase = PasswordField()
+
+    def to_data_dict(self, request_id: str) -> dict[str, Any]:
+        data: dict[str, Any] = {"id": request_id, **self.filled(("reason",))}
+        if self.step.data == "decide":
+            return data | self.filled(("decision", "passphrase"))
+        return data | {"grounds": list(self.grounds.data or [])}

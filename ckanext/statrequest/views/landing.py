@@ -18,6 +18,19 @@ def index() -> str:
     return tk.render("statrequest/index.html", {"sla_days": settings.sla_days()})
 
 
+@statrequest.route("/formulir")
+def blank_form() -> Any:
+    """The blank data request form to print, fill in and upload (public: it holds no data)."""
+    from flask import Response
+
+    from ckanext.statrequest.lib import blankform
+
+    content, media, name = blankform.download()
+    return Response(content, mimetype=media, headers={
+        "Content-Disposition": f'attachment; filename="{name}"',
+        "Cache-Control": "public, max-age=3600"})
+
+
 @statrequest.route("/mulai")
 def start() -> Any:
     """CKAN's route after login and registration (the plugin claims it): back to the page that

@@ -26,10 +26,11 @@ from ckanext.statrequest.views.common import (
     paging,
     submit,
 )
-from ckanext.statrequest.views.forms import ActionForm, RequestForm, TrackForm
+from ckanext.statrequest.views.forms import ActionForm, CorrectionForm, RequestForm, TrackForm
 
 portal = Blueprint("statrequest_portal", __name__, url_prefix="/permintaan-data")
 _ = tk._
+PREVIEWABLE = frozenset({"application/pdf", "image/png", "image/jpeg"})
 
 
 def _organizations() -> list[tuple[str, str]]:
@@ -77,7 +78,8 @@ def submitted(ref: str) -> Any:
                                                     "sla_days": settings.sla_days()})
 
 
-def _list_page(title: str, base: dict[str, Any], filters: bool) -> Any:
+def _list_page(title: str, base: dict[str, Any], filters: bool,
+               objections: dict[str, Any] | None = None) -> Any:
     """A page of requests; the route has asked whether the user may see this list."""
     args = tk.request.args
     page = page_number()
@@ -96,6 +98,7 @@ def _list_page(title: str, base: dict[str, Any], filters: bool) -> Any:
         "title": title, "result": result, "page": page, "page_size": PAGE_SIZE,
         "args": args, "filters": filters,
         "states": [(s.name, s.label.get(tk.h.lang())) for s in wf.states.values()],
+        "objections": objections,
     })
 
 
@@ -109,7 +112,11 @@ def mine() -> Any:
 @portal.route("/kotak-masuk")
 def inbox() -> Any:
     allow("statrequest_list")
-    return _list_page(_("Inbox"), {"waiting_for_me": True, "sort": "urgency"}, filters=False)
+    # objections to decide, with their own deadlines, above the requests
+    objections = (call("statrequest_objection_list", waiting_for_me=True, limit=100)
+                  if may("statrequest_objection_list") else None)
+    return _list_page(_("Inbox"), {"waiting_for_me": True, "sort": "urgency"}, filters=False,
+                      objections=objections)
 
 
 @portal.route("/semua")
@@ -154,7 +161,9 @@ def _read_extra(request: dict[str, Any], token: str | None = None) -> dict[str, 
     if "assignee" in kinds:
         staff = tk.get_action("statrequest_position_list")(
             context(), {"position": settings.workflow().assignee_position})
-        extra["staff"] = [(p["user_name"], p["user_display"]) for p in staff]
+        # each name with the open requests already on their desk, to spread the work
+        extra["staff"] = [(p["user_name"], _("%(name)s — %(count)s open requests") % {
+            "name": p["user_display"], "count": p["open_assigned"]}) for p in staff]
     if "opd" in kinds:
         extra["organizations"] = _organizations()
     if "channel" in kinds:  # data uploaded on behalf of one of the OPD already asked
@@ -165,11 +174,22 @@ def _read_extra(request: dict[str, Any], token: str | None = None) -> dict[str, 
 
 
 def _render_read(request: dict[str, Any], token: str | None, form: ActionForm,
-                 errors: dict[str, list[str]], failed: str | None) -> str:
+                 errors: dict[str, list[str]], failed: str | None,
+                 correction: CorrectionForm | None = None,
+                 correction_errors: dict[str, list[str]] | None = None) -> str:
     events = call("statrequest_event_list", id=request["id"], token=token)
+    # the details form, for whoever may correct the request now (the action layer says)
+    if correction is None and request.get("may_correct"):
+        correction = CorrectionForm()
+    if correction is not None:
+        correction.setup([]).fill(request)
     return tk.render("statrequest/read.html", {
         "req": request, "events": events, "form": form, "errors": errors, "failed": failed,
-        "token": token, **_read_extra(request, token),
+        "token": token, "correction": correction, "correction_errors": correction_errors or {},
+        # the objection to the answer, for its requester and officials (its own page)
+        "objection": call("statrequest_objection_show", id=request["id"])
+        if not token and may("statrequest_objection_show", {"id": request["id"]}) else None,
+        **_read_extra(request, token),
     })
 
 
@@ -199,14 +219,22 @@ def _fire(ref: str, token: str | None) -> Any:
         except tk.NotAuthorized:
             return tk.abort(403, _("You may not do this on this request."))
         if moved is not None:
-            tk.h.flash_success(_("Done: the request has moved on."))
-            if token:
-                return tk.redirect_to("statrequest_portal.guest_read", token=token)
-            return tk.redirect_to("statrequest_portal.read", ref=request["tracking_number"])
+            # what was done and where the request is now, in the workflow's own words
+            step = settings.workflow().transitions.get(data.get("transition") or "")
+            tk.h.flash_success(_("%(step)s — done. The request is now: %(state)s") % {
+                "step": step.label.get(tk.h.lang()) if step else "", "state": moved["state_label"]})
+            return _back_to_page(request, token)
     else:
         errors = form_errors(form)
     form.passphrase.data = None  # never echoed back
     return _render_read(request, token, form, errors, form.transition.data)
+
+
+def _back_to_page(request: dict[str, Any], token: str | None) -> Any:
+    """After a post that worked: the request page (a guest's by their link)."""
+    if token:
+        return tk.redirect_to("statrequest_portal.guest_read", token=token)
+    return tk.redirect_to("statrequest_portal.read", ref=request["tracking_number"])
 
 
 @portal.route("/<ref>/aksi", methods=["POST"])
@@ -217,6 +245,38 @@ def fire(ref: str) -> Any:
 @portal.route("/tamu/<token>/aksi", methods=["POST"])
 def guest_fire(token: str) -> Any:
     return _fire(_guest_request(token), token)
+
+
+def _correct(ref: str, token: str | None) -> Any:
+    """The corrected details posted from the request page (statrequest_update)."""
+    request = call("statrequest_show", id=ref, token=token)
+    allow("statrequest_update", {"id": request["id"], "token": token})
+    if not request.get("may_correct"):  # the action's own rule, which no account bypasses
+        tk.abort(403, _("You may not correct this request now."))
+    form = CorrectionForm()
+    if form.validate_on_submit():
+        data = form.to_data_dict(request["id"]) | ({"token": token} if token else {})
+        try:
+            changed, errors = submit("statrequest_update", data)
+        except tk.NotAuthorized as exc:
+            return tk.abort(403, str(exc))
+        if changed is not None:
+            tk.h.flash_success(_("Your corrections were saved. Send the request again when "
+                                 "it is complete."))
+            return _back_to_page(request, token)
+    else:
+        errors = form_errors(form)
+    return _render_read(request, token, ActionForm(), {}, None, form, errors), 400
+
+
+@portal.route("/<ref>/perbaiki", methods=["POST"])
+def correct(ref: str) -> Any:
+    return _correct(ref, None)
+
+
+@portal.route("/tamu/<token>/perbaiki", methods=["POST"])
+def guest_correct(token: str) -> Any:
+    return _correct(_guest_request(token), token)
 
 
 def _guest_request(token: str) -> str:
@@ -242,11 +302,17 @@ def disposition_sheet(ref: str) -> Any:
 def download(attachment_id: str) -> Any:
     got = call("statrequest_attachment_download", id=attachment_id,
                 **({"token": tk.request.args["token"]} if tk.request.args.get("token") else {}))
+    # `?lihat=1` opens a PDF or image in the browser's own viewer (the officials' preview);
+    # anything else, and every file by default, is a download. Types were sniffed at upload.
+    inline = tk.request.args.get("lihat") == "1" and got["media_type"] in PREVIEWABLE
     headers = {
-        "Content-Disposition": f'attachment; filename="{got["name"]}"',
+        "Content-Disposition": f'{"inline" if inline else "attachment"}; filename="{got["name"]}"',
         "X-Content-Type-Options": "nosniff",
         "Cache-Control": "private, no-store",
     }
+    if inline:  # nothing inside the file may load or run anything else
+        headers["Content-Security-Policy"] = (
+            "default-src 'none'; img-src 'self'; object-src 'self'; style-src 'unsafe-inline'")
     return Response(stream_with_context(got["stream"]), mimetype=got["media_type"],
                     headers=headers)
 

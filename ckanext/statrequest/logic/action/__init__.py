@@ -6,10 +6,20 @@ from __future__ import annotations
 from typing import Any
 
 from ckanext.statrequest.logic import api
-from ckanext.statrequest.logic.action import delivery, feedback, operations, request, signing, stats
+from ckanext.statrequest.logic.action import (
+    delivery,
+    feedback,
+    objection,
+    operations,
+    reception,
+    request,
+    signing,
+    stats,
+)
 
 FEATURES = {"request": request, "operations": operations, "delivery": delivery,
-            "signing": signing, "feedback": feedback, "stats": stats}
+            "signing": signing, "feedback": feedback, "stats": stats, "reception": reception,
+            "objection": objection}
 
 
 def get_actions() -> dict[str, Any]:

@@ -27,11 +27,12 @@ from ckanext.statrequest.documents.pdfbudget import Budget
 from ckanext.statrequest.documents.sandbox import verify_pdf_isolated
 from ckanext.statrequest.documents.verify import Verdict
 from ckanext.statrequest.lib import access, attachments, delivery, letters, ltv, ratelimit, records
+from ckanext.statrequest.lib import objection as objections
 from ckanext.statrequest.lib.texts import lang
 from ckanext.statrequest.logic import common
 from ckanext.statrequest.logic import dictization as dz
 from ckanext.statrequest.logic.schema import delivery as schema_delivery
-from ckanext.statrequest.model import Attachment, Event, Request
+from ckanext.statrequest.model import Attachment, Event, Objection, Request
 from ckanext.statrequest.model import now as now_utc
 
 log = logging.getLogger(__name__)
@@ -145,34 +146,40 @@ def _read(upload: Any) -> bytes:
     return content
 
 
-def _signed_letter(request: Request | None) -> Attachment | None:
-    """The request's signed reply (None while the letter is only a draft)."""
+def _signed_letter(request: Request | Objection | None) -> Attachment | None:
+    """The request's signed reply (None while the letter is only a draft), or an objection's
+    signed decision."""
     if request is None:
         return None
+    if isinstance(request, Objection):
+        return objections.letter_of(request)
     row = model.Session.get(Attachment, request.letter_attachment_id or "")
     if row is None or row.kind != "signed_reply" or row.deleted_at is not None or not row.file_id:
         return None
     return row
 
 
-def _by_code(code: str) -> Request:
+def _by_code(code: str) -> Request | Objection:
     code = records.usable_ref(code)
     request = model.Session.scalars(
         select(Request).where(Request.verification_code == code)).first() if code else None
-    if _signed_letter(request) is None:
+    if request is not None and _signed_letter(request) is not None:
+        return request
+    decided = objections.by_verification_code(code) if code else None  # a decision letter
+    if decided is None or _signed_letter(decided) is None:
         raise tk.ObjectNotFound(_("Letter not found"))
-    assert request is not None
-    return request
+    return decided
 
 
 MAX_LETTER_NUMBER = 200
 
 
-def _by_number(number: str | None) -> Request | None:
+def _by_number(number: str | None) -> Request | Objection | None:
     number = records.usable_ref(number, MAX_LETTER_NUMBER)
     if number is None:
         return None
-    return model.Session.scalars(select(Request).where(Request.letter_number == number)).first()
+    return model.Session.scalars(select(Request).where(Request.letter_number == number)
+                                 ).first() or objections.by_letter_number(number)
 
 
 _STORED: collections.OrderedDict[tuple[str, str, int], Verdict] = collections.OrderedDict()
@@ -220,11 +227,21 @@ def _signers(verdict: Verdict, ours: bool) -> list[dict[str, Any]]:
     return out
 
 
-def _letter_record(request: Request, row: Attachment) -> dict[str, Any]:
+def _letter_record(request: Request | Objection, row: Attachment) -> dict[str, Any]:
     """The public facts of one of our letters: number, date, outcome, signers, hash."""
     verdict = _stored_verdict(row.file_id or "", row.sha256)
     facts = (verdict.record or {}).get("letter") or {}
     date = facts.get("date") if isinstance(facts, dict) else None
+    if isinstance(request, Objection):  # a decision on an objection: its own facts
+        return {
+            "kind": objections.DECISION_KIND, "letter_number": request.letter_number,
+            "date": date or dz.iso(row.created_at.date()), "signed_at": dz.iso(row.created_at),
+            "outcome": None, "decision": request.decision,
+            "outcome_label": objections.decision_label(request.decision, lang()),
+            "sha256": row.sha256, "status": verdict.status,
+            "signers": _signers(verdict, ours=True),
+            "verification_url": letters.verification_link(request.verification_code or ""),
+        }
     return {
         "letter_number": request.letter_number,
         "date": date or dz.iso(row.created_at.date()),
@@ -273,8 +290,9 @@ def statrequest_verify(context: dict[str, Any], data_dict: dict[str, Any]) -> di
         candidate = by_code or _by_number(verdict.letter_number)
         row = _signed_letter(candidate)
         # (an earlier version, before `ltv-refresh` renewed its archive timestamp, too)
-        if row is not None and (row.sha256 == verdict.sha256
-                                or verdict.sha256 in ltv.letter_versions(candidate)) and (
+        if row is not None and (row.sha256 == verdict.sha256 or (
+                isinstance(candidate, Request)
+                and verdict.sha256 in ltv.letter_versions(candidate))) and (
                 by_code is not None or candidate.letter_number == verdict.letter_number):
             matched = candidate
         else:

@@ -21,10 +21,16 @@ from sqlalchemy.exc import IntegrityError
 
 from ckanext.statrequest import settings
 from ckanext.statrequest.core.numbering import format_tracking_number
+from ckanext.statrequest.core.vocabulary import COMPLAINT_CHANNELS, COMPLAINT_ONLINE
 from ckanext.statrequest.lib import access, notifications, records, stats
 from ckanext.statrequest.logic import common
 from ckanext.statrequest.logic import dictization as dz
-from ckanext.statrequest.logic.auth.feedback import is_official, is_requester, may_respond
+from ckanext.statrequest.logic.auth.feedback import (
+    front_desk_refusal,
+    is_official,
+    is_requester,
+    may_respond,
+)
 from ckanext.statrequest.logic.schema import feedback as schema
 from ckanext.statrequest.model import Request
 from ckanext.statrequest.model import now as now_utc
@@ -123,9 +129,21 @@ def _state_label(state: str) -> str:
             "selesai": _("Closed")}.get(state, state)
 
 
+def _due(received_at: dt.datetime) -> dt.datetime:
+    """The answer's deadline: end of office hours of the configured working day after the
+    day of receipt."""
+    return settings.calendar().add_working_days(received_at,
+                                                settings.complaint_response_days())
+
+
+def _overdue(c: Complaint, now: dt.datetime) -> bool:
+    return c.state == "diterima" and c.due_at is not None and c.due_at < now
+
+
 def complaint_dict(c: Complaint, actor: access.Actor) -> dict[str, Any]:
     official = is_official(actor)
     request = model.Session.get(Request, c.request_id) if c.request_id else None
+    now = now_utc()
     data: dict[str, Any] = {
         "id": c.id,
         "number": c.number,
@@ -147,11 +165,23 @@ def complaint_dict(c: Complaint, actor: access.Actor) -> dict[str, Any]:
             for h in c.history or []
         ],
         "may_respond": may_respond(actor) and c.state != "selesai",
+        "channel": c.channel,
+        "channel_label": _(COMPLAINT_CHANNELS.get(c.channel, c.channel)),
+        "received_at": dz.iso(c.received_at or c.created_at),
+        "due_at": dz.iso(c.due_at),
+        "overdue": _overdue(c, now),
+        # answered after the due date (None: not answered, or no due date)
+        "answered_late": (c.responded_at > c.due_at)
+        if c.responded_at is not None and c.due_at is not None else None,
+        "escalated": c.escalated_at is not None,
+        "escalated_at": dz.iso(c.escalated_at),
     }
     if official:  # officials need to know and reach the complainant
-        user = model.User.get(c.complainant_id)
-        data.update(complainant=dz.user_display(c.complainant_id),
-                    complainant_email=user.email if user else None,
+        user = model.User.get(c.complainant_id) if c.complainant_id else None
+        data.update(complainant=dz.user_display(c.complainant_id) or c.complainant_name,
+                    complainant_email=user.email if user else (c.complainant_email or None),
+                    complainant_phone=c.complainant_phone or None,
+                    received_by=dz.user_display(c.received_by),
                     responded_by=dz.user_display(c.responded_by))
     return data
 
@@ -186,22 +216,96 @@ def statrequest_complaint_create(context: dict[str, Any], data_dict: dict[str, A
         raise tk.ValidationError({"submission": [_(
             "You have filed many complaints today. Please wait for our answer or try again "
             "tomorrow.")]})
+    complaint = _file(actor, request_id=request_id, complainant_id=actor.user_id,
+                      subject=data["subject"], body=data["body"], channel=COMPLAINT_ONLINE)
+    log.info("statrequest complaint %s filed by %s", complaint.number, actor.name)
+    return complaint_dict(complaint, actor)
+
+
+def _file(actor: access.Actor, received_at: dt.datetime | None = None, **fields: Any
+          ) -> Complaint:
+    """Number, date and store a complaint with its due date; its receipt's mails are
+    committed with it and sent after the commit."""
     now = now_utc()
+    received_at = received_at or now
     try:
-        year = settings.calendar().localize(now).year
+        year = settings.calendar().localize(received_at).year
         number = format_tracking_number(year, records.next_number("complaint", year),
                                         prefix=COMPLAINT_PREFIX)
         complaint = Complaint(
-            number=number, request_id=request_id, complainant_id=actor.user_id,
-            subject=data["subject"], body=data["body"], state="diterima",
+            number=number, state="diterima", received_at=received_at,
+            due_at=_due(received_at),
             history=[{"at": dz.iso(now), "by": actor.user_id, "state": "diterima"}],
-            created_at=now, updated_at=now)
+            created_at=now, updated_at=now, **fields)
         model.Session.add(complaint)
+        outbox = notifications.stage_complaint_received(complaint)
         model.Session.commit()
     except Exception:
         model.Session.rollback()
         raise
-    log.info("statrequest complaint %s filed by %s", number, actor.name)
+    notifications.enqueue_all(outbox)
+    return complaint
+
+
+def _received_at(value: dt.datetime, now: dt.datetime) -> dt.datetime:
+    """The moment a counter complaint arrived, from the date (and time) the desk typed in the
+    office's time zone: today's date alone means now; a date or time ahead of now is
+    refused."""
+    calendar = settings.calendar()
+    today = calendar.localize(now).date()
+    if value.time() == dt.time(0) and value.date() == today:
+        return now
+    received = value.replace(tzinfo=calendar.tz)
+    if received > now:
+        raise tk.ValidationError({"received_at": [_(
+            "The date received cannot be in the future.")]})
+    return received
+
+
+def statrequest_complaint_record(context: dict[str, Any], data_dict: dict[str, Any]
+                                 ) -> dict[str, Any]:
+    """The front desk records a complaint received in person, by letter, email or phone, for
+    a complainant who may have no account.
+
+    :param channel: langsung|surat|email|telepon
+    :param complainant_name; :param complainant_email, complainant_phone: at least one
+    :param request: optional tracking number (or id) of the request it is about
+    :param subject, body: plain text; :param received_at: date (YYYY-MM-DD, or with a time),
+        not in the future
+    :returns: the complaint, with its number and due date
+    """
+    data = common.authorized("statrequest_complaint_record", context, data_dict,
+                             schema.complaint_record())
+    actor = access.context_actor(context)
+    refusal = front_desk_refusal(actor)  # sysadmins pass auth functions; not a missing desk
+    if refusal:
+        raise tk.NotAuthorized(refusal)
+    errors: dict[str, list[str]] = {}
+    if not data.get("complainant_email") and not data.get("complainant_phone"):
+        message = _("Give an email address or a phone number to reach the complainant.")
+        errors = {"complainant_email": [message], "complainant_phone": [message]}
+    request_id = None
+    if data.get("request"):
+        request = records.find_request(data["request"])
+        if request is None:
+            errors["request"] = [_("No request has this number.")]
+        else:
+            request_id = request.id
+    now = received_at = now_utc()
+    try:
+        received_at = _received_at(data["received_at"], now)
+    except tk.ValidationError as exc:
+        errors.update(exc.error_dict)
+    if errors:
+        raise tk.ValidationError(errors)
+    complaint = _file(
+        actor, received_at=received_at, request_id=request_id, complainant_id=None,
+        complainant_name=data["complainant_name"],
+        complainant_email=data.get("complainant_email") or "",
+        complainant_phone=data.get("complainant_phone") or "", channel=data["channel"],
+        received_by=actor.user_id, subject=data["subject"], body=data["body"])
+    log.info("statrequest complaint %s recorded at the counter by %s", complaint.number,
+             actor.name)
     return complaint_dict(complaint, actor)
 
 
@@ -228,6 +332,10 @@ def statrequest_complaint_list(context: dict[str, Any], data_dict: dict[str, Any
         where.append(Complaint.complainant_id == actor.user_id)
     if data.get("state"):
         where.append(Complaint.state == data["state"])
+    if data.get("channel"):
+        where.append(Complaint.channel == data["channel"])
+    if data.get("overdue"):
+        where += [Complaint.state == "diterima", Complaint.due_at < now_utc()]
     limit = min(int(data.get("limit") or 20), 100)
     offset = int(data.get("offset") or 0)
     count = model.Session.scalar(select(func.count()).select_from(Complaint).where(*where))

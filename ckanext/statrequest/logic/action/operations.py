@@ -42,8 +42,11 @@ def statrequest_notifications_flush(context: dict[str, Any], data_dict: dict[str
 def statrequest_sla_check(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, int]:
     """Remind and escalate requests that are due soon or overdue; safe to run repeatedly.
 
-    :returns: {"checked": requests due soon or overdue, "reminders": n, "escalations": n}
-        (newly queued emails only)
+    Complaints past their due date and unanswered are escalated once to the superior of the
+    position that answers them.
+
+    :returns: {"checked": requests due soon or overdue, "reminders": n, "escalations": n,
+        "complaint_escalations": n} (newly queued emails only)
     """
     tk.check_access("statrequest_sla_check", context, data_dict)
     return notifications.sla_check()

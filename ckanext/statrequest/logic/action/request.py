@@ -10,6 +10,7 @@ import datetime as dt
 import logging
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import ckan.model as model
@@ -19,6 +20,11 @@ from sqlalchemy import and_, false, func, insert, or_, select
 from ckanext.statrequest import settings
 from ckanext.statrequest.core import workflow as wflib
 from ckanext.statrequest.core.numbering import format_tracking_number, parse_tracking_number
+from ckanext.statrequest.core.vocabulary import (
+    CORRECTABLE_FIELDS,
+    CORRECTION_EVENT,
+    PORTAL_CHANNEL,
+)
 from ckanext.statrequest.lib import (
     access,
     attachments,
@@ -32,7 +38,7 @@ from ckanext.statrequest.lib import (
 from ckanext.statrequest.lib.texts import lang
 from ckanext.statrequest.logic import common
 from ckanext.statrequest.logic import dictization as dz
-from ckanext.statrequest.logic.auth.request import deletion_refused
+from ckanext.statrequest.logic.auth.request import correction_refused, deletion_refused
 from ckanext.statrequest.logic.schema import request as schema
 from ckanext.statrequest.model import (
     Attachment,
@@ -74,6 +80,21 @@ def _event(request: Request, actor: access.Actor, role: str, transition: str,
     )
     model.Session.add(event)
     return event
+
+
+@contextmanager
+def _committed() -> Iterator[None]:
+    """Commit what the block wrote, or roll all of it back: a lost race (another user changed
+    the request first) is the "already handled" answer, any other error goes on up."""
+    try:
+        yield
+        model.Session.commit()
+    except records.StaleVersion:
+        model.Session.rollback()
+        raise common.stale_version() from None
+    except Exception:
+        model.Session.rollback()
+        raise
 
 
 def _uploads(data_dict: dict[str, Any], kinds: tuple[str, ...]) -> list[attachments.Prepared]:
@@ -137,31 +158,13 @@ def statrequest_create(context: dict[str, Any], data_dict: dict[str, Any]) -> di
     prepared = _uploads(data_dict, UPLOAD_FIELDS)
 
     actor = access.context_actor(context)
-    wf, calendar = settings.workflow(), settings.calendar()
+    wf = settings.workflow()
     now = now_utc()
     written = attachments.Written()
     try:
-        year = calendar.localize(now).year
-        seq = records.next_number("tracking", year)
-        request = Request(
-            tracking_number=format_tracking_number(year, seq),
-            requester_id=actor.user_id,
-            state=wf.initial,
-            received_at=now, created_at=now, updated_at=now, version=1, sla_pauses=[],
-            **{k: data.get(k, "") for k in (
-                "requester_name", "identity_type", "identity_number", "institution",
-                "category", "email", "phone", "address", "title", "description", "period",
-                "breakdown", "data_format", "purpose")},
-        )
-        request.sla_due_at = records.due_for(request, calendar, now)
-        model.Session.add(request)
-        model.Session.flush()
-        for package_id in data.get("dataset_ids", []):
-            model.Session.add(RequestDataset(request_id=request.id, package_id=package_id,
-                                             linked_by=actor.user_id, role="reference"))
-        for org_id in data.get("organization_ids", []):
-            model.Session.add(RequestOrganization(request_id=request.id, organization_id=org_id))
-        stored = _store_all(request, prepared, written, actor)
+        request, stored = new_request(data, prepared, written, actor, now,
+                                      requester_id=actor.user_id, received_at=now,
+                                      channel=PORTAL_CHANNEL)
         event = _event(request, actor, access.REQUESTER, "ajukan", None, wf.initial, "public",
                        "", 1, {"files": [a.id for a in stored]})
         outbox = notifications.stage_transition(request, event)  # the receipt, in this commit
@@ -175,6 +178,38 @@ def statrequest_create(context: dict[str, Any], data_dict: dict[str, Any]) -> di
     if request.requester_id is None:  # a guest follows the request through this link
         result["guest_link"] = guest.link(request.id)
     return result
+
+
+REQUEST_FIELDS = ("requester_name", "identity_type", "identity_number", "institution",
+                  "category", "email", "phone", "address", "title", "description", "period",
+                  "breakdown", "data_format", "purpose")
+
+
+def new_request(data: dict[str, Any], prepared: list[attachments.Prepared],
+                written: attachments.Written, actor: access.Actor, now: dt.datetime,
+                **reception: Any) -> tuple[Request, list[Attachment]]:
+    """A new request in the workflow's initial state, inside the caller's transaction: its
+    tracking and agenda numbers (always taken in this order, so concurrent submissions and
+    desk registrations queue on the counters and never deadlock), its deadline from
+    `reception["received_at"]`, the datasets and OPD it names, and its files."""
+    wf, calendar = settings.workflow(), settings.calendar()
+    year = calendar.localize(now).year
+    seq = records.next_number("tracking", year)
+    request = Request(
+        tracking_number=format_tracking_number(year, seq),
+        agenda_number=records.next_agenda_number(year), state=wf.initial,
+        created_at=now, updated_at=now, version=1, sla_pauses=[],
+        **{k: data.get(k) or "" for k in REQUEST_FIELDS}, **reception,
+    )
+    request.sla_due_at = records.due_for(request, calendar, now)
+    model.Session.add(request)
+    model.Session.flush()
+    for package_id in data.get("dataset_ids", []):
+        model.Session.add(RequestDataset(request_id=request.id, package_id=package_id,
+                                         linked_by=actor.user_id, role="reference"))
+    for org_id in data.get("organization_ids", []):
+        model.Session.add(RequestOrganization(request_id=request.id, organization_id=org_id))
+    return request, _store_all(request, prepared, written, actor)
 
 
 def _guest_token(request: Request) -> str | None:
@@ -212,6 +247,8 @@ def _show(request: Request, actor: access.Actor, token: str | None = None,
           record_nik: bool = False) -> dict[str, Any]:
     v = access.view(actor, request, token)
     data = dz.request_full(request, v, settings.workflow(), settings.calendar())
+    # whether this viewer may correct the details now (statrequest_update), sysadmins included
+    data["may_correct"] = correction_refused(actor, request, token) is None
     if data.get("identity_number") and not v.is_requester:
         if record_nik:
             record_nik_views(actor, [request.id])
@@ -369,6 +406,7 @@ def _transition_dict(t: wflib.Transition, language: str) -> dict[str, Any]:
         "outcome": t.outcome,
         "letter": t.letter,
         "sla": t.sla,  # "stop": the step ends the request (pages ask before a withdrawal)
+        "extend_days": t.extend_days,  # moves the deadline (the target is then "same")
         "reason": reasons.offered(t),  # required | optional | None: a reason from the list
     }
 
@@ -384,13 +422,15 @@ def statrequest_available_transitions(context: dict[str, Any], data_dict: dict[s
     language = lang()
     return [_transition_dict(t, language)
             for t in wf.available(request.state, v.roles(), v.is_assignee)
-            if _usable(t, request, wf)]
+            if _usable(t, request, wf) and not t.objection]  # objections: their own actions
 
 
 def _usable(t: wflib.Transition, request: Request, wf: wflib.Workflow) -> bool:
     """A step into a staff member's hands needs one: a refusal drafted by the Secretary has
     no assigned staff, so it cannot be "returned to staff"."""
-    target = wf.states.get(t.target)
+    if t.extend_days and request.extended_at is not None:
+        return False  # the deadline is extended once only
+    target = wf.states.get(t.target_of(request.state))
     return not (target is not None and target.holder == wf.assignee_position
                 and request.assignee_id is None and not t.needs("assignee"))
 
@@ -426,6 +466,13 @@ def statrequest_transition(context: dict[str, Any], data_dict: dict[str, Any]
             "This action is not possible in the request's current state.")]}) from exc
     if data["version"] != request.version:
         raise common.stale_version()
+    if t.objection:  # moves an objection, not the request: statrequest_objection_*
+        raise tk.ValidationError({"transition": [_(
+            "Objections are filed and decided on the objection form.")]})
+    if t.extend_days and request.extended_at is not None:
+        raise tk.ValidationError({"transition": [_(
+            "The deadline of this request was already extended once; it cannot be extended "
+            "again.")]})
     if not _usable(t, request, wf):
         raise tk.ValidationError({"transition": [_(
             "No staff member is assigned to this request.")]})
@@ -463,7 +510,10 @@ def _apply(request: Request, t: wflib.Transition, actor: access.Actor, v: access
     wf, calendar = settings.workflow(), settings.calendar()
     now = now_utc()
     from_state = request.state
-    values: dict[str, Any] = {"state": t.target, "updated_at": now}
+    target = t.target_of(from_state)
+    values: dict[str, Any] = {"state": target, "updated_at": now}
+    if t.extend_days:  # once: statrequest_transition refused a second one
+        values.update(extension_days=t.extend_days, extended_at=now)
     if inputs.get("outcome"):
         values["outcome"] = inputs["outcome"]
     if t.needs("assignee"):
@@ -484,6 +534,11 @@ def _apply(request: Request, t: wflib.Transition, actor: access.Actor, v: access
         model.Session.refresh(request)
         if t.sla == "resume":
             request.sla_due_at = records.due_for(request, calendar, now)
+        if t.extend_days:  # the old and new deadline, for the timeline and the mail
+            due_before = request.sla_due_at
+            request.sla_due_at = records.due_for(request, calendar, now)
+            event_data.update(extension_days=t.extend_days, due_before=dz.iso(due_before),
+                              due_after=dz.iso(request.sla_due_at))
         # data sent outside the portal is filed as the OPD's, uploaded by the staff member
         on_behalf = inputs["opd"][0] if t.on_behalf_of_opd else None
         opd_id = next(iter(v.actor.opd_ids & v.routed), None) if role == access.OPD else on_behalf
@@ -511,7 +566,7 @@ def _apply(request: Request, t: wflib.Transition, actor: access.Actor, v: access
         if inputs.get("outcome"):
             event_data["outcome"] = inputs["outcome"]
         event_data.update(reasons.event_data(inputs.get("reason")))
-        event = _event(request, actor, role, t.name, from_state, t.target, t.visibility,
+        event = _event(request, actor, role, t.name, from_state, target, t.visibility,
                        note, new_version, event_data)
         # the step's emails commit (or roll back, e.g. a wrong passphrase below) with it
         outbox = notifications.stage_transition(request, event)
@@ -528,6 +583,52 @@ def _apply(request: Request, t: wflib.Transition, actor: access.Actor, v: access
         written.discard()
         raise
     letters.after_commit(request.id, t.name, outbox)
+    return _show(request, actor, v.guest and _guest_token(request) or None)
+
+
+def statrequest_update(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
+    """Correct a request's details while it waits for the requester's changes (the
+    workflow's state held by the requester): the requester, or for a request without an
+    account a holder of the front desk position. Files go with the resubmission step.
+
+    :param id: the request; :param version: the version the caller saw
+    :param token: a guest's link
+    :param requester_name, identity_type, identity_number, institution, category, email,
+        phone, address, title, description, period, breakdown, data_format, purpose: the
+        fields to change (checked as on submission); a field left out keeps its value
+    :returns: the request; every changed field is recorded in one public event, field ->
+        old/new (the identity number masked). Nothing changed: nothing is written.
+    """
+    data, request = common.target("statrequest_update", context, data_dict, schema.update(),
+                                  common.get_request, passed=("token",))
+    actor = access.context_actor(context)
+    token = data.get("token")
+    refused = correction_refused(actor, request, token)
+    if refused:  # also for a sysadmin, whom CKAN lets through every auth function
+        raise tk.NotAuthorized(refused)
+    if data["version"] != request.version:
+        raise common.stale_version()
+    current = {name: getattr(request, name) or "" for name in CORRECTABLE_FIELDS}
+    # the whole record checked as on submission (a NIK's rule depends on the identity type)
+    given = {name: data_dict[name] for name in CORRECTABLE_FIELDS
+             if data_dict.get(name) is not None}
+    fields = common.validate(current | given, schema.correction(), context)
+    changes = {name: {"old": current[name], "new": fields.get(name) or ""}
+               for name in CORRECTABLE_FIELDS if (fields.get(name) or "") != current[name]}
+    v = access.view(actor, request, token)
+    if not changes:
+        return _show(request, actor, v.guest and _guest_token(request) or None)
+    if "identity_number" in changes:  # the event log never holds the full number
+        changes["identity_number"] = {k: dz.mask(n) for k, n in
+                                      changes["identity_number"].items()}
+    role = access.REQUESTER if v.is_requester else settings.workflow().front_desk_position
+    with _committed():
+        version = records.guarded_update(request.id, data["version"], {"updated_at": now_utc()})
+        model.Session.refresh(request)
+        for name in changes:  # through the ORM: the number is encrypted and its hash kept
+            setattr(request, name, fields.get(name) or "")
+        _event(request, actor, role or access.REQUESTER, CORRECTION_EVENT, request.state,
+               request.state, "public", "", version, {"changes": changes})
     return _show(request, actor, v.guest and _guest_token(request) or None)
 
 
@@ -703,20 +804,13 @@ def statrequest_attachment_delete(context: dict[str, Any], data_dict: dict[str, 
         raise tk.ValidationError({"reason": [_(
             "A portal administrator may remove this file only as a recorded repair: give "
             "the reason.")]})
-    try:
+    with _committed():
         if refused:
             _record_removal(row, actor, data["reason"])
         row.deleted_at = now_utc()
         file_id, row.file_id = row.file_id, None
         if file_id:
             attachments.remove(file_id)
-        model.Session.commit()
-    except records.StaleVersion:
-        model.Session.rollback()
-        raise common.stale_version() from None
-    except Exception:
-        model.Session.rollback()
-        raise
     if refused:
         log.warning("statrequest repair by %s: removed %s %s of %s (%s)", actor.name, row.kind,
                     row.id, row.request_id, data["reason"])
@@ -819,7 +913,16 @@ def statrequest_position_list(context: dict[str, Any], data_dict: dict[str, Any]
     if data.get("user"):
         stmt = stmt.where(Position.user_id == data["user"])
     rows = [_position_dict(p) for p in model.Session.scalars(stmt)]
-    return rows if data.get("include_inactive") else [r for r in rows if r["active"]]
+    rows = rows if data.get("include_inactive") else [r for r in rows if r["active"]]
+    # workload: open requests assigned to each person (shown beside the assignee choice)
+    users = {r["user_id"] for r in rows}
+    open_counts = dict(model.Session.execute(
+        select(Request.assignee_id, func.count()).where(
+            Request.assignee_id.in_(users), Request.state.notin_(settings.workflow().final))
+        .group_by(Request.assignee_id)).all()) if users else {}
+    for r in rows:
+        r["open_assigned"] = open_counts.get(r["user_id"], 0)
+    return rows
 
 
 def _holiday_dict(h: Holiday) -> dict[str, Any]:

@@ -17,7 +17,9 @@ import ckantoolkit as tk
 from sqlalchemy import func, select
 
 from ckanext.statrequest import settings
+from ckanext.statrequest.core.vocabulary import COMPLAINT_CHANNELS
 from ckanext.statrequest.lib import access, reasons, stats
+from ckanext.statrequest.lib import objection as objections
 from ckanext.statrequest.lib.texts import lang
 from ckanext.statrequest.logic import common
 from ckanext.statrequest.logic import dictization as dz
@@ -30,7 +32,7 @@ _ = tk._
 
 EXPORT_COLUMNS = ("tracking_number", "received_at", "category", "title", "state", "outcome",
                   "reason", "reason_label", "routed_opd", "finished_at", "working_days",
-                  "on_time")
+                  "on_time", "extension_days")
 RECENT_COMMENTS = 20
 
 
@@ -87,10 +89,15 @@ def _ikm(where: list[Any]) -> dict[str, Any] | None:
     rows = model.Session.execute(
         select(*[getattr(Survey, u) for u in ELEMENTS]).where(Survey.request_id.in_(chosen))
     ).all()
-    return stats.ikm([tuple(r) for r in rows])
+    result = stats.ikm([tuple(r) for r in rows])
+    if result is not None:
+        # an index of a handful of answers is not published (see ikm_min_respondents)
+        result["minimum"] = settings.ikm_min_respondents()
+        result["published"] = result["respondents"] >= result["minimum"]
+    return result
 
 
-def _complaints(start: dt.datetime | None, end: dt.datetime | None) -> dict[str, int]:
+def _complaints(start: dt.datetime | None, end: dt.datetime | None) -> dict[str, Any]:
     """Complaints filed in the period (by their own date), per state."""
     stmt = select(Complaint.state, func.count()).group_by(Complaint.state)
     if start:
@@ -99,7 +106,29 @@ def _complaints(start: dt.datetime | None, end: dt.datetime | None) -> dict[str,
         stmt = stmt.where(Complaint.created_at < end)
     counts = dict(model.Session.execute(stmt).all())
     return {"total": sum(counts.values()), "received": counts.get("diterima", 0),
-            "answered": counts.get("ditanggapi", 0), "closed": counts.get("selesai", 0)}
+            "answered": counts.get("ditanggapi", 0), "closed": counts.get("selesai", 0),
+            **_complaint_service(start, end)}
+
+
+def _complaint_service(start: dt.datetime | None, end: dt.datetime | None) -> dict[str, Any]:
+    """How complaints reached the office (per channel) and how many answered ones were
+    answered by their due date; the share is None while none with a due date was answered."""
+    where = [Complaint.created_at >= start] if start else []
+    where += [Complaint.created_at < end] if end else []
+    by_channel = dict(model.Session.execute(
+        select(Complaint.channel, func.count()).where(*where).group_by(Complaint.channel)).all())
+    answered = [Complaint.responded_at.is_not(None), Complaint.due_at.is_not(None)]
+    total = model.Session.scalar(select(func.count()).select_from(Complaint)
+                                 .where(*where, *answered)) or 0
+    on_time = model.Session.scalar(select(func.count()).select_from(Complaint).where(
+        *where, *answered, Complaint.responded_at <= Complaint.due_at)) or 0
+    return {
+        "by_channel": [{"channel": code, "label": tk._(COMPLAINT_CHANNELS[code]),
+                        "count": by_channel[code]}
+                       for code in COMPLAINT_CHANNELS if by_channel.get(code)],
+        "answered_with_due": total, "answered_on_time": on_time,
+        "on_time_share": round(100 * on_time / total, 1) if total else None,
+    }
 
 
 def _figures(data: dict[str, Any]) -> tuple[dict[str, Any], list[Any],
@@ -109,7 +138,10 @@ def _figures(data: dict[str, Any]) -> tuple[dict[str, Any], list[Any],
     rules = stats.rules_for(settings.workflow(), settings.sla_days())
     result = stats.summarize(stats.load(*where), settings.calendar(), rules)
     result.update(period=_period_dict(start, end), sla_days=settings.sla_days(),
-                  ikm=_ikm(where), complaints=_complaints(start, end))
+                  ikm=_ikm(where), complaints=_complaints(start, end),
+                  # objections against the answers to the requests of the period
+                  objections=objections.figures(select(Request.id).where(*where)
+                                                .scalar_subquery()))
     language = "en" if lang() == "en" else "id"
     for row in result["by_reason"]:
         row["label"] = reasons.label(row["reason"], language) if row["reason"] else None
@@ -151,8 +183,14 @@ def statrequest_stats_public(context: dict[str, Any], data_dict: dict[str, Any]
     data = common.authorized("statrequest_stats_public", context, data_dict, schema.stats_public())
     result, _where_, _span = _figures(data)
     keep = ("total", "finished", "withdrawn", "open", "by_category", "by_month", "completion",
-            "compliance", "period", "sla_days", "ikm", "complaints", "by_reason")
-    return {key: result[key] for key in keep}
+            "compliance", "period", "sla_days", "ikm", "complaints", "by_reason", "objections")
+    public = {key: result[key] for key in keep}
+    ikm = public["ikm"]
+    if ikm is not None and not ikm["published"]:
+        # only how many answers there are, not the index, until there are enough
+        public["ikm"] = None
+        public["ikm_pending"] = {"respondents": ikm["respondents"], "minimum": ikm["minimum"]}
+    return public
 
 
 def _filename(start: dt.datetime | None, end: dt.datetime | None, fmt: str) -> str:
@@ -202,6 +240,7 @@ def statrequest_stats_export(context: dict[str, Any], data_dict: dict[str, Any]
             "; ".join(sorted(titles.get(o, o) for o in h.routed)),
             dz.iso(stats.finished_at(h, rules)) or "",
             round(days, 2) if days is not None else None, stats.on_time(h, calendar, rules),
+            h.extension_days,  # on_time is judged against the extended deadline
         ]
         rows.append(row)
     fmt = data.get("format") or "csv"

@@ -13,8 +13,10 @@ from ckanext.statrequest.logic.auth import (
     delivery,
     feedback,
     files,
+    objection,
     operations,
     pages,
+    reception,
     request,
     signing,
     stats,
@@ -22,7 +24,8 @@ from ckanext.statrequest.logic.auth import (
 
 FEATURES = {"request": request, "operations": operations, "delivery": delivery,
             "signing": signing, "feedback": feedback, "stats": stats, "files": files,
-            "pages": pages}
+            "pages": pages, "reception": reception,
+            "objection": objection}
 
 
 def get_auth_functions() -> dict[str, Any]:

@@ -61,6 +61,24 @@ def statrequest_complaint_create(context: dict[str, Any], data_dict: dict[str, A
     return common.ok()
 
 
+def front_desk_refusal(actor: access.Actor) -> str | None:
+    """Why `actor` may not record a complaint received at the counter (None: they may).
+    The front desk is the workflow's `front_desk_position`; a workflow without one has no
+    counter in the service, and then nobody records one, not even a sysadmin."""
+    position = settings.workflow().front_desk_position
+    if position is None:
+        return _("This service has no front desk (the workflow names no front desk position); "
+                 "complaints can only be filed online by the complainant.")
+    if actor.sysadmin or position in actor.positions:
+        return None
+    return _("Only the front desk officer records complaints received at the counter.")
+
+
+def statrequest_complaint_record(context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
+    refusal = front_desk_refusal(access.context_actor(context))
+    return common.refused(refusal) if refusal else common.ok()
+
+
 def statrequest_complaint_show(context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
     complaint = records.row(Complaint, data_dict.get("id"))
     if complaint is None:

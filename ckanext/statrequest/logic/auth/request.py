@@ -44,6 +44,31 @@ statrequest_event_list = statrequest_show
 statrequest_transition = statrequest_show
 
 
+def correction_refused(actor: access.Actor, request: Request, token: Any = None) -> str | None:
+    """Why `actor` may not correct the request's details now, or None: only while the request
+    waits for the requester's changes (a state the workflow gives the requester), and only the
+    requester (a guest by their link) or, for a request without an account (registered at
+    the front desk), a holder of the workflow's front desk position. Checked by the action
+    too, because CKAN lets sysadmins pass every auth function."""
+    wf = settings.workflow()
+    v = access.view(actor, request, token if isinstance(token, str) else None)
+    desk = wf.front_desk_position
+    if not (v.is_requester or (request.requester_id is None and desk in actor.positions)):
+        return _("Only the requester may correct this request.")
+    if request.state not in wf.states_waiting_for([access.REQUESTER]):
+        return _("A request can be corrected only while it waits for your changes.")
+    return None
+
+
+@tk.auth_allow_anonymous_access  # a guest, by the signed link of their request
+def statrequest_update(context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
+    request = records.row(Request, data_dict.get("id"))
+    if request is None:
+        return common.refused(_("Request not found"))
+    refused = correction_refused(access.context_actor(context), request, data_dict.get("token"))
+    return common.refused(refused) if refused else common.ok()
+
+
 def statrequest_list(context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
     if access.context_actor(context).anonymous:
         return common.refused(_("Please log in to see data requests."))
@@ -87,7 +112,8 @@ statrequest_attachment_download = tk.auth_allow_anonymous_access(statrequest_att
 statrequest_attachment_show = tk.auth_allow_anonymous_access(statrequest_attachment_show)
 
 
-RECORD_KINDS = ("draft_reply", "signed_reply")  # letters are made by steps, never uploaded
+# letters are made by steps, never uploaded
+RECORD_KINDS = ("draft_reply", "signed_reply", "objection_decision")
 
 
 def is_record(row: Attachment) -> bool:

@@ -5,6 +5,7 @@ from typing import Any
 
 import ckantoolkit as tk
 
+from ckanext.statrequest.core.vocabulary import COMPLAINT_CHANNELS, COMPLAINT_ONLINE
 from ckanext.statrequest.logic import validators as v
 from ckanext.statrequest.logic.schema import reference
 from ckanext.statrequest.model.feedback import COMPLAINT_STATES, ELEMENTS
@@ -41,6 +42,24 @@ def complaint_create() -> dict[str, Any]:
     }
 
 
+# the channels the front desk records; the portal is the complainant's own
+COUNTER_CHANNELS = [c for c in COMPLAINT_CHANNELS if c != COMPLAINT_ONLINE]
+
+
+def complaint_record() -> dict[str, Any]:
+    """A complaint received at the counter, by letter, email or phone. That a way to reach the
+    complainant is given, and the date is not in the future, the action checks (they depend
+    on two fields, and on the office's clock)."""
+    not_empty, ignore_missing = tk.get_validator("not_empty"), tk.get_validator("ignore_missing")
+    return complaint_create() | {
+        "channel": [not_empty, tk.get_validator("one_of")(COUNTER_CHANNELS)],
+        "complainant_name": [not_empty, v.statrequest_text(200)],
+        "complainant_email": [ignore_missing, v.statrequest_email],
+        "complainant_phone": [ignore_missing, v.statrequest_phone],
+        "received_at": [not_empty, v.statrequest_date],
+    }
+
+
 def complaint_show() -> dict[str, Any]:
     return reference()
 
@@ -49,6 +68,8 @@ def complaint_list() -> dict[str, Any]:
     ignore_missing = tk.get_validator("ignore_missing")
     return {
         "state": [ignore_missing, tk.get_validator("one_of")(list(COMPLAINT_STATES))],
+        "channel": [ignore_missing, tk.get_validator("one_of")(list(COMPLAINT_CHANNELS))],
+        "overdue": [ignore_missing, tk.get_validator("boolean_validator")],
         "mine": [ignore_missing, tk.get_validator("boolean_validator")],
         "limit": [ignore_missing, v.statrequest_int(0, v.MAX_LIMIT)],
         "offset": [ignore_missing, v.statrequest_int(0, v.MAX_OFFSET)],

@@ -14,14 +14,14 @@ from ckanext.statrequest.logic.schema import reference
 
 def create() -> dict[str, Any]:
     not_empty, ignore_missing = tk.get_validator("not_empty"), tk.get_validator("ignore_missing")
-    one_of, email = tk.get_validator("one_of"), tk.get_validator("email_validator")
+    one_of = tk.get_validator("one_of")
     return {
         "requester_name": [not_empty, v.statrequest_text(200)],
         "identity_type": [not_empty, one_of(list(vocabulary.IDENTITY_TYPES))],
         "identity_number": [not_empty, v.statrequest_identity_number],
         "institution": [ignore_missing, v.statrequest_text(200)],
         "category": [not_empty, one_of(list(vocabulary.REQUESTER_CATEGORIES))],
-        "email": [not_empty, v.statrequest_text(254), email],
+        "email": [not_empty, v.statrequest_email],
         "phone": [ignore_missing, v.statrequest_phone],
         "address": [ignore_missing, v.statrequest_text(500)],
         "title": [not_empty, v.statrequest_text(200)],
@@ -38,6 +38,21 @@ def create() -> dict[str, Any]:
         "request_letter": [ignore_missing],
         "data_form": [ignore_missing],
     }
+
+
+def correction() -> dict[str, Any]:
+    """The fields a correction may change, with the rules of a submission."""
+    rules = create()
+    return {name: rules[name] for name in vocabulary.CORRECTABLE_FIELDS}
+
+
+def update() -> dict[str, Any]:
+    """A correction as sent: only the fields it changes (each checked as on submission)."""
+    not_empty, ignore_missing = tk.get_validator("not_empty"), tk.get_validator("ignore_missing")
+    return reference() | {
+        "version": [not_empty, v.statrequest_int(0, v.MAX_VERSION)],
+        "token": [ignore_missing, v.statrequest_text(200)],
+    } | {name: [ignore_missing, *rules] for name, rules in correction().items()}
 
 
 def by_id() -> dict[str, Any]:

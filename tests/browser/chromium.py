@@ -1,0 +1,29 @@
+"""Shared by the browser tests: where the portal runs, how a user logs in, screenshots."""
+from __future__ import annotations
+
+import os
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PORT = 5057
+BASE = f"http://127.0.0.1:{PORT}"
+SHOTS = os.path.join(ROOT, ".run", "screens")
+CHROMIUM = "/usr/bin/chromium"
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 360, "height": 740}
+
+
+def login(browser, user: str, viewport: dict[str, int] | None = None):
+    from support import USER_PASSWORD
+
+    page = browser.new_page(viewport=viewport or DESKTOP)
+    page.goto(BASE + "/user/login")
+    page.fill("#field-login", user)
+    page.fill("#field-password", USER_PASSWORD)
+    page.press("#field-password", "Enter")
+    page.wait_for_load_state()
+    return page
+
+
+def shot(page, name: str) -> None:
+    os.makedirs(SHOTS, exist_ok=True)
+    page.screenshot(path=os.path.join(SHOTS, name + ".png"), full_page=True)
