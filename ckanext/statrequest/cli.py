@@ -7,6 +7,7 @@ import click
 from ckanext.statrequest.commands.delivery import deliver
 from ckanext.statrequest.commands.ltv import ltv_refresh
 from ckanext.statrequest.commands.operations import (
+    digest,
     notifications_flush,
     purge_personal_data,
     sla_check,
@@ -22,5 +23,5 @@ def statrequest() -> None:
 
 
 for command in (demo_data, workflow_check, init_test_pki, deliver, ltv_refresh,
-                notifications_flush, sla_check, purge_personal_data):
+                notifications_flush, sla_check, digest, purge_personal_data):
     statrequest.add_command(command)

@@ -9,7 +9,7 @@ from babel.numbers import format_decimal
 
 from ckanext.statrequest import settings
 from ckanext.statrequest.core import vocabulary
-from ckanext.statrequest.lib import access, reasons, texts
+from ckanext.statrequest.lib import access, attachments, reasons, texts
 from ckanext.statrequest.views.common import labels
 
 __all__ = [
@@ -19,12 +19,15 @@ __all__ = [
     "statrequest_days",
     "statrequest_page_url",
     "statrequest_requires_form",
+    "statrequest_file_rules",
     "statrequest_initial_state",
     "statrequest_is_opd_member",
     "statrequest_inbox_count",
     "statrequest_datetime",
     "statrequest_survey_open",
     "statrequest_reasons",
+    "statrequest_progress",
+    "statrequest_checklist",
 ]
 
 
@@ -100,6 +103,13 @@ def statrequest_requires_form() -> bool:
     return tk.asbool(settings.get("require_data_form"))
 
 
+def statrequest_file_rules(kind: str) -> str:
+    """What a file input accepts, told before any error: "Accepted: PDF, JPEG or PNG; at most
+    10 MB." (the types of `attachments.ALLOWED`, the size of `max_file_size_mb`)."""
+    return tk._("Accepted: %(types)s; at most %(mb)s MB.") % {
+        "types": attachments.accepted(kind), "mb": settings.max_file_size() // (1024 * 1024)}
+
+
 def statrequest_initial_state() -> str:
     return settings.workflow().initial
 
@@ -128,3 +138,51 @@ def statrequest_survey_open(request_id: str) -> bool:
     except (tk.NotAuthorized, tk.ObjectNotFound, tk.ValidationError):
         return False
     return bool(shown.get("may_submit"))
+
+
+def statrequest_progress(req: dict[str, Any]) -> dict[str, Any] | None:
+    """The progress tracker of the request page: the workflow's steps, each done, current or
+    to come, what comes next and the expected date. None: the request is off the path (e.g.
+    withdrawn), so its state label says all."""
+    wf = settings.workflow()
+    at = wf.progress_index(req["state"])
+    if at is None:
+        return None
+    language = tk.h.lang()
+    steps = wf.progress_steps()
+    finished = wf.is_final(req["state"])
+    sla = req.get("sla") or {}
+    return {
+        "steps": [{"label": s.label.get(language),
+                   "status": "done" if i < at or (finished and i == at)
+                   else "current" if i == at else "todo",
+                   "current": i == at} for i, s in enumerate(steps)],
+        "next": steps[at + 1].label.get(language) if at + 1 < len(steps) else None,
+        "due": None if finished or sla.get("status") == "closed"
+        else sla.get("due_at") or req.get("sla_due_at"),
+        "paused": bool(sla.get("paused")),
+        "finished": finished,
+    }
+
+
+def statrequest_checklist(req: dict[str, Any], transitions: list[dict[str, Any]]
+                          ) -> dict[str, Any] | None:
+    """The completeness check of a request in the workflow's initial state, for an official
+    who may act on it now: each requester document (required or not, as the submission
+    requires it), the files present with a preview link, and how the consent was given."""
+    from ckanext.statrequest.lib import attachments
+    from ckanext.statrequest.views.portal import PREVIEWABLE
+
+    wf = settings.workflow()
+    if req["state"] != wf.initial or not statrequest_me()["staff"] \
+            or not any(t["actor"] in wf.positions for t in transitions):
+        return None
+    required = attachments.required_kinds()
+    present = req.get("attachments") or []
+    items = [{"kind": kind, "required": kind in required,
+              "files": [{"id": a["id"], "name": a["name"], "size": a["size"],
+                         "preview": a["media_type"] in PREVIEWABLE}
+                        for a in present if a["kind"] == kind]}
+             for kind in attachments.REQUESTER_KINDS]
+    return {"items": items, "complete": all(i["files"] for i in items if i["required"]),
+            "consent_on_portal": req.get("channel") == vocabulary.PORTAL_CHANNEL}

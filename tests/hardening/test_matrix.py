@@ -243,6 +243,7 @@ ACTIONS: dict[str, Rule] = {
                                                 "object_type": "package"}, check=_members),
     "statrequest_notifications_flush": Rule(SYSADMIN),
     "statrequest_sla_check": Rule(SYSADMIN),
+    "statrequest_digest": Rule(SYSADMIN),
     "statrequest_purge_spam": Rule(SYSADMIN, lambda w, s: {"user": "tidak-ada-pengguna"},
                                    frozenset({409})),
     "statrequest_purge_personal_data": Rule(SYSADMIN, lambda w, s: {"dry_run": True}),

@@ -249,6 +249,7 @@ def test_identity_access_list(office):
 @pytest.mark.parametrize("action,data", [
     ("statrequest_notifications_flush", {}),
     ("statrequest_sla_check", {}),
+    ("statrequest_digest", {}),
     ("statrequest_purge_spam", {"user": "pemohon2"}),
     ("statrequest_purge_personal_data", {"dry_run": True}),
 ])

@@ -23,7 +23,18 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
+    // a form's error summary is read first: it takes the focus when the page loads
+    var summary = document.querySelector('#form-errors[tabindex="-1"]');
+    if (summary) { summary.focus(); }
     nameWidgets();
     new MutationObserver(nameWidgets).observe(document.body, { childList: true, subtree: true });
+  });
+
+  /* A step that cannot be undone is asked by CKAN's confirm-action dialog, which runs only
+   * with scripts: say so to the server, which otherwise asks on a page of its own first. */
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("input[data-confirmed-by-script]").forEach(function (el) {
+      el.value = "1";
+    });
   });
 })();

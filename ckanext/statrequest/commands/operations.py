@@ -3,6 +3,7 @@ clock write `0 1 * * 1-5` for 08:00 WIB):
 
     */10 * * * *  ckan -c /etc/ckan/ckan.ini statrequest notifications-flush
     0 8 * * 1-5   ckan -c /etc/ckan/ckan.ini statrequest sla-check
+    0 7 * * 1-5   ckan -c /etc/ckan/ckan.ini statrequest digest
     30 2 * * *    ckan -c /etc/ckan/ckan.ini statrequest purge-personal-data
 
 All three are safe to run more often: sla-check skips holidays and sends each reminder at most
@@ -36,6 +37,21 @@ def sla_check() -> None:
     click.echo(f"{result['checked']} requests due soon or overdue: {result['reminders']} "
                f"reminders and {result['escalations']} escalations queued; "
                f"{result.get('complaint_escalations', 0)} mails about overdue complaints.")
+
+
+@click.command("digest")
+def digest() -> None:
+    """Mail each official the requests waiting for them (notify.officials = digest; once a
+    working day, safe to run again)."""
+    result = _call("statrequest_digest")
+    if result["skipped"] == "each":
+        click.echo("ckanext.statrequest.notify.officials is `each`: officials get one mail per "
+                   "step, no digest.")
+    elif result["skipped"]:
+        click.echo(f"{result['day']} is not a working day: no digest.")
+    else:
+        click.echo(f"{result['queued']} digests queued for {result['day']} "
+                   f"({result['officials']} officials checked).")
 
 
 @click.command("purge-personal-data")

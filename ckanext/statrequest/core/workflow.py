@@ -40,6 +40,12 @@ VISIBILITIES = ("public", "internal")
 OBJECTION_STEPS = ("file", "decide")
 DEFAULT_OBJECTION_DAYS = 30  # working days to file, and to decide (Pasal 36)
 LANGUAGES = ("id", "en")
+# Who reads a state's label: the requester (and a guest, and the public tracking page) reads
+# its `label:`, written to them ("menunggu kelengkapan dari Anda"); Diskominfo officials and
+# OPD read its `official:` ("menunggu kelengkapan dari pemohon"), or `label:` when it has none.
+REQUESTER_AUDIENCE = "requester"
+OFFICIAL = "official"
+AUDIENCES = (REQUESTER_AUDIENCE, OFFICIAL)
 
 # Reasons carried by TransitionNotAllowed, for callers that react differently (a lost race
 # shows up as WRONG_STATE and becomes an "already handled" message).
@@ -50,8 +56,9 @@ NOT_ASSIGNEE = "not_assignee"
 
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _TOP_KEYS = {"initial", "final", "assignee_position", "front_desk_position", "positions",
-             "superior", "states", "transitions"}
-_STATE_KEYS = {"label", "holder", "sla"}
+             "superior", "states", "transitions", "progress"}
+_PROGRESS_KEYS = {"label", "states"}  # a step of the progress tracker
+_STATE_KEYS = {"label", "official", "holder", "sla"}
 _TRANSITION_KEYS = {"name", "from", "to", "actor", "assignee_only", "requires", "visibility",
                     "sla", "outcome", "letter", "on_behalf_of", "label", "objection", "days",
                     "extend_days"}
@@ -125,6 +132,23 @@ class State:
     sla: str  # running | paused | stopped
     holder: str | None  # actor whose inbox holds the request; None for final states
     final: bool
+    official: Label | None = None  # what officials and OPD read; None: the same as `label`
+
+    def label_for(self, audience: str, lang: str) -> str:
+        """The state's text for a reader (an AUDIENCES value) in a language."""
+        if audience not in AUDIENCES:
+            raise ValueError(f"unknown audience {audience!r}")
+        label = self.official if audience == OFFICIAL and self.official else self.label
+        return label.get(lang)
+
+
+@dataclass(frozen=True)
+class ProgressStep:
+    """A step of the progress tracker on the request page: the states a requester sees as one
+    step (`progress:` in the file). No states: the submission itself (the first step only)."""
+
+    label: Label
+    states: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -159,6 +183,12 @@ class Transition:
         return self.requirement(kind) is not None
 
     @property
+    def asks_confirmation(self) -> bool:
+        """Ends the request in one click, without a signature (the withdrawal): pages ask
+        first, with CKAN's confirm-action dialog or, without JavaScript, a page of their own."""
+        return self.sla == "stop" and not self.needs("signature")
+
+    @property
     def is_public(self) -> bool:
         return self.visibility == "public"
 
@@ -182,6 +212,8 @@ class Workflow:
     # this regency has no front desk in the service (portal submissions only)
     front_desk_position: str | None
     _outgoing: Mapping[str, tuple[Transition, ...]] = field(repr=False, compare=False)
+    # the progress tracker's steps (`progress:`); empty: one step per state of the main path
+    progress: tuple[ProgressStep, ...] = field(default=(), compare=False)
 
     # --- loading ------------------------------------------------------------------------
 
@@ -222,6 +254,11 @@ class Workflow:
 
     def is_final(self, state: str) -> bool:
         return state in self.final
+
+    def state_label(self, name: str, audience: str, lang: str) -> str:
+        """A state's text for a reader; the bare name of a state no longer in the file."""
+        state = self.states.get(name)
+        return state.label_for(audience, lang) if state else name
 
     def outgoing(self, state: str) -> list[Transition]:
         return list(self._outgoing.get(state, ()))
@@ -321,6 +358,33 @@ class Workflow:
             chain.append(nxt)
             nxt = self.superior.get(nxt)
         return chain
+
+    # --- the progress tracker of the request page -----------------------------------------
+
+    def main_path(self) -> list[str]:
+        """The states a request passes from `initial` to its answer (see `_main_path`)."""
+        return _main_path(self.initial, self._outgoing, self.final)
+
+    def progress_steps(self) -> tuple[ProgressStep, ...]:
+        """The tracker's steps: the file's `progress:`, else one step per main-path state."""
+        if self.progress:
+            return self.progress
+        return tuple(ProgressStep(self.states[s].label, (s,)) for s in self.main_path())
+
+    def progress_index(self, state: str) -> int | None:
+        """The step (index into `progress_steps()`) a request in `state` is at. A state in no
+        step (a detour, e.g. waiting for the requester's changes) is at the earliest step of a
+        state it is reached from. None: a final state off the path (withdrawn), or unknown."""
+        steps = self.progress_steps()
+        listed = {name: i for i, step in enumerate(steps) for name in step.states}
+        if state in listed:
+            return listed[state]
+        if state not in self.states or self.is_final(state):
+            return None
+        reached_from = [listed[src] for t in self.transitions.values()
+                        if t.target == state and not t.stays
+                        for src in t.sources if src in listed]
+        return min(reached_from) if reached_from else None
 
 
 @lru_cache(maxsize=1)
@@ -433,6 +497,9 @@ def _build(data: Any, problems: list[str]) -> Workflow:
     # a transition that keeps the state (`to: same`) is no way out of it
     _check_graph(initial, states, {k: [t for t in v if not t.stays] for k, v in outgoing.items()},
                  actors, problems)
+    progress = _parse_progress(data.get("progress"), states, problems)
+    if progress and not problems:  # on a broken graph the main path means nothing
+        _check_progress(progress, _main_path(initial, outgoing, final_set), problems)
 
     if problems:
         raise WorkflowError(problems)
@@ -446,20 +513,89 @@ def _build(data: Any, problems: list[str]) -> Workflow:
         assignee_position=assignee_position,
         front_desk_position=front_desk_position,
         _outgoing=MappingProxyType({k: tuple(v) for k, v in outgoing.items()}),
+        progress=progress,
     )
 
 
-def _parse_label(value: Any, where: str, problems: list[str]) -> Label:
+def _main_path(initial: str, outgoing: Mapping[str, Iterable[Transition]],
+               final: Iterable[str]) -> list[str]:
+    """From `initial` to a final state, at each state the first transition forward: never back
+    to a state already passed, never `to: same` or an objection step, and (where there is
+    another way) no detour: a fixed outcome (a refusal), a pause (waiting for the requester)
+    or a stop without a signature (a withdrawal)."""
+    final = set(final)
+    path = [initial]
+    while path[-1] not in final:
+        ways = [t for t in outgoing.get(path[-1], ())
+                if not t.stays and t.objection is None and t.target not in path]
+        forward = [t for t in ways if t.outcome is None and t.sla != "pause"
+                   and (t.sla != "stop" or t.letter == "sign")]
+        if not (forward or ways):
+            break
+        path.append((forward or ways)[0].target)
+    return path
+
+
+def _parse_progress(value: Any, states: Mapping[str, State],
+                    problems: list[str]) -> tuple[ProgressStep, ...]:
+    """`progress:` (optional): the tracker's steps, each a label and the states it covers."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not value:
+        problems.append("progress: must be a list of steps, each with a label and states")
+        return ()
+    steps: list[ProgressStep] = []
+    seen: dict[str, int] = {}
+    for i, spec in enumerate(value, 1):
+        where = f"progress step #{i}"
+        if not isinstance(spec, dict):
+            problems.append(f"{where}: must be a mapping with a label and states")
+            continue
+        for key in sorted(set(spec) - _PROGRESS_KEYS, key=str):
+            problems.append(f"{where}: unknown key {key!r}")
+        names = spec.get("states")
+        if not isinstance(names, list):
+            problems.append(f"{where}: states must be a list of states")
+            names = []
+        if not names and i > 1:
+            problems.append(f"{where}: only the first step (the submission) may have no states")
+        for name in names:
+            if not _known(name, states):
+                problems.append(f"{where}: unknown state {name!r}")
+            elif name in seen:
+                problems.append(f"{where}: state {name!r} is already in step #{seen[name]}")
+            else:
+                seen[name] = i
+        label = _parse_label(spec.get("label"), where, problems)
+        steps.append(ProgressStep(label, tuple(n for n in names if _known(n, states))))
+    return tuple(steps)
+
+
+def _check_progress(progress: tuple[ProgressStep, ...], path: list[str],
+                    problems: list[str]) -> None:
+    """Every state of the main path is in a step, and the path ends in the last one, so the
+    tracker never loses a request on its way."""
+    listed = {name for step in progress for name in step.states}
+    for name in path:
+        if name not in listed:
+            problems.append(f"progress: state {name!r} of the main path is in no step "
+                            f"({' -> '.join(path)})")
+    if path and path[-1] in listed and path[-1] not in progress[-1].states:
+        problems.append(f"progress: the last step must hold {path[-1]!r}, where the main "
+                        "path ends")
+
+
+def _parse_label(value: Any, where: str, problems: list[str], what: str = "label") -> Label:
     if not isinstance(value, dict):
-        problems.append(f"{where}: missing label (a mapping with 'id' and 'en')")
+        problems.append(f"{where}: missing {what} (a mapping with 'id' and 'en')")
         return Label("", "")
     for key in sorted(set(value) - set(LANGUAGES), key=str):
-        problems.append(f"{where}: unknown label language {key!r}")
+        problems.append(f"{where}: unknown {what} language {key!r}")
     texts = {}
     for lang in LANGUAGES:
         text = value.get(lang)
         if not isinstance(text, str) or not text.strip():
-            problems.append(f"{where}: missing label {lang!r}")
+            problems.append(f"{where}: missing {what} {lang!r}")
             text = ""
         texts[lang] = text.strip()
     return Label(**texts)
@@ -563,6 +699,9 @@ def _parse_states(
             sla=sla if isinstance(sla, str) else "",
             holder=holder if isinstance(holder, str) else None,
             final=is_final,
+            # optional: the officials' text (label: stays the requester's)
+            official=_parse_label(spec["official"], where, problems, "official text")
+            if "official" in spec else None,
         )
     return states
 

@@ -13,6 +13,7 @@ import ckan.model as model
 from sqlalchemy import and_, exists, or_, select
 
 from ckanext.statrequest import settings
+from ckanext.statrequest.core.workflow import OFFICIAL, REQUESTER_AUDIENCE
 from ckanext.statrequest.lib.attachments import PERSONAL_KINDS
 from ckanext.statrequest.model import Attachment, Event, Position, Request, RequestOrganization
 
@@ -45,6 +46,12 @@ class Actor:
     def can_administer(self) -> bool:
         """May manage positions and holidays."""
         return self.sysadmin or self.diskominfo_admin
+
+    @property
+    def audience(self) -> str:
+        """Whose words the workflow's texts are shown in where no one request decides it
+        (lists' filters, statistics): the officials' for Diskominfo and OPD members."""
+        return OFFICIAL if self.is_staff or self.opd_ids else REQUESTER_AUDIENCE
 
 
 def _memberships(user_id: str) -> list[tuple[str, str, str]]:
@@ -144,6 +151,15 @@ class View:
     @property
     def is_routed_opd(self) -> bool:
         return bool(self.actor.opd_ids & self.routed)
+
+    @property
+    def audience(self) -> str:
+        """Whose words this reader gets: the requester (a guest too) reads the texts written to
+        them, even an official reading their own request; officials and the routed OPD the
+        officials' texts; anyone else (no access to the details) the requester's."""
+        if self.is_requester:
+            return REQUESTER_AUDIENCE
+        return OFFICIAL if self.internal or self.is_routed_opd else REQUESTER_AUDIENCE
 
     @property
     def summary(self) -> bool:

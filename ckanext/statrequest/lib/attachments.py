@@ -52,6 +52,17 @@ ALLOWED: dict[str, tuple[str, ...]] = {
 }
 REQUESTER_KINDS = ("identity_document", "request_letter", "data_form")
 PERSONAL_KINDS = ("identity_document",)
+# The documents every submission carries (the portal form and the front desk alike); the
+# option `require_data_form` adds the data request form: `required_kinds()`.
+REQUIRED_KINDS = ("identity_document", "request_letter")
+
+
+def required_kinds() -> tuple[str, ...]:
+    """The requester documents a submission must carry, with this portal's configuration."""
+    return REQUIRED_KINDS + (("data_form",) if tk.asbool(settings.get("require_data_form"))
+                             else ())
+
+
 PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 # An OOXML package declares its main part in [Content_Types].xml with this content type.
 OOXML_MAIN = {
@@ -172,25 +183,35 @@ def prepare(kind: str, upload: Any, field: str | None = None) -> Prepared:
         raise tk.ValidationError({field: [_("Unknown kind of attachment.")]})
     limit = settings.max_file_size()
     name, content = _read(upload, limit)
+    # every message names the file, in plain words (never a media type)
+    shown = name.replace("\\", "/").split("/")[-1][:120] or _("The file")
     if not content:
-        raise tk.ValidationError({field: [_("The file is empty.")]})
+        raise tk.ValidationError({field: [_("%(name)s: the file is empty.") % {"name": shown}]})
     if len(content) > limit:
         raise tk.ValidationError({field: [
-            _("The file is larger than %(mb)s MB.") % {"mb": limit // (1024 * 1024)}]})
+            _("%(name)s: the file is larger than %(mb)s MB.")
+            % {"name": shown, "mb": limit // (1024 * 1024)}]})
     try:
         media_type = sniff(name, content)
     except NotAPackage as exc:
-        shown = name.replace("\\", "/").split("/")[-1][:120] or _short(exc.media_type)
         raise tk.ValidationError({field: [
             _("%(name)s is not a valid %(type)s file: its content does not have the structure "
               "of one. Save it again from the office program, or upload it as PDF.")
             % {"name": shown, "type": _short(exc.media_type)}]}) from None
     if media_type not in ALLOWED[kind]:
         raise tk.ValidationError({field: [
-            _("This file type is not accepted here (%(type)s). Accepted: %(allowed)s.")
-            % {"type": media_type, "allowed": ", ".join(_short(t) for t in ALLOWED[kind])}]})
+            _("%(name)s: this type of file is not accepted; use %(allowed)s.")
+            % {"name": shown, "allowed": accepted(kind)}]})
     safe = munge_filename(name.replace("\\", "/").split("/")[-1]) or f"{kind}.bin"
     return Prepared(kind, safe[:120], content, media_type, hashlib.sha256(content).hexdigest())
+
+
+def accepted(kind: str) -> str:
+    """The kinds of file accepted for `kind`, in words: "PDF, JPEG or PNG"."""
+    names = list(dict.fromkeys(_short(t) for t in ALLOWED[kind]))
+    if len(names) == 1:
+        return names[0]
+    return _("%(some)s or %(last)s") % {"some": ", ".join(names[:-1]), "last": names[-1]}
 
 
 def _short(media_type: str) -> str:

@@ -23,6 +23,8 @@ Who gets what (the workflow's `holder` of each state):
   progress (in progress, with what happens next).
 - the complainant: when an official answers their complaint (`stage_complaint_answer`, in the
   answer's transaction).
+- officials, with `notify.officials = digest` (the default): no mail per step; one mail each
+  working morning listing their inbox (`digest_message`, `ckan statrequest digest`).
 
 Language: a requester gets emails in the language of the portal page they submitted from
 (stored at submission in `statrequest_request_language`); officials get the configured
@@ -44,14 +46,22 @@ from zoneinfo import ZoneInfo
 
 import ckan.model as model
 import jinja2
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
 from babel.support import Translations
 from sqlalchemy import or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from ckanext.statrequest import settings
 from ckanext.statrequest.core.vocabulary import ZONE_ABBREVIATIONS
-from ckanext.statrequest.core.workflow import OPD, REQUESTER, State, Transition, Workflow
+from ckanext.statrequest.core.workflow import (
+    OFFICIAL,
+    OPD,
+    REQUESTER,
+    REQUESTER_AUDIENCE,
+    State,
+    Transition,
+    Workflow,
+)
 from ckanext.statrequest.lib import access
 from ckanext.statrequest.lib.texts import lang
 from ckanext.statrequest.model import (
@@ -89,6 +99,7 @@ class Recipient:
     email: str
     name: str
     language: str
+    audience: str = OFFICIAL  # whose words the workflow's texts are in (the requester's own)
 
 
 @dataclass(frozen=True)
@@ -185,7 +196,7 @@ def requester_recipient(request: Request) -> Recipient | None:
         return None
     return Recipient(f"email:{request.email.strip().lower()}", request.email,
                      request.requester_name or "",
-                     request_language(request.id) or default_language())
+                     request_language(request.id) or default_language(), REQUESTER_AUDIENCE)
 
 
 def complainant_recipient(complaint: Complaint) -> Recipient | None:
@@ -262,12 +273,12 @@ def _unique(recipients: list[Recipient | None]) -> list[Recipient]:
 
 # --- messages -----------------------------------------------------------------------------------
 
-def _variables(request: Request, wf: Workflow, language: str, **extra: Any) -> dict[str, Any]:
-    state = wf.states.get(request.state)
+def _variables(request: Request, wf: Workflow, language: str, audience: str = OFFICIAL,
+               **extra: Any) -> dict[str, Any]:
     return {
         "tracking_number": request.tracking_number,
         "title": request.title,
-        "state_label": state.label.get(language) if state else request.state,
+        "state_label": wf.state_label(request.state, audience, language),
         "due": when(request.sla_due_at, language),
         "received": when(request.received_at, language),
         "link": request_link(request),
@@ -279,8 +290,8 @@ def _variables(request: Request, wf: Workflow, language: str, **extra: Any) -> d
 def _message(kind: str, event_key: str, recipient: Recipient, request: Request, wf: Workflow,
              **extra: Any) -> Message:
     subject, body = render(kind, recipient.language,
-                           **_variables(request, wf, recipient.language, name=recipient.name,
-                                        **extra))
+                           **_variables(request, wf, recipient.language, recipient.audience,
+                                        name=recipient.name, **extra))
     return Message(event_key, kind, recipient, request.id, subject, body)
 
 
@@ -329,7 +340,14 @@ def transition_messages(request: Request, event: Event, wf: Workflow) -> list[Me
                                      link=request_link(request, for_requester=True),
                                      **_extension(event, requester.language)))
     stays = t is not None and t.stays  # same holder, nothing new for them to do
-    if not target.final and target.holder != REQUESTER and not stays:
+    # notify.officials = digest: no mail per step to officials, the morning digest lists what
+    # waits for them (`digest_message`). Immediate still: the requester's mails above (never
+    # digested: a citizen waits on each answer), and, elsewhere, the reminders and escalations
+    # of overdue requests, objections and complaints (they exist because something is late),
+    # the complainant's mails, and the officials' mails of a new objection or complaint (not
+    # in the request inbox the digest lists, each with its own short legal deadline).
+    if not target.final and target.holder != REQUESTER and not stays \
+            and not officials_digested():
         actors = [u for u in state_actors(request, target, wf) if u.id != event.actor_id]
         for recipient in _unique([user_recipient(u) for u in actors]):
             messages.append(_message(ACTION, key, recipient, request, wf, note=event.note,
@@ -731,3 +749,79 @@ def sla_check(now: dt.datetime | None = None) -> dict[str, int]:
         result["escalations"] += sum(1 for _id, kind in new_kinds if kind == ESCALATION)
         enqueue_all(new_ids)
     return result
+
+
+# --- the officials' daily digest (notify.officials = digest) -------------------------------------
+
+DIGEST = "digest"
+_URGENCY = {"overdue": 0, "due_soon": 1}  # most urgent first; the rest by their deadline
+
+
+def officials_digested() -> bool:
+    """`notify.officials = digest`: officials hear of new work once a working morning, in one
+    mail listing their inbox (`ckan statrequest digest`), not by one mail per step."""
+    return settings.get("notify.officials") == "digest"
+
+
+def digest_candidates(on: dt.date) -> list[model.User]:
+    """Who may have work waiting: the holders of a position on `on` and the admins and editors
+    of organisations (the OPD). Whose inbox is empty gets nothing (the caller asks the inbox)."""
+    ids = set(model.Session.scalars(select(Position.user_id).where(
+        Position.revoked_at.is_(None), Position.valid_from <= on,
+        or_(Position.valid_to.is_(None), Position.valid_to >= on))))
+    ids |= set(model.Session.scalars(
+        select(model.Member.table_id).join(model.Group, model.Group.id == model.Member.group_id)
+        .where(model.Member.table_name == "user", model.Member.state == "active",
+               model.Member.capacity.in_(access.OPD_CAPACITIES), model.Group.state == "active",
+               model.Group.is_organization.is_(True))))
+    users = [model.User.get(uid) for uid in sorted(ids)]
+    return [u for u in users if u is not None and u.state == "active" and u.email]
+
+
+def digest_key(day: dt.date) -> str:
+    return f"{DIGEST}:{day.isoformat()}"
+
+
+def digested_on(day: dt.date) -> set[str]:
+    """Recipient keys ("user:<id>") that already have their digest of `day` in the outbox."""
+    return set(model.Session.scalars(select(Notification.recipient).where(
+        Notification.event_key == digest_key(day), Notification.kind == DIGEST)))
+
+
+def _digest_due(item: dict[str, Any]) -> dt.datetime | None:
+    due = (item.get("sla") or {}).get("due_at") or item.get("sla_due_at")
+    return dt.datetime.fromisoformat(due) if due else None
+
+
+def digest_message(user: model.User, waiting: list[dict[str, Any]], count: int,
+                   day: dt.date) -> Message | None:
+    """One official's digest of `day`: `waiting` are the summaries of their inbox
+    (statrequest_list waiting_for_me as that user; `count` all of them), listed most urgent
+    first (overdue, due soon, then by deadline) with state, deadline and link, in the user's
+    language. None when nothing waits or the user has no address. Not about one request:
+    the row's request_id is None; its key (digest:<day>, user, kind) makes it once a day."""
+    recipient = user_recipient(user)
+    if recipient is None or not waiting:
+        return None
+    wf, language = settings.workflow(), recipient.language
+    far = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
+
+    def urgency(item: dict[str, Any]) -> tuple[int, dt.datetime]:
+        return (_URGENCY.get((item.get("sla") or {}).get("status"), 2), _digest_due(item) or far)
+
+    items = []
+    for item in sorted(waiting, key=urgency):
+        state = wf.states.get(item["state"])
+        items.append({
+            "tracking_number": item["tracking_number"], "title": item["title"],
+            "state_label": state.label.get(language) if state else item["state"],
+            "due": when(_digest_due(item), language),
+            "status": (item.get("sla") or {}).get("status"),
+            "link": f"{settings.site_url()}/permintaan-data/{item['tracking_number']}",
+        })
+    subject, body = render(
+        DIGEST, language, name=recipient.name, items=items, count=count,
+        more=count - len(items), overdue=sum(1 for i in items if i["status"] == "overdue"),
+        inbox=f"{settings.site_url()}/permintaan-data/kotak-masuk",
+        date=format_date(day, "EEEE, d MMMM y", locale=language))
+    return Message(digest_key(day), DIGEST, recipient, None, subject, body)

@@ -39,6 +39,7 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "operations": (
         "statrequest_notifications_flush",
         "statrequest_sla_check",
+        "statrequest_digest",
         "statrequest_purge_spam",
         "statrequest_purge_personal_data",
         "statrequest_identity_access_list",

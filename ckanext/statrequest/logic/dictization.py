@@ -14,7 +14,7 @@ from sqlalchemy import select
 from ckanext.statrequest import settings
 from ckanext.statrequest.core import vocabulary
 from ckanext.statrequest.core.calendar import WorkingCalendar
-from ckanext.statrequest.core.workflow import Workflow
+from ckanext.statrequest.core.workflow import REQUESTER_AUDIENCE, Workflow
 from ckanext.statrequest.lib import access, reasons
 from ckanext.statrequest.lib import objection as objections
 from ckanext.statrequest.lib.texts import lang
@@ -93,7 +93,6 @@ def request_summary(request: Request, v: access.View, wf: Workflow,
                     ) -> dict[str, Any]:
     """The short form used by lists: no attachments, personal data masked."""
     language = lang()
-    state = wf.states.get(request.state)
     data = {
         "id": request.id,
         "tracking_number": request.tracking_number,
@@ -104,7 +103,9 @@ def request_summary(request: Request, v: access.View, wf: Workflow,
         "institution": request.institution,
         "requester_name": request.requester_name,
         "state": request.state,
-        "state_label": state.label.get(language) if state else request.state,
+        # in the reader's words: the requester's own, or the officials' (and OPD's)
+        "state_label": wf.state_label(request.state, v.audience, language),
+        "audience": v.audience,
         "outcome": request.outcome,
         "assignee": ((names or {}).get(request.assignee_id) or user_display(request.assignee_id))
         if v.internal else None,
@@ -286,15 +287,16 @@ def event_dict(e: Event, v: access.View, wf: Workflow) -> dict[str, Any]:
     return data
 
 
-def objection_dict(o: Objection, request: Request, wf: Workflow) -> dict[str, Any]:
-    """An objection as its requester and the officials see it (both see all of it)."""
+def objection_dict(o: Objection, request: Request, wf: Workflow,
+                   audience: str = REQUESTER_AUDIENCE) -> dict[str, Any]:
+    """An objection as its requester and the officials see it (both see all of it; its state
+    in the words of `audience`)."""
     language = lang()
-    state = wf.states.get(o.state)
     decided = o.decided_at is not None
     return {
         "id": o.id, "request_id": request.id, "tracking_number": request.tracking_number,
         "title": request.title, "state": o.state,
-        "state_label": state.label.get(language) if state else o.state,
+        "state_label": wf.state_label(o.state, audience, language),
         "grounds": [{"code": c, "label": label} for c, label in zip(
             o.grounds or [], objections.ground_labels(list(o.grounds or []), language),
             strict=True)],

@@ -11,8 +11,10 @@ from flask import Blueprint, Response, session, stream_with_context
 from werkzeug.exceptions import abort
 
 from ckanext.statrequest import settings
+from ckanext.statrequest.core.workflow import OFFICIAL, REQUESTER_AUDIENCE
 from ckanext.statrequest.lib import guest
 from ckanext.statrequest.lib import opd as agencies  # `opd` is the OPD tab view below
+from ckanext.statrequest.views import uploads
 from ckanext.statrequest.views.common import (
     CAME_FROM,
     PAGE_SIZE,
@@ -54,8 +56,14 @@ def new() -> Any:
             session.pop(CAME_FROM, None)  # back at the form: the way back is used up
             form.requester_name.data = form.requester_name.data or user.fullname or user.name
             form.email.data = form.email.data or user.email
+        uploads.forget("request")  # a fresh form: nothing kept from an earlier attempt
     elif form.validate_on_submit():
-        created, errors = submit("statrequest_create", form.to_data_dict())
+        data = uploads.with_kept("request", form.to_data_dict())
+        created, errors = submit("statrequest_create", data)
+        if created is None:
+            uploads.keep_passing("request", data)  # the good files wait for the next try
+        else:
+            uploads.forget("request")
         if created is not None and created.get("guest_link"):
             return tk.render("statrequest/submitted.html", {
                 "req": created, "sla_days": settings.sla_days(), "guest": True})
@@ -66,7 +74,7 @@ def new() -> Any:
     datasets = [d for d in (form.dataset_ids.data or "").split(",") if d]
     return tk.render("statrequest/new.html", {
         "form": form, "errors": errors, "datasets": datasets,
-        "had_files": tk.request.method == "POST",
+        "had_files": tk.request.method == "POST", "kept": uploads.shown("request"),
         "sla_days": settings.sla_days(),
     })
 
@@ -93,13 +101,22 @@ def _list_page(title: str, base: dict[str, Any], filters: bool,
     except tk.ValidationError as exc:
         tk.h.flash_error(_("Invalid filter: %(fields)s") % {"fields": ", ".join(exc.error_dict)})
         result = {"count": 0, "results": []}
-    wf = settings.workflow()
+    wf, audience = settings.workflow(), _list_audience(filters)
     return tk.render("statrequest/list.html", {
         "title": title, "result": result, "page": page, "page_size": PAGE_SIZE,
         "args": args, "filters": filters,
-        "states": [(s.name, s.label.get(tk.h.lang())) for s in wf.states.values()],
+        "states": [(s.name, s.label_for(audience, tk.h.lang())) for s in wf.states.values()],
         "objections": objections,
     })
+
+
+def _list_audience(filters: bool) -> str:
+    """Whose words the state filter is in: a requester's own list is theirs, the officials'
+    lists (with filters) follow the reader."""
+    if not filters:
+        return REQUESTER_AUDIENCE
+    me = tk.h.statrequest_me()  # officials and OPD members (as lib.access.Actor.audience)
+    return OFFICIAL if me["staff"] or me["opd"] else REQUESTER_AUDIENCE
 
 
 @portal.route("/saya")
@@ -214,6 +231,9 @@ def _fire(ref: str, token: str | None) -> Any:
         data = form.to_data_dict(request["id"])
         if token:
             data["token"] = token
+        asked = _unconfirmed(request, data, token)
+        if asked is not None:
+            return asked
         try:
             moved, errors = submit("statrequest_transition", data)
         except tk.NotAuthorized:
@@ -228,6 +248,29 @@ def _fire(ref: str, token: str | None) -> Any:
         errors = form_errors(form)
     form.passphrase.data = None  # never echoed back
     return _render_read(request, token, form, errors, form.transition.data)
+
+
+def _unconfirmed(request: dict[str, Any], data: dict[str, Any], token: str | None) -> Any:
+    """A step that ends the request in one click (`asks_confirmation`: the withdrawal) posted
+    without `confirmed` (the page's script sets it when CKAN's confirm-action dialog asked): a
+    page asks first, so that without JavaScript it still never happens on one click. Only for
+    a step this user may take now; anything else goes on to the action, which refuses it."""
+    if tk.request.form.get("confirmed") == "1":
+        return None
+    step = settings.workflow().transitions.get(data.get("transition") or "")
+    if step is None or not step.asks_confirmation:
+        return None
+    offered = call("statrequest_available_transitions", id=request["id"], token=token)
+    if step.name not in {t["name"] for t in offered}:
+        return None
+    ref = {"token": token} if token else {"ref": request["tracking_number"]}
+    prefix = "statrequest_portal.guest_" if token else "statrequest_portal."
+    return tk.render("statrequest/confirm_step.html", {
+        "req": request, "step": {"name": step.name, "label": step.label.get(tk.h.lang())},
+        "version": data.get("version"), "note": data.get("note"),
+        "action": tk.h.url_for(prefix + "fire", **ref),
+        "back": tk.h.url_for(prefix + "read", **ref),
+    })
 
 
 def _back_to_page(request: dict[str, Any], token: str | None) -> Any:

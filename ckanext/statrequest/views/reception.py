@@ -14,8 +14,10 @@ import segno
 from flask import Blueprint, Response
 
 from ckanext.statrequest import settings
+from ckanext.statrequest.core.workflow import OFFICIAL
 from ckanext.statrequest.lib import guest, stats
 from ckanext.statrequest.lib import opd as agencies
+from ckanext.statrequest.views import uploads
 from ckanext.statrequest.views.common import (
     PAGE_SIZE,
     allow,
@@ -45,8 +47,14 @@ def new() -> Any:
     if tk.request.method == "GET":
         today = settings.calendar().localize(dt.datetime.now(dt.timezone.utc)).date()
         form.received_on.data = form.received_on.data or today.isoformat()
+        uploads.forget("desk")  # a fresh form: nothing kept from an earlier attempt
     elif form.validate_on_submit():
-        created, errors = submit("statrequest_register", form.to_data_dict())
+        data = uploads.with_kept("desk", form.to_data_dict())
+        created, errors = submit("statrequest_register", data)
+        if created is None:
+            uploads.keep_passing("desk", data)  # the good scans wait for the next try
+        else:
+            uploads.forget("desk")
         if created is not None:
             tk.h.flash_success(_("Registered: %(number)s") % {"number": created["agenda_number"]})
             return tk.redirect_to("statrequest_reception.receipt", ref=created["tracking_number"])
@@ -55,7 +63,7 @@ def new() -> Any:
     datasets = [d for d in (form.dataset_ids.data or "").split(",") if d]
     return tk.render("statrequest/reception/new.html", {
         "form": form, "errors": errors, "datasets": datasets,
-        "had_files": tk.request.method == "POST",
+        "had_files": tk.request.method == "POST", "kept": uploads.shown("desk"),
         "max_days": settings.reception_max_backdate_days(),
     }), 400 if errors else 200
 
@@ -107,7 +115,7 @@ def register() -> Any:
         else "statrequest/reception/register.html", {
             "title": _("Incoming-letter register"), "result": result, "page": page,
             "page_size": PAGE_SIZE, "args": tk.request.args, "query": query,
-            "states": [(s.name, s.label.get(tk.h.lang())) for s in wf.states.values()],
+            "states": [(s.name, s.label_for(OFFICIAL, tk.h.lang())) for s in wf.states.values()],
         }), status
 
 

@@ -16,6 +16,7 @@ from flask import Blueprint, Response
 
 from ckanext.statrequest import settings
 from ckanext.statrequest.core.vocabulary import REQUESTER_CATEGORIES
+from ckanext.statrequest.core.workflow import OFFICIAL, REQUESTER_AUDIENCE
 from ckanext.statrequest.lib import stats
 from ckanext.statrequest.views.common import context, field_errors, labels, refuse
 from ckanext.statrequest.views.feedback_forms import PeriodForm
@@ -61,14 +62,14 @@ def _month(value: str) -> str:
     return format_date(dt.date(year, month, 1), "MMM y", locale=tk.h.lang() or "id")
 
 
-def _labels(result: dict[str, Any]) -> dict[str, Any]:
-    """Add the reader's-language labels the templates show."""
+def _labels(result: dict[str, Any], audience: str) -> dict[str, Any]:
+    """Add the reader's-language labels the templates show (states in `audience`'s words)."""
     language = tk.h.lang() or "id"
     wf = settings.workflow()
     categories = labels(REQUESTER_CATEGORIES)
     for row in result.get("by_state", []) + result.get("steps", []):
         state = wf.states.get(row["state"])
-        row["label"] = state.label.get(language) if state else row["state"]
+        row["label"] = wf.state_label(row["state"], audience, language)
         row["paused"] = bool(state and state.sla == "paused")
     for row in result.get("by_category", []):
         row["label"] = categories.get(row["category"], row["category"])
@@ -103,7 +104,8 @@ def _charts(result: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     }
 
 
-def _figures(action: str) -> tuple[dict[str, Any] | None, PeriodForm, dict[str, list[str]]]:
+def _figures(action: str, audience: str
+             ) -> tuple[dict[str, Any] | None, PeriodForm, dict[str, list[str]]]:
     form = PeriodForm(tk.request.args)
     try:
         result = tk.get_action(action)(context(), form.to_data_dict())
@@ -111,14 +113,14 @@ def _figures(action: str) -> tuple[dict[str, Any] | None, PeriodForm, dict[str, 
         return None, form, field_errors(exc)
     except tk.NotAuthorized as exc:
         refuse(exc)
-    result = _labels(result)
+    result = _labels(result, audience)
     result["charts"] = _charts(result)
     return result, form, {}
 
 
 @statrequest_stats.route("/statistik")
 def index() -> Any:
-    result, form, errors = _figures("statrequest_stats")
+    result, form, errors = _figures("statrequest_stats", OFFICIAL)  # officials only
     return tk.render("statrequest/stats/index.html", {
         "result": result, "form": form, "errors": errors,
         "query": form.to_data_dict(),
@@ -153,7 +155,8 @@ def export(fmt: str) -> Any:
 
 @statrequest_stats.route("/transparansi")
 def transparency() -> Any:
-    result, form, errors = _figures("statrequest_stats_public")
+    # the public's page: the words written to requesters
+    result, form, errors = _figures("statrequest_stats_public", REQUESTER_AUDIENCE)
     return tk.render("statrequest/stats/transparency.html", {
         "result": result, "form": form, "errors": errors, "grades": stats.GRADES, "num": num,
     }), 400 if errors else 200

@@ -155,7 +155,7 @@ def statrequest_objection_decide(context: dict[str, Any], data_dict: dict[str, A
         written.discard()
         raise
     letters.after_commit(request.id, t.name, outbox)
-    return dz.objection_dict(row, request, settings.workflow())
+    return dz.objection_dict(row, request, settings.workflow(), v.audience)
 
 
 @tk.side_effect_free
@@ -173,7 +173,7 @@ def statrequest_objection_show(context: dict[str, Any], data_dict: dict[str, Any
     refused = lib.refusal(request, t, now_utc())
     decide = lib.step("decide", wf)
     return {
-        "objection": dz.objection_dict(row, request, wf) if row else None,
+        "objection": dz.objection_dict(row, request, wf, v.audience) if row else None,
         "enabled": t is not None,
         "can_file": v.is_requester and refused is None,
         "refusal": refused,
@@ -209,4 +209,5 @@ def statrequest_objection_list(context: dict[str, Any], data_dict: dict[str, Any
         .limit(int(data.get("limit") or 20)).offset(int(data.get("offset") or 0))).all()
     count = model.Session.scalar(select(func.count()).select_from(Objection).where(*open_))
     return {"count": count,
-            "results": [dz.objection_dict(o, r, wf) for o, r in rows]}
+            "results": [dz.objection_dict(o, r, wf, access.context_actor(context).audience)
+                        for o, r in rows]}

@@ -52,6 +52,44 @@ def statrequest_sla_check(context: dict[str, Any], data_dict: dict[str, Any]) ->
     return notifications.sla_check()
 
 
+def statrequest_digest(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
+    """The officials' morning digest (`notify.officials = digest`; `ckan statrequest digest`
+    from cron): one mail to each official or OPD administrator with requests waiting for them
+    (their inbox: `statrequest_list` with waiting_for_me, as that user), most urgent first.
+    Only on working days of the office calendar, and once per user and day (the outbox key;
+    users who have theirs are not asked again), so a second run sends nothing.
+
+    :returns: {"day": ISO date, "skipped": None | "each" (officials get one mail per step) |
+        "not_working_day", "officials": users asked, "queued": digests newly queued}
+    """
+    tk.check_access("statrequest_digest", context, data_dict)
+    calendar = settings.calendar()
+    day = calendar.localize(now_utc()).date()
+    result: dict[str, Any] = {"day": day.isoformat(), "skipped": None, "officials": 0,
+                              "queued": 0}
+    if not notifications.officials_digested():
+        result["skipped"] = "each"
+        return result
+    if not calendar.is_working_day(day):
+        result["skipped"] = "not_working_day"
+        return result
+    inbox = tk.get_action("statrequest_list")
+    done = notifications.digested_on(day)
+    messages = []
+    for user in notifications.digest_candidates(day):
+        if f"user:{user.id}" in done:
+            continue
+        result["officials"] += 1
+        waiting = inbox({"user": user.name}, {"waiting_for_me": True, "limit": 100})
+        message = notifications.digest_message(user, waiting["results"], waiting["count"], day)
+        if message is not None:
+            messages.append(message)
+    ids = notifications.save(messages)
+    notifications.enqueue_all(ids)
+    result["queued"] = len(ids)
+    return result
+
+
 def statrequest_purge_spam(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
     """Delete every request of a user (rows and files): for spam accounts.
 

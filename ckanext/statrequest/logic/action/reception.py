@@ -18,6 +18,7 @@ from sqlalchemy import Select, func, select
 
 from ckanext.statrequest import settings
 from ckanext.statrequest.core.vocabulary import DESK_EVENT, LETTER_CHANNEL
+from ckanext.statrequest.core.workflow import OFFICIAL
 from ckanext.statrequest.lib import access, attachments, guest, letters, notifications
 from ckanext.statrequest.lib.texts import lang
 from ckanext.statrequest.logic import common
@@ -26,7 +27,7 @@ from ckanext.statrequest.logic.action.request import (
     UPLOAD_FIELDS,
     _event,
     _show,
-    _uploads,
+    checked_uploads,
     new_request,
 )
 from ckanext.statrequest.logic.auth.reception import desk_refusal
@@ -53,7 +54,7 @@ def _register_errors(data: dict[str, Any], data_dict: dict[str, Any], today: dt.
                      ) -> dict[str, list[str]]:
     """What the schema cannot see alone: documents, one contact, the dates."""
     errors: dict[str, list[str]] = {}
-    for required in ("identity_document", "request_letter"):
+    for required in attachments.REQUIRED_KINDS:
         if data_dict.get(required) in (None, "", tk.missing):
             errors[required] = [_("Please attach the scan of this document.")]
     if not data.get("email") and not data.get("phone"):
@@ -95,9 +96,10 @@ def statrequest_register(context: dict[str, Any], data_dict: dict[str, Any]) -> 
     data, errors = tk.navl_validate(data_dict, schema.register(), context)
     now = now_utc()
     errors.update(_register_errors(data, data_dict, calendar.localize(now).date()))
+    prepared, file_errors = checked_uploads(data_dict, UPLOAD_FIELDS)  # files too, in one pass
+    errors.update(file_errors)
     if errors:
         raise tk.ValidationError(errors)
-    prepared = _uploads(data_dict, UPLOAD_FIELDS)
     letter = data["channel"] == LETTER_CHANNEL
     received_on = data["received_on"].date()
     sender_date = data.get("sender_letter_date")
@@ -148,7 +150,6 @@ def _register_query(data: dict[str, Any]) -> Select[Any]:
 
 def _row(request: Request, names: dict[str, str]) -> dict[str, Any]:
     wf = settings.workflow()
-    state = wf.states.get(request.state)
     return {
         "id": request.id,
         "agenda_number": request.agenda_number,
@@ -163,7 +164,8 @@ def _row(request: Request, names: dict[str, str]) -> dict[str, Any]:
         "category": request.category,
         "title": request.title,
         "state": request.state,
-        "state_label": state.label.get(lang()) if state else request.state,
+        # the register is the officials' book: their words
+        "state_label": wf.state_label(request.state, OFFICIAL, lang()),
     }
 
 

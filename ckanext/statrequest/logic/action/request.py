@@ -99,7 +99,18 @@ def _committed() -> Iterator[None]:
 
 def _uploads(data_dict: dict[str, Any], kinds: tuple[str, ...]) -> list[attachments.Prepared]:
     """Check every upload present in the call before anything is written."""
-    prepared, errors = [], {}
+    prepared, errors = checked_uploads(data_dict, kinds)
+    if errors:
+        raise tk.ValidationError(errors)
+    return prepared
+
+
+def checked_uploads(data_dict: dict[str, Any], kinds: tuple[str, ...]
+                    ) -> tuple[list[attachments.Prepared], dict[str, Any]]:
+    """Every upload present in the call checked: the good ones and the errors of the others
+    (so that a form reports its files' problems together with its fields')."""
+    prepared: list[attachments.Prepared] = []
+    errors: dict[str, Any] = {}
     for kind in kinds:
         value = data_dict.get(kind)
         if value in (None, "", tk.missing):
@@ -109,9 +120,7 @@ def _uploads(data_dict: dict[str, Any], kinds: tuple[str, ...]) -> list[attachme
                 prepared.append(attachments.prepare(kind, item))
             except tk.ValidationError as exc:
                 errors.update(exc.error_dict)
-    if errors:
-        raise tk.ValidationError(errors)
-    return prepared
+    return prepared, errors
 
 
 def _store_all(request: Request, prepared: list[attachments.Prepared],
@@ -148,14 +157,15 @@ def statrequest_create(context: dict[str, Any], data_dict: dict[str, Any]) -> di
     ratelimit.check_submission(context, data_dict)  # spam limits and honeypot; writes nothing
     # every problem at once: the fields, then the documents
     data, errors = tk.navl_validate(data_dict, schema.create(), context)
-    for required in ("identity_document", "request_letter"):
+    for required in attachments.REQUIRED_KINDS:
         if data_dict.get(required) in (None, "", tk.missing):
             errors[required] = [_("Please attach this document.")]
     if tk.asbool(settings.get("require_data_form")) and not data_dict.get("data_form"):
         errors["data_form"] = [_("Please attach this document.")]
+    prepared, file_errors = checked_uploads(data_dict, UPLOAD_FIELDS)  # files too, in one pass
+    errors.update(file_errors)
     if errors:
         raise tk.ValidationError(errors)
-    prepared = _uploads(data_dict, UPLOAD_FIELDS)
 
     actor = access.context_actor(context)
     wf = settings.workflow()
@@ -233,11 +243,11 @@ def statrequest_track(context: dict[str, Any], data_dict: dict[str, Any]) -> dic
             request.email.lower() != data["email"].strip().lower():
         raise tk.ObjectNotFound(_("Request not found"))
     wf = settings.workflow()
-    state = wf.states.get(request.state)
     return {
         "tracking_number": request.tracking_number,
         "state": request.state,
-        "state_label": state.label.get(lang()) if state else request.state,
+        # public tracking is the requester's: the words written to them
+        "state_label": wf.state_label(request.state, wflib.REQUESTER_AUDIENCE, lang()),
         "updated_at": dz.iso(request.updated_at),
         "finished": wf.is_final(request.state),
     }
@@ -684,7 +694,9 @@ def statrequest_workflow_show(context: dict[str, Any], data_dict: dict[str, Any]
         "final": sorted(wf.final),
         "positions": [{"code": c, "label": label.get(language)} for c, label in wf.positions.items()],
         "states": [
-            {"name": s.name, "label": s.label.get(language), "holder": s.holder, "sla": s.sla}
+            {"name": s.name, "label": s.label.get(language),
+             "official_label": s.label_for(wflib.OFFICIAL, language),
+             "holder": s.holder, "sla": s.sla}
             for s in wf.states.values()
         ],
         "transitions": [_transition_dict(t, language) | {"from": list(t.sources)}

@@ -21,6 +21,7 @@ def _sysadmin_only(context: dict[str, Any], data_dict: dict[str, Any]) -> common
 
 statrequest_notifications_flush = _sysadmin_only
 statrequest_sla_check = _sysadmin_only
+statrequest_digest = _sysadmin_only
 statrequest_purge_spam = _sysadmin_only
 statrequest_purge_personal_data = _sysadmin_only
 
