@@ -13,7 +13,7 @@ RUN="$ROOT/.run"
 VENV="$ROOT/.venv"
 # shellcheck source=dev/ports.sh
 . "$ROOT/dev/ports.sh"
-SOLR_CORES="ckan ckan_test"
+SOLR_CORES="ckan ckan_test ckan_test2"  # ckan_test2: a second suite beside the first (STATREQUEST_TEST_SET=2)
 APT_PACKAGES="postgresql redis-server libpq-dev libmagic1 libpango-1.0-0 libpangoft2-1.0-0
   libharfbuzz-subset0 fonts-liberation2 poppler-utils softhsm2 chromium curl gcc python3-dev"
 
@@ -149,11 +149,11 @@ start_pg() {
   local psql=("$bin/psql" -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -v ON_ERROR_STOP=1)
   "${psql[@]}" -tc "SELECT 1 FROM pg_roles WHERE rolname='ckan'" | grep -q 1 \
     || "${psql[@]}" -c "CREATE ROLE ckan LOGIN PASSWORD 'ckan'" || die "could not create role ckan"
-  for db in ckan_dev ckan_test ckan_bench; do
+  for db in ckan_dev ckan_test ckan_test2 ckan_bench; do
     "${psql[@]}" -tc "SELECT 1 FROM pg_database WHERE datname='$db'" | grep -q 1 \
       || "${psql[@]}" -c "CREATE DATABASE $db OWNER ckan ENCODING 'UTF8'" || die "could not create database $db"
   done
-  say "PostgreSQL ready on 127.0.0.1:$PG_PORT (databases ckan_dev, ckan_test, ckan_bench)"
+  say "PostgreSQL ready on 127.0.0.1:$PG_PORT (databases ckan_dev, ckan_test, ckan_test2, ckan_bench)"
 }
 
 stop_pg() {
