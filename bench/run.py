@@ -135,7 +135,9 @@ def use_port_variables() -> None:
     pg = os.environ.get("STATREQUEST_PG_PORT", "5432")
     solr = os.environ.get("STATREQUEST_SOLR_PORT", "8983")
     redis = os.environ.get("STATREQUEST_REDIS_PORT", "6379")
-    os.environ["CKAN_SQLALCHEMY_URL"] = f"postgresql://ckan:ckan@127.0.0.1:{pg}/ckan_bench"
+    # STATREQUEST_BENCH_DB: another database, so that two runs never share (and empty) one
+    db = os.environ.get("STATREQUEST_BENCH_DB", "ckan_bench")
+    os.environ["CKAN_SQLALCHEMY_URL"] = f"postgresql://ckan:ckan@127.0.0.1:{pg}/{db}"
     os.environ["CKAN_SOLR_URL"] = f"http://127.0.0.1:{solr}/solr/ckan_test"
     os.environ["CKAN_REDIS_URL"] = f"redis://127.0.0.1:{redis}/2"
 
@@ -239,7 +241,14 @@ def setup() -> dict[str, Any]:
 
 TABLES = ("statrequest_identity_access", "statrequest_attachment", "statrequest_event",
           "statrequest_request_org", "statrequest_request_dataset", "statrequest_request",
-          "statrequest_counter")
+          "statrequest_counter", "statrequest_stats_request", "statrequest_stats_wait",
+          "statrequest_stats_summary", "statrequest_stats_state")
+# Above this many requests, the first BLOCK are seeded in Python and the rest are copies of
+# them made in SQL (INSERT … SELECT, new ids, tracking number + ".k"): 1M in minutes.
+BLOCK = int(os.environ.get("BENCH_BLOCK", "100000"))
+# Requests waiting for the Secretary (diajukan), overdue, on "stunting" by the public, at
+# every size: the measured inbox and search have a full first page (20) even at 1k.
+FULL_PAGE = 40
 REQUEST_COLUMNS = (
     "id", "tracking_number", "requester_id", "requester_name", "identity_type",
     "identity_number", "identity_number_hash", "institution", "category", "email", "phone",
@@ -324,7 +333,10 @@ def seed(size: int, people: dict[str, Any]) -> dict[str, Any]:
     rnd = random.Random(size)
     now = dt.datetime.now(dt.timezone.utc)
     span = dt.timedelta(days=730).total_seconds()
-    created = sorted(now - dt.timedelta(seconds=rnd.uniform(600, span)) for _ in range(size))
+    block = min(size, BLOCK)
+    created = sorted(now - dt.timedelta(seconds=rnd.uniform(600, span)) for _ in range(block))
+    ages = [n for n, c in enumerate(created) if 15 <= (now - c).days <= 120]
+    forced = set(rnd.sample(ages, min(FULL_PAGE, len(ages))))
     holders = {p: ids for p, ids in people["positions"].items()}
     opd_ids = list(people["opd"])
     requester_ids = list(people["requesters"])
@@ -344,13 +356,16 @@ def seed(size: int, people: dict[str, Any]) -> dict[str, Any]:
             seq_by_year[year] = seq_by_year.get(year, 0) + 1
             _seed_one(copier, rnd, wf, calendar, sla_days, now, created_at,
                       format_tracking_number(year, seq_by_year[year]), holders, opd_ids,
-                      requester_ids, people, stats)
+                      requester_ids, people, stats, force=n in forced)
             if n % 5000 == 4999:
                 copier.flush()
         copier.flush()
         for year, value in seq_by_year.items():
             cur.execute("INSERT INTO statrequest_counter (name, year, value) VALUES "
                         "('tracking', %s, %s)", (year, value))
+        raw.commit()
+        python_seconds = time.perf_counter() - started
+        copies = _replicate(cur, size, block)
         raw.commit()
         loaded = time.perf_counter() - started
         cur.close()
@@ -364,28 +379,119 @@ def seed(size: int, people: dict[str, Any]) -> dict[str, Any]:
             dbapi.autocommit = False
     finally:
         raw.close()
-    return {"requests": size, "events": copier.counts["statrequest_event"],
-            "attachments": copier.counts["statrequest_attachment"],
-            "org_links": copier.counts["statrequest_request_org"], "open": stats["open"],
-            "load_seconds": round(loaded, 1),
-            "total_seconds": round(time.perf_counter() - started, 1)}
+    factor = size // block
+    result = {"requests": size, "events": copier.counts["statrequest_event"] * factor,
+              "attachments": copier.counts["statrequest_attachment"] * factor,
+              "org_links": copier.counts["statrequest_request_org"] * factor,
+              "open": stats["open"] * factor, "python_seconds": round(python_seconds, 1),
+              "sql_copies": copies, "load_seconds": round(loaded, 1),
+              "total_seconds": round(time.perf_counter() - started, 1)}
+    result.update(_derive_stats(size, block))
+    return result
+
+
+def _replicate(cur: Any, size: int, block: int) -> int:
+    """Make `size` requests out of the `block` seeded ones: copies k = 1, 2, … in SQL, with
+    new ids and tracking numbers, the same events, OPD links and attachment rows."""
+    if size % block:
+        raise SystemExit(f"--sizes: {size:,} is not a multiple of {block:,}")
+    copies = size // block - 1
+    if not copies:
+        return 0
+
+    def select(columns: tuple[str, ...], alias: str, k: int, own_id: bool) -> str:
+        out = []
+        for c in columns:
+            if c == "id" and own_id:
+                out.append("m.new")
+            elif c == "id":
+                out.append(f"md5({alias}.id || ':{k}')::uuid::text")
+            elif c == "request_id":
+                out.append("m.new")
+            elif c == "tracking_number":
+                out.append(f"{alias}.tracking_number || '.{k}'")
+            else:
+                out.append(f"{alias}.{c}")
+        return ", ".join(out)
+
+    cur.execute("CREATE TEMP TABLE bench_base ON COMMIT DROP AS "
+                "SELECT id FROM statrequest_request")
+    for k in range(1, copies + 1):
+        cur.execute("CREATE TEMP TABLE bench_map ON COMMIT DROP AS "  # noqa: S608
+                    f"SELECT id AS old, md5(id || ':{k}')::uuid::text AS new FROM bench_base")
+        for table, columns, alias, own in (
+                ("statrequest_request", REQUEST_COLUMNS, "r", True),
+                ("statrequest_request_org", ORG_COLUMNS, "o", False),
+                ("statrequest_event", EVENT_COLUMNS, "e", False),
+                ("statrequest_attachment", ATTACHMENT_COLUMNS, "a", False)):
+            key = "id" if own else "request_id"
+            cur.execute(f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608
+                        f"SELECT {select(columns, alias, k, own)} FROM {table} {alias} "
+                        f"JOIN bench_map m ON m.old = {alias}.{key}")
+        cur.execute("DROP TABLE bench_map")
+        print(f"  copy {k}/{copies} made", flush=True)
+    return copies
+
+
+def _derive_stats(size: int, block: int) -> dict[str, Any]:
+    """The per-request statistics figures of the seeded block, made by lib/stats_sql as its
+    refresh() does (the Python functions of lib/stats per request), timed; the SQL copies get
+    their template's rows (same events at the same times: the same figures). Then the rules'
+    fingerprint and the last event are recorded as refresh() records them."""
+    import ckan.model as model
+    import sqlalchemy as sa
+
+    from ckanext.statrequest import settings
+    from ckanext.statrequest.lib import stats, stats_sql
+
+    calendar = settings.calendar()
+    rules = stats.rules_for(settings.workflow(), settings.sla_days())
+    session = model.Session
+    session.remove()
+    started = time.perf_counter()
+    base = "SELECT id FROM statrequest_request WHERE tracking_number NOT LIKE '%.%'"
+    ids = list(session.scalars(sa.text(base + " ORDER BY id")))
+    last = session.scalar(sa.text("SELECT max(id) FROM statrequest_event")) or 0
+    stats_sql._recompute(session, ids, last, calendar, rules)
+    session.commit()
+    refresh_seconds = time.perf_counter() - started
+    t0 = time.perf_counter()
+    for k in range(1, size // block):
+        for table, columns in (
+                ("statrequest_stats_request", "last_event_id, state, finished_at, days, on_time,"
+                                              " extension_days, outcome, reason, opd"),
+                ("statrequest_stats_wait", "state, days")):
+            session.execute(sa.text(
+                f"INSERT INTO {table} SELECT md5(s.request_id || :k)::uuid::text, "  # noqa: S608
+                f"{', '.join('s.' + c.strip() for c in columns.split(','))} FROM {table} s "
+                f"WHERE s.request_id IN ({base})"), {"k": f":{k}"})
+    fp = stats_sql.fingerprint(calendar, rules, stats_sql._objection_steps())
+    session.execute(sa.text("INSERT INTO statrequest_stats_state (key, value) VALUES "
+                            "('fingerprint', :fp), ('watermark', :last)"),
+                    {"fp": fp, "last": str(last)})
+    session.commit()
+    copy_seconds = time.perf_counter() - t0
+    session.remove()
+    return {"stats_refresh_seconds": round(refresh_seconds, 1),
+            "stats_refresh_per_request_ms": round(1000 * refresh_seconds / min(size, block), 3),
+            "stats_copy_seconds": round(copy_seconds, 1)}
 
 
 def _seed_one(copier: Copier, rnd: random.Random, wf: Any, calendar: Any, sla_days: int,
               now: dt.datetime, created_at: dt.datetime, tracking: str,
               holders: dict[str, list[str]], opd_ids: list[str], requester_ids: list[str],
-              people: dict[str, Any], stats: dict[str, int]) -> None:
+              people: dict[str, Any], stats: dict[str, int], force: bool = False) -> None:
     age = (now - created_at).days
     # recent requests are mostly still open; a small backlog of old ones is stuck (overdue)
-    open_ = rnd.random() < (0.9 if age < 10 else 0.3 if age < 30 else 0.02)
-    path = _weighted(rnd, OPEN_PATHS if open_ else CLOSED_PATHS)
+    open_ = force or rnd.random() < (0.9 if age < 10 else 0.3 if age < 30 else 0.02)
+    path = ["ajukan"] if force else _weighted(rnd, OPEN_PATHS if open_ else CLOSED_PATHS)
     stats["open"] += open_
     rid = str(uuid.UUID(int=rnd.getrandbits(128), version=4))
     requester = rnd.choice(requester_ids)
-    topic, phrase = rnd.choice(TOPICS)
+    topic, phrase = TOPICS[0] if force else rnd.choice(TOPICS)
     kec = rnd.choice(KECAMATAN)
     data_year = rnd.randint(2019, 2025)
-    category = _weighted(rnd, [(w, c) for c, w in CATEGORIES])
+    category = SEARCH_CATEGORY if force else _weighted(rnd, [(w, c) for c, w in CATEGORIES])
 
     # event times: a few hours to a working day apart, all before now
     gaps = [0.0] + [rnd.uniform(0.1, 1.4) for _ in path[1:]]
@@ -546,6 +652,9 @@ def read_operations(people: dict[str, Any], show_ids: list[str]) -> dict[str, Ca
         "search": lambda i: act("sekretaris", "statrequest_list", q=QUERY_WORD,
                                 category=SEARCH_CATEGORY, sla="overdue", limit=20),
         "show": lambda i: act("sekretaris", "statrequest_show", id=show_ids[i % len(show_ids)]),
+        # the figures of the statistics page (all time) and of the public transparency page
+        "stats": lambda i: act("sekretaris", "statrequest_stats"),
+        "transparency": lambda i: act(REQUESTERS[0], "statrequest_stats_public"),
         # extras, not in the issue's goal but worth watching
         "search_q": lambda i: act("sekretaris", "statrequest_list", q=QUERY_WORD, limit=20),
         "inbox_opd": lambda i: act(opd_admin, "statrequest_list", waiting_for_me=True, limit=20),
@@ -565,6 +674,9 @@ def measure(size: int, people: dict[str, Any], iterations: int, warmup: int) -> 
     model.Session.remove()
     ops = read_operations(people, show_ids)
     samples: dict[str, list[float]] = {name: [] for name in ops}
+    # the statistics' figures are kept per period until the event log changes: the first
+    # reading after seeding computes them (aggregates over every request), timed here
+    cold = {"stats_cold": _clock(lambda: ops["stats"](0))}
     pages: dict[str, dict[str, Any]] = {name: {} for name in ops}
     # round-robin: every operation sees the same background load
     for i in range(warmup + iterations):
@@ -594,7 +706,26 @@ def measure(size: int, people: dict[str, Any], iterations: int, warmup: int) -> 
         if i >= warmup:
             samples["transition"].append(ms)
             samples["package_show_w"].append(pkg)
-    return {name: _stats(values) | pages.get(name, {}) for name, values in samples.items()}
+    # route to 3 OPD at once (#12, one task per OPD): the same requests walked on to the
+    # assigned staff member, then routed; against the package_show timed alongside
+    samples["route3"] = []
+    three = list(people["opd"])[:3]
+    for i, (rid, _version) in enumerate(fresh):
+        shown: dict[str, Any] = {"version": _version + 1}
+        for user, step, extra in (
+                ("kadis", "disposisi_ke_kabid", {"instruction": "Mohon ditindaklanjuti."}),
+                ("kabid", "disposisi_ke_kasi", {"instruction": "Koordinasikan."}),
+                ("kasi", "tugaskan_staf", {"assignee": "staf1", "instruction": "Siapkan."})):
+            shown = act(user, "statrequest_transition", id=rid, transition=step,
+                        version=shown["version"], **extra)
+        ms = _clock(lambda rid=rid, version=shown["version"]: act(
+            "staf1", "statrequest_transition", id=rid, transition="teruskan_ke_opd",
+            version=version, opd=three))
+        if i >= warmup:
+            samples["route3"].append(ms)
+    out = {name: _stats(values) | pages.get(name, {}) for name, values in samples.items()}
+    out["stats_cold"] = {"ms": round(cold["stats_cold"], 1)}
+    return out
 
 
 # --- EXPLAIN ANALYZE of the list queries ----------------------------------------------------
@@ -667,7 +798,9 @@ def _plan_summary(plan: dict[str, Any]) -> dict[str, Any]:
 # --- report ---------------------------------------------------------------------------------
 
 GOAL_LISTS = ("inbox", "search")
-ORDER = ["package_show", "inbox", "search", "show", "transition", "inbox_opd", "search_q",
+ORDER = ["package_show", "inbox", "search", "show", "stats", "transparency", "transition",
+         "route3",
+         "inbox_opd", "search_q",
          "list_all", "event_list", "create"]
 
 
@@ -685,7 +818,8 @@ def _growth(results: dict[int, dict[str, Any]], op: str, small: int, large: int,
             normalised: bool = False) -> float:
     def value(size: int) -> float:
         t = results[size]["timings"]
-        base = t["package_show_w" if op in ("transition", "create") else "package_show"]["p50"]
+        base = t["package_show_w" if op in ("transition", "create", "route3")
+                 else "package_show"]["p50"]
         return t[op]["p50"] / (base if normalised else 1.0)
 
     return value(large) / value(small)
@@ -703,7 +837,7 @@ def report(results: dict[int, dict[str, Any]]) -> list[str]:
         row = f"{op + (' *' if op in EXTRAS else ''):<15}"
         for s in sizes:
             m = results[s]["timings"][op]
-            base = results[s]["timings"]["package_show_w" if op in ("transition", "create")
+            base = results[s]["timings"]["package_show_w" if op in ("transition", "create", "route3")
                                         else "package_show"]["p50"]
             rows = f"{m['rows']}/{m['count']:,}" if "rows" in m else ""
             row += f"{m['p50']:>13.2f}{m['p95']:>8.2f}{m['p50'] / base:>6.2f}{rows:>11}"
@@ -730,7 +864,31 @@ def report(results: dict[int, dict[str, Any]]) -> list[str]:
         ratio = t["inbox"]["p50"] / t["package_show"]["p50"]
         lines.append(f"goal inbox at {s:,}: {ratio:.2f} × package_show "
                      f"({'ok' if ratio <= 1 else 'OVER'}, goal <= 1)")
+    lines += ["", "#16 (ratio = p50 / package_show p50 of the same rounds; growth = ratio at N /"
+                  " ratio at the smallest size):"]
+    for s in sizes:
+        t = results[s]["timings"]
+
+        def ratio(op: str, t: dict[str, Any] = t) -> float:
+            return t[op]["p50"] / t["package_show"]["p50"]
+
+        parts = []
+        for op in ("inbox", "search", "show"):
+            growth = ratio(op) / _ratio(results, small, op)
+            ok = ratio(op) <= 0.5 and growth <= 1.2
+            parts.append(f"{op} {ratio(op):.2f}× growth {growth:.2f} ({'ok' if ok else 'OVER'})")
+        for op in ("stats", "transparency"):
+            parts.append(f"{op} {ratio(op):.2f}× ({'ok' if ratio(op) <= 2 else 'OVER'})")
+        cold = t.get("stats_cold", {}).get("ms")
+        lines.append(f"  {s:>9,}: " + "; ".join(parts) + f"; stats first reading {cold} ms")
+    lines.append("  goals: inbox, search, show <= 0.5× and growth <= 1.2; stats and "
+                 "transparency <= 2×")
     return lines
+
+
+def _ratio(results: dict[int, dict[str, Any]], size: int, op: str) -> float:
+    t = results[size]["timings"]
+    return t[op]["p50"] / t["package_show"]["p50"]
 
 
 def main() -> None:

@@ -12,11 +12,14 @@ PKI_PORT=${STATREQUEST_PKI_PORT:-9010}  # the demo's test PKI service (TSA, OCSP
 # (CKAN_SQLALCHEMY_URL, CKAN_SOLR_URL, CKAN_REDIS_URL win over test.ini), so test.ini keeps
 # the default ports and a machine with other ports needs no edited copy of it.
 # STATREQUEST_TEST_SET=2 points a second checkout at its own database, Solr core and Redis
-# database (ckan_test2, db 2), so two suites can run at once without touching each other's data.
+# database (ckan_test2, db 2) and storage folder, so two suites can run at once without touching each other's data.
 export_test_urls() {
   local set=${STATREQUEST_TEST_SET:-1} name=ckan_test
   [ "$set" = 1 ] || name="ckan_test$set"
   export CKAN_SQLALCHEMY_URL="postgresql://ckan:ckan@127.0.0.1:$PG_PORT/$name"
   export CKAN_SOLR_URL="http://127.0.0.1:$SOLR_PORT/solr/$name"
   export CKAN_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/$set"
+  if [ "$set" != 1 ]; then  # its own file storage too (test.ini's is .run/test-storage)
+    export CKAN_STORAGE_PATH="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/.run/test-storage$set"
+  fi
 }

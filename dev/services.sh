@@ -108,7 +108,7 @@ install_verapdf() {
   fi
 }
 
-cmd_install() { install_system; install_python; install_solr; install_verapdf; install_mailpit; }
+cmd_install() { install_system; install_python; install_solr; install_verapdf; install_mailpit; install_seaweedfs; }
 
 # --- PostgreSQL ----------------------------------------------------------------------------------
 pg_ready() { "$(pg_bin)/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" 2>/dev/null; }
@@ -294,6 +294,11 @@ start_mailpit() {
 
 stop_mailpit() { stop_pidfile "$RUN/mailpit.pid" Mailpit; }
 
+# --- SeaweedFS (tests/storage, the two-node scale run): S3 object store -------------------------
+# Built once into .run/bin/weed by dev/seaweedfs.sh (minutes, the first time only; afterwards a
+# version check); the tests and the scale run start their own servers with it.
+install_seaweedfs() { bash "$ROOT/dev/seaweedfs.sh" build || die "building SeaweedFS failed"; }
+
 cmd_start() { mkdir -p "$RUN"; cmd_install; start_pg; start_redis; start_solr; start_pki; start_mailpit; }
 cmd_stop() { stop_mailpit; stop_pki; stop_solr; stop_redis; stop_pg; }
 cmd_status() {
@@ -314,6 +319,7 @@ case "${1:-}" in
   restart-pki) stop_pki; start_pki ;;
   install-verapdf) mkdir -p "$RUN"; install_verapdf ;;
   install-mailpit) mkdir -p "$RUN"; install_mailpit ;;
+  install-seaweedfs) mkdir -p "$RUN"; install_seaweedfs ;;
   restart-mailpit) stop_mailpit; start_mailpit ;;
   *) echo "usage: $0 install|start|stop|status" >&2; exit 2 ;;
 esac

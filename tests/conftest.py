@@ -33,6 +33,15 @@ def test_pki() -> dict[str, Any]:
 
 
 @pytest.fixture
+def regency(request, ckan_config, monkeypatch):
+    """The active workflow, by name: "default", or a test parametrised (indirect) over
+    support.SHIPPED_WORKFLOWS; put it before `office`, which makes that workflow's people."""
+    from support import use_workflow
+
+    return use_workflow(getattr(request, "param", "default"), ckan_config, monkeypatch)
+
+
+@pytest.fixture
 def office(clean_db, test_pki) -> types.SimpleNamespace:
     """Diskominfo with one user per position (the signing ones with their own signing
     credential), three OPD with an admin each, two requesters, another logged-in user and a

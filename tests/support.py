@@ -129,16 +129,29 @@ def make_office() -> types.SimpleNamespace:
     sysadmin: the people of the `office` fixture and of the hardening world."""
     from ckan.tests import factories
 
+    from ckanext.statrequest import settings
+
     people = types.SimpleNamespace()
     people.sysadmin = factories.Sysadmin()["name"]
     people.diskominfo = factories.Organization(name="diskominfo", title="Diskominfo")["id"]
-    for name, position in POSITIONS.items():
+    # the active workflow's positions: the usual people for those it shares with the default
+    # one, and one user named after the code for each other position that holds a state
+    wf = settings.workflow()
+    staff = {name: code for name, code in POSITIONS.items() if code in wf.positions}
+    holders = {s.holder for s in wf.states.values()}
+    staff.update({code: code for code in wf.positions
+                  if code not in staff.values() and code in holders})
+    people.staff = staff
+    for name, position in staff.items():
         factories.User(name=name, fullname=name.title(), password=USER_PASSWORD)
         as_sysadmin("organization_member_create", id="diskominfo", username=name,
                     role="admin" if name == "kadis" else "editor")
         as_sysadmin("statrequest_position_assign", position=position, user=name,
                     nip="19800101200501100" + str(len(name)))
-    issue_credentials(*SIGNERS)  # keys belong to the people who initial and sign
+    signing = {t.actor for t in wf.transitions.values() if t.needs("signature")}
+    people.signers = tuple(n for n in (*SIGNERS, *staff) if staff.get(n) in signing)
+    people.signers = tuple(dict.fromkeys(people.signers))
+    issue_credentials(*people.signers)  # keys belong to the people who initial and sign
     people.opd = {}
     for slug in ("dinas-kesehatan", "dinas-pendidikan", "dinas-pertanian"):
         org = factories.Organization(name=slug, title=slug.replace("-", " ").title())
@@ -275,3 +288,43 @@ def pdf_text(pdf: bytes) -> str:
     out = subprocess.run([exe, "-enc", "UTF-8", "-", "-"], input=pdf, capture_output=True,
                          check=True, timeout=30).stdout.decode("utf-8")
     return " ".join(out.split())
+
+
+# --- the shipped workflows: the default SOP and the second regency's (workflows/) ------------
+
+SHIPPED_WORKFLOWS = ("default", "ppid_desk")
+
+
+def use_workflow(name: str, ckan_config: Any, monkeypatch: Any) -> Any:
+    """Make a shipped workflow the active one for this test, with its own letterhead (the
+    letter.* options of workflows/<name>.ini); returns it. "default": the SOP of core/."""
+    import configparser
+
+    from ckanext.statrequest import settings
+    from ckanext.statrequest.core import workflow as wflib
+
+    if name != "default":
+        folder = wflib.DEFAULT_PATH.parents[1] / "workflows"
+        monkeypatch.setitem(ckan_config, "ckanext.statrequest.workflow_file",
+                            str(folder / f"{name}.yaml"))
+        ini = configparser.ConfigParser(interpolation=None)
+        ini.read(folder / f"{name}.ini", encoding="utf-8")
+        for key, value in ini["app:main"].items():
+            if key.startswith("ckanext.statrequest.letter."):
+                monkeypatch.setitem(ckan_config, key, value)
+    return settings.workflow()
+
+
+def person_for(office: Any, actor: str, assignee: str = "staf1") -> str:
+    """A user who may fire a step of `actor` on a request of `submit()` routed to Dinas
+    Kesehatan: the requester, that OPD's admin, or the office's holder of the position."""
+    from ckanext.statrequest import settings
+    from ckanext.statrequest.core import workflow as wflib
+
+    if actor == wflib.REQUESTER:
+        return "pemohon1"
+    if actor == wflib.OPD:
+        return office.opd["dinas-kesehatan"]["admin"]
+    if actor == settings.workflow().assignee_position:
+        return assignee
+    return next(name for name, code in office.staff.items() if code == actor)

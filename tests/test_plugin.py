@@ -45,3 +45,27 @@ def test_a_missing_workflow_file_stops_ckan(tmp_path):
 def test_the_default_workflow_starts(tmp_path):
     out = _start(tmp_path, DEFAULT_PATH)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_the_second_regencys_workflow_starts(tmp_path):
+    out = _start(tmp_path, DEFAULT_PATH.parents[1] / "workflows" / "ppid_desk.yaml")
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_the_letter_and_panel_keys_are_checked_at_start_too(tmp_path):
+    """Issue #12's keys (who initials and signs, panels, reason notes, privacy position): a
+    broken one stops CKAN like any other problem, all of them listed in one go."""
+    broken = DEFAULT_PATH.read_text()
+    for old, new in (("privacy_position: sekretaris", "privacy_position: lurah"),
+                     ("reason_from: [tolak,", "reason_from: [entah,"),
+                     ("    sla: stopped\n    panel: answer", "    sla: stopped\n    panel: jendela"),
+                     ("initial: diajukan", "initial: belum_ada")):
+        assert old in broken, old
+        broken = broken.replace(old, new, 1)
+    path = tmp_path / "alur.yaml"
+    path.write_text(broken)
+    out = _start(tmp_path, path)
+    output = out.stdout + out.stderr
+    assert out.returncode != 0
+    for problem in ("'lurah'", "'entah'", "'jendela'", "'belum_ada'"):
+        assert problem in output, problem

@@ -233,33 +233,36 @@ class Checker:
                       megabytes_read=round(bytes_checked / 1e6, 1))
         return c
 
-    def _storage_root(self) -> Path:
-        import ckantoolkit as tk
+    def _storage(self) -> Any:
+        """CKAN's storage of the attachments (local disk or the object store)."""
+        from ckan.lib import files
 
         from ckanext.statrequest import settings
 
-        return Path(tk.config.get(f"ckan.files.storage.{settings.file_storage()}.path")
-                    or "/nonexistent")
+        return files.get_storage(settings.file_storage())
 
     def _orphans(self) -> list[str]:
         """Stored bytes that neither a file row nor a resource points to: left by a process
-        killed between writing a file and rolling back (garbage, not lost work)."""
+        killed between writing a file and rolling back (garbage, not lost work). Listed
+        through the storage itself, so an object store is checked like a local directory."""
+        import file_keeper as fk
+
         from ckanext.statrequest import settings
 
-        root = self._storage_root()
-        if not root.is_dir():
+        storage = self._storage()
+        if not storage.supports(fk.Capability.SCAN):
             return []
         known = {row.location for row in self.sql(
             'SELECT location FROM "file" WHERE storage = :s', s=settings.file_storage())}
         resources = {row.id for row in self.sql("SELECT id FROM resource")}
         out = []
-        for path in root.rglob("*"):
-            rel = path.relative_to(root)
-            if not path.is_file() or str(rel) in known:
+        for location in storage.scan():
+            parts = Path(location).parts
+            if location in known:
                 continue
-            if rel.parts[0] == "resources" and "".join(rel.parts[1:]) in resources:
+            if parts and parts[0] == "resources" and "".join(parts[1:]) in resources:
                 continue  # CKAN's resource upload (delivery) keeps no file row
-            out.append(str(rel))
+            out.append(location)
         return sorted(out)
 
     def check_event_chains(self) -> Check:
@@ -481,8 +484,12 @@ class Checker:
         except ImportError:
             c.skipped = "no delivery module"
             return c
+        import ckantoolkit as tk
+        from ckan.lib import files
+
         model = self.model
-        root = self._storage_root()
+        # CKAN's resource storage (derived from the default one: a folder or a key prefix)
+        resource_storage = files.get_storage(tk.config["ckan.files.default_storages.resource"])
         compared = 0
         for rid, r in self.requests.items():
             if r.state != "selesai":
@@ -508,11 +515,14 @@ class Checker:
                     continue
                 if res.hash and res.hash != a.sha256:
                     c.fail(f"{r.tracking_number}: resource of {a.name} has another hash")
-                stored = root / "resources" / rid_[:3] / rid_[3:6] / rid_[6:]
-                if stored.is_file():
-                    if hashlib.sha256(stored.read_bytes()).hexdigest() != a.sha256:
-                        c.fail(f"{r.tracking_number}: the delivered bytes of {a.name} differ")
-                    compared += 1
+                stored = files.FileData(files.Location(f"{rid_[:3]}/{rid_[3:6]}/{rid_[6:]}"))
+                if not resource_storage.exists(stored):
+                    c.fail(f"{r.tracking_number}: the delivered file {a.name} is not stored")
+                    continue
+                data = b"".join(resource_storage.stream(stored))
+                if hashlib.sha256(data).hexdigest() != a.sha256:
+                    c.fail(f"{r.tracking_number}: the delivered bytes of {a.name} differ")
+                compared += 1
             if len(resources) != len(wanted):
                 c.fail(f"{r.tracking_number}: dataset has {len(resources)} resources, "
                        f"expected {len(wanted)}")

@@ -166,4 +166,8 @@ def render(result: dict[str, Any]) -> str:
         out.append(f"- {name}: {seconds:.0f}")
     out += ["", "## Invariants", "", "```", *r["checker"].get("lines", []),
             "INVARIANTS " + ("HOLD" if r["checker"].get("ok") else "VIOLATED"), "```", ""]
+    if r.get("cross_node"):  # --nodes 2 (bench/scale/nodes.py)
+        out += ["## Two nodes", "", f"- nodes and object store: {r.get('nodes')}",
+                f"- cross-node check ({'PASS' if r['cross_node'].get('ok') else 'FAIL'}): "
+                f"{r['cross_node']}", ""]
     return "\n".join(out)

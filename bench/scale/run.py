@@ -56,6 +56,14 @@ PROFILES: dict[str, dict[str, Any]] = {
         "retry_intervals": "5 15 30", "smtp_delay": 0.2,
     },
 }
+# `--nodes 2` (bench/scale/nodes.py): two web nodes on an object store, and two more faults
+NODE_FAULTS: dict[str, dict[str, Any]] = {
+    "full": {"duration": 840, "plan": [(640, "kill_node", None), (700, "object_store", 30.0)]},
+    # node A is killed first (while uploads run); the store goes down only once every web
+    # process (node A's new ones too) has booted: a CKAN process cannot start without its
+    # file storage (file-keeper's S3 adapter checks the bucket at start-up)
+    "short": {"duration": 240, "plan": [(95, "kill_node", None), (100, "object_store", 30.0)]},
+}
 OFFICIALS = ["sekretaris", "sekretaris", "kadis", "kabid", "kasi", "kasi",
              "staf1", "staf2", "staf3", "staf4"]
 
@@ -227,6 +235,10 @@ class CpuSampler(threading.Thread):
 
     def classify(self, cmdline: str) -> str:
         w = str(self.stack.workdir)
+        if "bench.scale.balancer" in cmdline and w in cmdline:
+            return "load balancer (two nodes)"
+        if "weed" in cmdline and w in cmdline:
+            return "object store (SeaweedFS)"
         if "gunicorn" in cmdline and w in cmdline:
             return "gunicorn (web)"
         if "jobs worker" in cmdline and w in cmdline:
@@ -281,6 +293,15 @@ def start_stack(stack: Stack, profile: dict[str, Any], out: Path) -> tuple[dict[
     """Everything up, seeded, and the cron process loaded; the order overlaps slow steps."""
     t0 = time.monotonic()
     stack.prepare()
+    if profile.get("nodes", 1) > 1:
+        from bench.scale import nodes as nodes_mod
+
+        log("starting the object store (SeaweedFS) for two web nodes ...")
+        stack.nodes = nodes_mod.Nodes(stack)  # type: ignore[attr-defined]
+        stack.nodes.build()
+        stack.nodes.start_store()
+        stack.nodes.use_store()
+        nodes_mod.register_faults()
     stack.start_redis()
     stack.start_smtp()
     out.mkdir(parents=True, exist_ok=True)
@@ -316,7 +337,10 @@ def start_stack(stack: Stack, profile: dict[str, Any], out: Path) -> tuple[dict[
     log(f"starting gunicorn ({stack.web_workers} workers), {stack.job_workers} job workers "
         "and the cron process ...")
     cron = Cron(stack, profile["cron_interval"], profile["flush_min_age_minutes"])
-    stack.start_web()
+    if getattr(stack, "nodes", None) is not None:
+        stack.nodes.start()  # two gunicorn nodes behind the balancer on the web port
+    else:
+        stack.start_web()
     stack.start_workers()
     cron.call("flush 5")  # waits until it is loaded; sends nothing young
     stack.save_description()
@@ -387,12 +411,19 @@ def heal(stack: Stack) -> list[str]:
         if service is None or not service.alive():
             start()
             notes.append(f"{name} was down after the load; started")
+    if getattr(stack, "nodes", None) is not None:
+        notes += stack.nodes.heal()
     return notes
 
 
 def execute(profile_name: str, overrides: dict[str, Any] | None = None, keep: bool = False,
             tag: str | None = None) -> dict[str, Any]:
     profile = {**PROFILES[profile_name], **(overrides or {})}
+    if profile.get("nodes", 1) > 1:
+        extra = NODE_FAULTS[profile_name]
+        profile["plan"] = sorted([*profile["plan"], *extra["plan"]])
+        if "duration" not in (overrides or {}):
+            profile["duration"] = extra["duration"]
     tag = tag or f"{profile_name}-{os.getpid()}"
     stack = Stack(tag, retry_intervals=profile["retry_intervals"],
                   smtp_delay=profile["smtp_delay"])
@@ -438,6 +469,15 @@ def execute(profile_name: str, overrides: dict[str, Any] | None = None, keep: bo
         else:
             result["checker"] = {"ok": False, "lines": [check.stdout[-3000:],
                                                         check.stderr[-5000:]]}
+        if getattr(stack, "nodes", None) is not None:
+            from bench.scale import nodes as nodes_mod
+
+            log("cross-node check: upload through node A, download through node B ...")
+            try:
+                result["cross_node"] = nodes_mod.cross_check(stack, config)
+            except Exception as exc:  # noqa: BLE001 - reported as a failure
+                result["cross_node"] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+            result["nodes"] = stack.nodes.describe()
         samples = report.load_samples(out / "samples.csv")
         windows = report.phases(t0, end, profile["warmup"], done, profile["grace"])
         result["phases"] = {name: report.stats(samples, w) for name, w in windows.items()}
@@ -446,7 +486,11 @@ def execute(profile_name: str, overrides: dict[str, Any] | None = None, keep: bo
     finally:
         if cron is not None:
             cron.close()
+        if getattr(stack, "nodes", None) is not None:
+            stack.nodes.close()  # the balancer and both nodes
         stack.close(drop=not keep)
+        if getattr(stack, "nodes", None) is not None:
+            stack.nodes.stop_store()  # last: the workers load their storage until they stop
         save(result, stack, out)
 
 
@@ -474,11 +518,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true",
                         help="keep the database (the work directory is always kept)")
     parser.add_argument("--tag", help="name of the run: its work directory is .run/scale-<tag>")
+    parser.add_argument("--nodes", type=int, choices=(1, 2),
+                        help="2: two web nodes behind a balancer, files on an object store "
+                             "(SeaweedFS), two more faults (bench/scale/nodes.py)")
     parser.add_argument("--json", type=Path,
                         help="also write the whole result here as JSON (what the test suite reads)")
     args = parser.parse_args(argv)
-    overrides = {k: v for k, v in (("seed", args.seed), ("duration", args.duration))
-                 if v is not None}
+    overrides = {k: v for k, v in (("seed", args.seed), ("duration", args.duration),
+                                   ("nodes", args.nodes)) if v is not None}
 
     def stop(signum: int, _frame: Any) -> None:
         raise KeyboardInterrupt(f"signal {signum}")
@@ -489,7 +536,8 @@ def main(argv: list[str] | None = None) -> int:
         args.json.write_text(json.dumps(result, indent=2, default=str))
     print(report.render(result))
     print(f"\nreport: {result.get('report_path')}")
-    return 0 if result["checker"].get("ok") else 1
+    return 0 if result["checker"].get("ok") and result.get("cross_node", {"ok": True})["ok"] \
+        else 1
 
 
 if __name__ == "__main__":

@@ -342,12 +342,14 @@ class Stack:
     # --- web -----------------------------------------------------------------------------
 
     def start_web(self, timeout: float = 180) -> None:
+        # the shipped settings (deploy/gunicorn.conf.py: deploy/wsgi.py, timeouts,
+        # max_requests), with this run's address, process count and ini from the command line
         self.web = Service("gunicorn", [
-            str(BIN / "gunicorn"), "--workers", str(self.web_workers),
-            "--bind", f"127.0.0.1:{self.ports['web']}", "--timeout", "120",
-            "--graceful-timeout", "10", "--env", f"SCALE_INI={self.ini}",
+            str(BIN / "gunicorn"), "-c", str(ROOT / "deploy" / "gunicorn.conf.py"),
+            "--workers", str(self.web_workers), "--bind", f"127.0.0.1:{self.ports['web']}",
+            "--graceful-timeout", "10", "--env", f"CKAN_INI={self.ini}",
             "--chdir", str(ROOT), "--error-logfile", "-", "--log-level", "warning",
-            "--name", f"scale-{self.tag}", "bench.scale.wsgi:application",
+            "--name", f"scale-{self.tag}",
         ], self.logs / "gunicorn.log")
         self.web.start()
 

@@ -21,6 +21,11 @@ __all__ = [
     "statrequest_requires_form",
     "statrequest_file_rules",
     "statrequest_initial_state",
+    "statrequest_sla_days",
+    "statrequest_panel",
+    "statrequest_steps_into",
+    "statrequest_goes_back",
+    "statrequest_resubmits",
     "statrequest_is_opd_member",
     "statrequest_inbox_count",
     "statrequest_datetime",
@@ -112,6 +117,38 @@ def statrequest_file_rules(kind: str) -> str:
 
 def statrequest_initial_state() -> str:
     return settings.workflow().initial
+
+
+def statrequest_sla_days() -> int:
+    """Working days within which a complete request is answered (for the home page)."""
+    return settings.sla_days()
+
+
+def statrequest_panel(state: str) -> str | None:
+    """What the request page shows in a state (its `panel:` in the workflow), or None."""
+    found = settings.workflow().states.get(state)
+    return found.panel if found else None
+
+
+def statrequest_steps_into(state: str) -> list[str]:
+    """The transitions that lead into a state (the request for changes, for its note)."""
+    return list(settings.workflow().steps_into(state))
+
+
+def statrequest_goes_back(transition: str) -> bool:
+    """A return or a refusal: its button is shown as a warning."""
+    wf = settings.workflow()
+    t = wf.transitions.get(transition)
+    return t is not None and wf.goes_back(t)
+
+
+def statrequest_resubmits(transition: str) -> bool:
+    """The requester's resubmission (back to the initial state): new files may come along."""
+    from ckanext.statrequest.core.workflow import REQUESTER
+
+    wf = settings.workflow()
+    t = wf.transitions.get(transition)
+    return t is not None and t.actor == REQUESTER and t.target == wf.initial
 
 
 def statrequest_datetime(value: str | None) -> str:

@@ -75,6 +75,7 @@ class StatrequestPlugin(p.SingletonPlugin, DefaultTranslation):
         settings.check_reasons()  # nor with a malformed list of refusal reasons
         # after login: back to the page that asked for it, or where the user's work is
         settings.claim_route_after_login("statrequest.start")
+        settings.claim_no_gravatar()
 
     # IFiles: CKAN's file actions on a request's files follow the request's own rule
     def files_file_allows(self, context: Any, file: Any, operation: Any) -> bool | None:

@@ -55,6 +55,14 @@ def claim_route_after_login(endpoint: str) -> None:
         tk.config["ckan.auth.route_after_login"] = endpoint
 
 
+def claim_no_gravatar() -> None:
+    """No Gravatar pictures unless the portal asks for them (``ckan.gravatar_default``): they
+    send a hash of each user's email to a third party, and a government network that blocks
+    it shows a broken image on every page. CKAN's own placeholder picture is shown instead."""
+    if core("ckan.gravatar_default") in (None, "", "identicon"):
+        tk.config["ckan.gravatar_default"] = "disabled"
+
+
 def site_url() -> str:
     """The portal's address without a trailing slash: links in emails, letters and jobs are
     built from it (no web request there)."""
@@ -74,6 +82,11 @@ def ikm_min_respondents() -> int:
     return int(get("ikm_min_respondents") or 30)
 
 
+def stats_max_age() -> int:
+    """Seconds kept statistics may lag behind the event log (0: always exact)."""
+    return max(int(get("stats_max_age") or 0), 0)
+
+
 def complaint_response_days() -> int:
     """Working days within which a complaint is to be answered (at least 1)."""
     return max(int(get("complaint_response_days")), 1)
@@ -81,6 +94,11 @@ def complaint_response_days() -> int:
 
 def due_soon_days() -> int:
     return int(get("due_soon_days"))
+
+
+def opd_task_days() -> int:
+    """Working days an OPD has for its task on a routed request (at least 1)."""
+    return max(int(get("opd_task_days")), 1)
 
 
 def max_file_size() -> int:

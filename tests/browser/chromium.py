@@ -4,7 +4,8 @@ from __future__ import annotations
 import os
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-PORT = 5057
+# a second test set (dev/ports.sh STATREQUEST_TEST_SET) serves its portal on a port of its own
+PORT = 5057 + 10 * (int(os.environ.get("STATREQUEST_TEST_SET") or 1) - 1)
 BASE = f"http://127.0.0.1:{PORT}"
 SHOTS = os.path.join(ROOT, ".run", "screens")
 CHROMIUM = "/usr/bin/chromium"

@@ -14,12 +14,12 @@ from browser.chromium import BASE, CHROMIUM, PORT, ROOT
 @pytest.fixture(scope="module")
 def server():
     """`ckan run` in its own process, as a portal runs."""
-    log = open(os.path.join(ROOT, ".run", "browser-server.log"), "w")  # noqa: SIM115
+    log = open(os.path.join(ROOT, ".run", f"browser-server-{PORT}.log"), "w")  # noqa: SIM115
     proc = subprocess.Popen(
         [os.path.join(ROOT, ".venv", "bin", "ckan"), "-c",
          os.path.join(ROOT, "tests", "browser", "browser.ini"),
          "run", "-H", "127.0.0.1", "-p", str(PORT), "--disable-reloader"],
-        stdout=log, stderr=subprocess.STDOUT)
+        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "CKAN_SITE_URL": BASE})
     try:
         for _ in range(120):
             try:
@@ -27,7 +27,7 @@ def server():
                 break
             except OSError:
                 if proc.poll() is not None:
-                    raise RuntimeError("the CKAN server exited; see .run/browser-server.log") from None
+                    raise RuntimeError("the CKAN server exited; see .run/browser-server-<port>.log") from None
                 time.sleep(0.5)
         yield BASE
     finally:

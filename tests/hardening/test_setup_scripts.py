@@ -82,7 +82,8 @@ def private_clone():
     share_mailpit(clone)
     ports = {name: str(free_port())
              for name in ("PG", "REDIS", "SOLR", "DEMO", "SMTP", "MAILPIT", "PKI")}
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("CKAN_")},
+    env = {**{k: v for k, v in os.environ.items()
+              if not k.startswith("CKAN_") and k != "STATREQUEST_TEST_SET"},
            **{f"STATREQUEST_{name}_PORT": port for name, port in ports.items()}}
     yield clone, ports, env
     subprocess.run(["bash", "dev/services.sh", "stop"], cwd=clone, env=env, capture_output=True,

@@ -13,8 +13,9 @@ from support import act, as_sysadmin, pdf_bytes, png_bytes, request_data, submit
 from ckanext.statrequest.model import Attachment, Event, Request
 
 pytestmark = pytest.mark.usefixtures("with_plugins")
-STORAGE = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
-                       ".run", "test-storage", "files")
+STORAGE = os.path.join(os.environ.get("CKAN_STORAGE_PATH") or os.path.join(
+    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), ".run",
+    "test-storage"), "files")  # dev/ports.sh gives a second test set its own storage
 
 
 def _footprint() -> tuple[int, int, int, int, int]:

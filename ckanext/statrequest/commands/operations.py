@@ -36,7 +36,9 @@ def sla_check() -> None:
     result = _call("statrequest_sla_check")
     click.echo(f"{result['checked']} requests due soon or overdue: {result['reminders']} "
                f"reminders and {result['escalations']} escalations queued; "
-               f"{result.get('complaint_escalations', 0)} mails about overdue complaints.")
+               f"{result.get('complaint_escalations', 0)} mails about overdue complaints; "
+               f"{result.get('opd_reminders', 0)} agency task reminders and "
+               f"{result.get('opd_escalations', 0)} agency task escalations.")
 
 
 @click.command("digest")

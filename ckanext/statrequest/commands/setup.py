@@ -54,7 +54,8 @@ def init_test_pki(directory: str | None) -> None:
         name: (user.fullname or user.name, row.nip or "0" * 18, letters.position_title(row.position))
         for name, (user, row) in people.items()}
     target = directory or str(letters.pki_dir())
-    labels = tuple(people) or tuple(letters.FIELDS)  # no officials yet: one key per position
+    # no officials yet: one key per signing position
+    labels = tuple(people) or tuple(dict.fromkeys(letters.fields().values()))
     # with signing.test_pki_url: a PKI whose OCSP/CRL/TSA addresses point at the local service
     # that dev/services.sh runs (certomancer animate), for timestamps and revocation data
     manifest = create_test_pki(target, positions=labels, identities=identities,

@@ -56,9 +56,17 @@ NOT_ASSIGNEE = "not_assignee"
 
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _TOP_KEYS = {"initial", "final", "assignee_position", "front_desk_position", "positions",
-             "superior", "states", "transitions", "progress"}
+             "superior", "states", "transitions", "progress", "letters", "privacy_position"}
+_LETTERS_KEYS = {"reason_from"}  # `letters:` (optional)
+# The reply letter has two paraf boxes (fields Paraf1, Paraf2) and one signature (TTE): the
+# actors of the `letter: paraf` transitions fill the boxes in file order.
+MAX_PARAF = 2
 _PROGRESS_KEYS = {"label", "states"}  # a step of the progress tracker
-_STATE_KEYS = {"label", "official", "holder", "sla"}
+_STATE_KEYS = {"label", "official", "holder", "sla", "panel"}
+# `panel:` on a state: what the request page shows in it. requester_changes: the note of the
+# step that asked the requester for changes (a state held by the requester); answer: the
+# reply's downloads and the satisfaction survey (a final state).
+PANELS = ("requester_changes", "answer")
 _TRANSITION_KEYS = {"name", "from", "to", "actor", "assignee_only", "requires", "visibility",
                     "sla", "outcome", "letter", "on_behalf_of", "label", "objection", "days",
                     "extend_days"}
@@ -133,6 +141,7 @@ class State:
     holder: str | None  # actor whose inbox holds the request; None for final states
     final: bool
     official: Label | None = None  # what officials and OPD read; None: the same as `label`
+    panel: str | None = None  # PANELS: what the request page shows in this state
 
     def label_for(self, audience: str, lang: str) -> str:
         """The state's text for a reader (an AUDIENCES value) in a language."""
@@ -207,13 +216,17 @@ class Workflow:
     transitions: Mapping[str, Transition]  # in file order, which is button order
     positions: Mapping[str, Label]
     superior: Mapping[str, str]
-    assignee_position: str
+    assignee_position: str | None  # None: no step names an assignee
     # who registers requests and complaints received by letter, email or in person; None:
     # this regency has no front desk in the service (portal submissions only)
     front_desk_position: str | None
     _outgoing: Mapping[str, tuple[Transition, ...]] = field(repr=False, compare=False)
     # the progress tracker's steps (`progress:`); empty: one step per state of the main path
     progress: tuple[ProgressStep, ...] = field(default=(), compare=False)
+    # `letters: reason_from`: transitions whose (last) note is the reason printed on the reply
+    letter_reason_from: tuple[str, ...] = ()
+    # who answers for personal data (sees who opened identity documents); None: sysadmins only
+    privacy_position: str | None = None
 
     # --- loading ------------------------------------------------------------------------
 
@@ -347,6 +360,59 @@ class Workflow:
         has no objections (a regency left them out)."""
         return next((t for t in self.transitions.values() if t.objection == step), None)
 
+    # --- the reply letter: who initials and who signs, all from the transitions ---------------
+
+    def signing_transition(self) -> Transition | None:
+        """The transition that puts the final signature on the reply (`letter: sign`)."""
+        return next((t for t in self.transitions.values() if t.letter == "sign"), None)
+
+    def letter_signer(self) -> str | None:
+        """The position that signs the reply (the `letter: sign` transition's actor)."""
+        t = self.signing_transition()
+        return t.actor if t else None
+
+    def letter_on_behalf_of(self) -> str | None:
+        """The position the signer signs "a.n." (atas nama) for; None: in their own name."""
+        t = self.signing_transition()
+        return t.on_behalf_of if t else None
+
+    def paraf_positions(self) -> tuple[str, ...]:
+        """Positions that initial the reply, in order (paraf box 1, 2)."""
+        return tuple(dict.fromkeys(t.actor for t in self.transitions.values()
+                                   if t.letter == "paraf"))
+
+    def states_with_panel(self, panel: str) -> tuple[str, ...]:
+        return tuple(s.name for s in self.states.values() if s.panel == panel)
+
+    def steps_into(self, state: str) -> tuple[str, ...]:
+        """Transitions that lead into `state` (e.g. the request for changes)."""
+        return tuple(t.name for t in self.transitions.values()
+                     if t.target == state and not t.stays)
+
+    def goes_back(self, transition: Transition) -> bool:
+        """A return or a refusal: the step leads back along the main path, or fixes a refusal
+        (pages show its button as a warning)."""
+        if transition.outcome == "ditolak":
+            return True
+        if transition.stays or transition.sla == "pause":  # asking the requester is no return
+            return False
+        # steps still to go to the answer (the main path's end), from each state, not
+        # counting a short cut by a refusal
+        end = self.main_path()[-1]
+        togo = {end: 0}
+        queue = deque([end])
+        while queue:
+            here = queue.popleft()
+            for t in self.transitions.values():
+                for src in t.sources:
+                    if not t.stays and t.outcome is None and t.target == here \
+                            and src not in togo:
+                        togo[src] = togo[here] + 1
+                        queue.append(src)
+        far = togo.get(transition.target)
+        return far is not None and any(src in togo and far > togo[src]
+                                       for src in transition.sources)
+
     def superior_of(self, position: str) -> str | None:
         return self.superior.get(position)
 
@@ -457,12 +523,20 @@ def _build(data: Any, problems: list[str]) -> Workflow:
     positions = _parse_positions(data.get("positions"), problems)
     actors = set(positions) | set(SPECIAL_ACTORS)
 
-    assignee_position = data.get("assignee_position", "staf")
-    if not _known(assignee_position, positions):
+    # optional in a workflow where no step names an assignee
+    assignee_position = data.get("assignee_position")
+    needs_assignee = any(isinstance(t, dict) and (t.get("assignee_only") or "assignee" in (
+        t.get("requires") if isinstance(t.get("requires"), list) else []))
+        for t in (data.get("transitions") if isinstance(data.get("transitions"), list) else []))
+    if (assignee_position is not None or needs_assignee) \
+            and not _known(assignee_position, positions):
         problems.append(f"assignee_position: unknown position {assignee_position!r}")
     front_desk_position = data.get("front_desk_position")
     if front_desk_position is not None and not _known(front_desk_position, positions):
         problems.append(f"front_desk_position: unknown position {front_desk_position!r}")
+    privacy_position = data.get("privacy_position")
+    if privacy_position is not None and not _known(privacy_position, positions):
+        problems.append(f"privacy_position: unknown position {privacy_position!r}")
 
     final = data.get("final")
     if isinstance(final, str):
@@ -488,6 +562,8 @@ def _build(data: Any, problems: list[str]) -> Workflow:
         assignee_position if _known(assignee_position, positions) else None, problems,
     )
     superior = _parse_superior(data.get("superior"), positions, problems)
+    _check_letter_signers(transitions, problems)
+    reason_from = _parse_letters(data.get("letters"), transitions, problems)
 
     outgoing: dict[str, list[Transition]] = {name: [] for name in states}
     for t in transitions.values():
@@ -514,7 +590,48 @@ def _build(data: Any, problems: list[str]) -> Workflow:
         front_desk_position=front_desk_position,
         _outgoing=MappingProxyType({k: tuple(v) for k, v in outgoing.items()}),
         progress=progress,
+        letter_reason_from=reason_from,
+        privacy_position=privacy_position,
     )
+
+
+def _check_letter_signers(transitions: Mapping[str, Transition], problems: list[str]) -> None:
+    """The reply has MAX_PARAF paraf boxes and one signature: at most that many positions
+    initial it (`letter: paraf`), and one position signs it (`letter: sign`)."""
+    paraf = list(dict.fromkeys(t.actor for t in transitions.values() if t.letter == "paraf"))
+    signers = sorted({t.actor for t in transitions.values() if t.letter == "sign"})
+    if len(paraf) > MAX_PARAF:
+        problems.append(f"letters: at most {MAX_PARAF} positions initial the reply (paraf), "
+                        f"got {', '.join(paraf)}")
+    if len(signers) > 1:
+        problems.append("letters: one position signs the reply (letter: sign), got "
+                        + ", ".join(signers))
+    if paraf and not signers:
+        problems.append("letters: paraf steps but no transition with letter sign")
+    for actor in sorted(set(paraf) | set(signers)):
+        if actor in SPECIAL_ACTORS:
+            problems.append(f"letters: only a position initials or signs, not {actor!r}")
+
+
+def _parse_letters(value: Any, transitions: Mapping[str, Transition],
+                   problems: list[str]) -> tuple[str, ...]:
+    """`letters:` (optional): `reason_from`, the transitions whose last note is printed on
+    the reply as its reason (refused or partly fulfilled)."""
+    if value is None:
+        return ()
+    if not isinstance(value, dict):
+        problems.append("letters: must be a mapping (reason_from)")
+        return ()
+    for key in sorted(set(value) - _LETTERS_KEYS, key=str):
+        problems.append(f"letters: unknown key {key!r}")
+    names = value.get("reason_from", [])
+    if not isinstance(names, list):
+        problems.append("letters: reason_from must be a list of transitions")
+        return ()
+    for name in names:
+        if not _known(name, transitions):
+            problems.append(f"letters: reason_from: unknown transition {name!r}")
+    return tuple(n for n in names if _known(n, transitions))
 
 
 def _main_path(initial: str, outgoing: Mapping[str, Iterable[Transition]],
@@ -689,6 +806,14 @@ def _parse_states(
             problems.append(f"{where}: an objection state must have sla 'stopped' (the "
                             "answer's clock has stopped)")
         holder = spec.get("holder")
+        panel = spec.get("panel")
+        if panel is not None and panel not in PANELS:
+            problems.append(f"{where}: panel must be one of {', '.join(PANELS)}, got {panel!r}")
+        elif panel == "answer" and not is_final:
+            problems.append(f"{where}: panel 'answer' is for a final state")
+        elif panel == "requester_changes" and holder != REQUESTER:
+            problems.append(f"{where}: panel 'requester_changes' is for a state the requester "
+                            f"({REQUESTER!r}) holds")
         if is_final and holder is not None:
             problems.append(f"{where}: a final state has no holder")
         elif not is_final and not _known(holder, actors):
@@ -702,6 +827,7 @@ def _parse_states(
             # optional: the officials' text (label: stays the requester's)
             official=_parse_label(spec["official"], where, problems, "official text")
             if "official" in spec else None,
+            panel=panel if panel in PANELS else None,
         )
     return states
 

@@ -28,10 +28,12 @@ from pyhanko.sign.fields import (
 
 from .layout import PARAF1, PARAF2, SIGNING_ORDER, TTE, SignatureLayout
 
+# Who fills each field is the workflow's business (its paraf positions, its signer): the
+# field's readable name says only what it is.
 _READABLE = {
-    PARAF1: "Paraf Kepala Bidang",
-    PARAF2: "Paraf Sekretaris",
-    TTE: "Tanda Tangan Elektronik Kepala Dinas",
+    PARAF1: "Paraf 1",
+    PARAF2: "Paraf 2",
+    TTE: "Tanda Tangan Elektronik",
 }
 
 

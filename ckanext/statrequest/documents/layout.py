@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 # Field names are part of the signed document and of the verification contract: never rename.
-PARAF1 = "Paraf1"  # Kepala Bidang (Head of Division)
-PARAF2 = "Paraf2"  # Sekretaris (Secretary)
-TTE = "TTE"  # Kepala Dinas (Head of Agency)
+# Who fills them comes from the workflow (lib/letters.fields()): its paraf positions in order
+# (the default: Head of Division, Secretary), then its signer (the default: Head of Agency).
+PARAF1 = "Paraf1"
+PARAF2 = "Paraf2"
+TTE = "TTE"
 SIGNING_ORDER: tuple[str, ...] = (PARAF1, PARAF2, TTE)
 
 # HTML element id in the letter template -> signature field name.

@@ -32,7 +32,7 @@ from weasyprint import CSS, HTML, Attachment
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
-from .layout import ANCHOR_IDS, FieldBox, SignatureLayout
+from .layout import ANCHOR_IDS, PARAF1, PARAF2, FieldBox, SignatureLayout
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 ASSETS_DIR = PACKAGE_DIR / "assets"
@@ -114,6 +114,9 @@ class LetterData:
     paraf2_title: str = "Sekretaris"
     request_letter_number: str = ""
     record: Mapping[str, Any] = field(default_factory=dict)  # attached as record.json
+    # datasets already on the portal an OPD answered with (lib/linked_dataset.py): title, url,
+    # resources (name with sha256, or kind "tautan" with url)
+    datasets: tuple[Mapping[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -374,7 +377,11 @@ def render_letter_with_layout(d: LetterData) -> RenderedLetter:
         string=record.encode("utf-8"), name=RECORD_NAME, relationship="Data",
         description="Rekaman permohonan data (JSON)", created=stamp, modified=stamp,
     )
-    return _render(render_html(d), attachments=[attachment])
+    # a workflow with fewer paraf has fewer paraf boxes (an empty title: no box)
+    skip = {name for name, title in ((PARAF1, d.paraf1_title), (PARAF2, d.paraf2_title))
+            if not title}
+    anchors = {a: name for a, name in ANCHOR_IDS.items() if name not in skip}
+    return _render(render_html(d), attachments=[attachment], anchors=anchors)
 
 
 def render_letter(d: LetterData) -> bytes:

@@ -37,18 +37,31 @@ from .certs import load_pem_certs  # noqa: F401 - re-exported for callers
 if TYPE_CHECKING:
     from certomancer.registry import PKIArchitecture
 
-DEFAULT_POSITIONS: tuple[str, ...] = ("kepala_bidang", "sekretaris", "kepala_dinas")
+
+def _default_workflow() -> Any:
+    from ckanext.statrequest.core.workflow import load_default  # no CKAN there either
+
+    return load_default()
+
+
+# The signing positions of the default workflow: who initials (in order), then who signs.
+DEFAULT_POSITIONS: tuple[str, ...] = (*_default_workflow().paraf_positions(),
+                                      _default_workflow().letter_signer() or "")
 DEFAULT_PASSPHRASE = "rahasia-uji"  # noqa: S105 - demo PKI only, documented as such
 
-# Demo identities: CN is a person's name, serialNumber their NIP (18 digits), as in BSrE certs.
+# Demo identities: CN is a person's name, serialNumber their NIP (18 digits), as in BSrE certs;
+# one person per position of the default workflow, in its order, titled by its label.
+_DEMO_PEOPLE: tuple[tuple[str, str], ...] = (
+    ("Siti Rahmawati, S.Sos., M.Si.", "197805152003122002"),
+    ("Budi Santoso, S.Kom., M.M.", "197203101998031003"),
+    ("Andi Pratama, S.T., M.T.", "198001012005011001"),
+    ("Dewi Lestari, S.Si.", "198507202010012004"),
+    ("Rizky Hidayat, S.Kom.", "199203142019031005"),
+    ("Rina Marlina, A.Md.", "199505052020122001"),
+)
 DEMO_IDENTITIES: dict[str, tuple[str, str, str]] = {
-    "kepala_dinas": ("Budi Santoso, S.Kom., M.M.", "197203101998031003", "Kepala Dinas"),
-    "sekretaris": ("Siti Rahmawati, S.Sos., M.Si.", "197805152003122002", "Sekretaris Dinas"),
-    "kepala_bidang": ("Andi Pratama, S.T., M.T.", "198001012005011001", "Kepala Bidang Statistik"),
-    "kepala_seksi": ("Dewi Lestari, S.Si.", "198507202010012004",
-                     "Kepala Seksi Statistik Sektoral"),
-    "staf": ("Rizky Hidayat, S.Kom.", "199203142019031005", "Pranata Komputer"),
-}
+    code: (name, nip, label.id) for (code, label), (name, nip)
+    in zip(_default_workflow().positions.items(), _DEMO_PEOPLE, strict=False)}
 ORG_NAME = "Pemerintah Kabupaten Contoh (UJI COBA)"
 MANIFEST = "manifest.json"
 _KEY_SIZE = 2048

@@ -22,16 +22,19 @@ ORGANIZATIONS = [
     ("dinas-pertanian", "Dinas Pertanian", "Perangkat daerah urusan pertanian."),
 ]
 
-# (user name, full name, position or None, organisation and capacity or None)
-USERS: list[tuple[str, str, str | None, tuple[str, str] | None]] = [
-    ("sekretaris", "Hj. Rahmawati, S.Sos., M.Si.", "sekretaris", ("diskominfo", "editor")),
-    ("kadis", "Drs. H. Syarif Hidayat, M.Si.", "kepala_dinas", ("diskominfo", "admin")),
+# (user name, full name, rung or None, organisation and capacity or None). The position is
+# read from the workflow: the rung on the chain from the assignee position up its superiors
+# (0 the staff, 1 their superior, ...; -1 the top, -2 the one below it), so the demo fits a
+# regency's own workflow; a rung the chain does not have (no Secretary) gives no position.
+USERS: list[tuple[str, str, int | None, tuple[str, str] | None]] = [
+    ("sekretaris", "Hj. Rahmawati, S.Sos., M.Si.", -2, ("diskominfo", "editor")),
+    ("kadis", "Drs. H. Syarif Hidayat, M.Si.", -1, ("diskominfo", "admin")),
     # acting Head of Agency (Plt) for a few weeks, with their own certificate
-    ("plt-kadis", "Ir. Bambang Wijaya, M.Si.", "kepala_dinas", ("diskominfo", "editor")),
-    ("kabid", "Andi Pratama, S.Kom., M.T.", "kepala_bidang", ("diskominfo", "editor")),
-    ("kasi", "Maria Ulfa, S.Si.", "kepala_seksi", ("diskominfo", "editor")),
-    ("staf1", "Budi Santoso, A.Md.", "staf", ("diskominfo", "member")),
-    ("staf2", "Siti Aminah, S.Stat.", "staf", ("diskominfo", "member")),
+    ("plt-kadis", "Ir. Bambang Wijaya, M.Si.", -1, ("diskominfo", "editor")),
+    ("kabid", "Andi Pratama, S.Kom., M.T.", 2, ("diskominfo", "editor")),
+    ("kasi", "Maria Ulfa, S.Si.", 1, ("diskominfo", "editor")),
+    ("staf1", "Budi Santoso, A.Md.", 0, ("diskominfo", "member")),
+    ("staf2", "Siti Aminah, S.Stat.", 0, ("diskominfo", "member")),
     ("admin-dinkes", "dr. Yohanes Lim", None, ("dinas-kesehatan", "admin")),
     ("admin-disdik", "Nurul Hasanah, S.Pd.", None, ("dinas-pendidikan", "admin")),
     ("admin-distan", "Ir. Agus Salim", None, ("dinas-pertanian", "admin")),
@@ -106,7 +109,8 @@ def load(site_user: str) -> list[tuple[str, str]]:
                 dict(ctx), {"name": name, "title": title, "description": description}
             )
 
-    for name, fullname, position, membership in USERS:
+    for name, fullname, rung, membership in USERS:
+        position = position_at(rung)
         if not _exists("user_show", name):
             tk.get_action("user_create")(
                 dict(ctx),
@@ -167,6 +171,21 @@ def _front_desk(ctx: dict[str, Any]) -> list[tuple[str, str]]:
         tk.get_action("statrequest_register")(
             dict(desk), {**request, **letter, **files, "received_on": today.isoformat()})
     return [(name, position)]
+
+
+def position_at(rung: int | None) -> str | None:
+    """The position on a rung of the chain from the assignee position up (see USERS)."""
+    from ckanext.statrequest import settings
+
+    wf = settings.workflow()
+    if rung is None or wf.assignee_position is None:
+        return None
+    chain = [wf.assignee_position, *wf.escalation_chain(wf.assignee_position)]
+    index = rung if rung >= 0 else len(chain) + rung
+    below = [r for _, _, r, _ in USERS if r is not None and r >= 0]
+    if not 0 <= index < len(chain) or (rung < 0 and index in below):
+        return None  # this workflow's chain has no such rung (e.g. no Secretary)
+    return chain[index]
 
 
 def _assign_position(ctx: dict[str, Any], user: str, position: str) -> None:

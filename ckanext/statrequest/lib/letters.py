@@ -39,8 +39,33 @@ from ckanext.statrequest.model import (
 log = logging.getLogger(__name__)
 _ = tk._
 
-# Which pre-created signature field each position signs.
-FIELDS = {"kepala_bidang": "Paraf1", "sekretaris": "Paraf2", "kepala_dinas": "TTE"}
+
+def paraf_fields() -> dict[str, str]:
+    """The paraf box each initialling position fills, from the workflow: its paraf positions
+    in order, Paraf1 and Paraf2."""
+    from ckanext.statrequest.documents.layout import PARAF1, PARAF2
+
+    return dict(zip(settings.workflow().paraf_positions(), (PARAF1, PARAF2), strict=False))
+
+
+def fields() -> dict[str, str]:
+    """Who fills each pre-created signature field (field -> position): the paraf boxes, then
+    TTE, the workflow's signer."""
+    from ckanext.statrequest.documents.layout import TTE
+
+    out = {field: position for position, field in paraf_fields().items()}
+    signer = settings.workflow().letter_signer()
+    if signer:
+        out[TTE] = signer
+    return out
+
+
+def signer_position() -> str:
+    """The position whose title heads the signature: "a.n." that of on_behalf_of, else the
+    signer's own."""
+    wf = settings.workflow()
+    return wf.letter_on_behalf_of() or wf.letter_signer() or ""
+
 transitioned = tk.signals.ckanext.signal("statrequest_transitioned")
 
 
@@ -106,7 +131,7 @@ def position_title(position: str) -> str:
     configured = settings.dynamic(f"letter.title.{position}")
     if configured:
         return str(configured)
-    if position == "kepala_dinas" and settings.get("letter.signer_title"):
+    if position == signer_position() and settings.get("letter.signer_title"):
         return str(settings.get("letter.signer_title"))
     label = settings.workflow().positions.get(position)
     return label.id if label else position
@@ -152,14 +177,13 @@ def letterhead() -> Any:
 def letter_data(request: Request, files: list[Attachment]) -> Any:
     from ckanext.statrequest.documents.letter import DeliveredFile, LetterData
 
-    reason = _last_note(request, ("tolak", "hasil_sesuai", "data_tidak_tersedia"))
+    wf = settings.workflow()
+    reason = _last_note(request, wf.letter_reason_from)
     ground = reasons.of_request(request.id) if request.outcome in OUTCOMES_WITH_REASON else None
     if ground:  # the letter is Indonesian: the ground's Indonesian label, then the free text
         label = ground["label"]["id"].rstrip(". ")
         reason = f"{label}. {reason}" if reason else f"{label}."
-    signing = next((t for t in settings.workflow().transitions.values() if t.letter == "sign"),
-                   None)
-    signer_position = (signing.on_behalf_of or signing.actor) if signing else "kepala_dinas"
+    paraf = wf.paraf_positions()
     return LetterData(
         letterhead=letterhead(),
         letter_number=request.letter_number or "",
@@ -174,11 +198,13 @@ def letter_data(request: Request, files: list[Attachment]) -> Any:
         requested_data_title=request.title,
         request_number=request.tracking_number,
         request_date=request.received_at.date(),
-        signer_position=position_title(signer_position),
-        paraf1_title=position_title("kepala_bidang"),
-        paraf2_title=position_title("sekretaris"),
+        signer_position=position_title(signer_position()),
+        # a workflow with fewer paraf has fewer boxes on the letter (an empty title: none)
+        paraf1_title=position_title(paraf[0]) if len(paraf) > 0 else "",
+        paraf2_title=position_title(paraf[1]) if len(paraf) > 1 else "",
         verification_url=verification_url(request),
         files=[DeliveredFile(a.name, a.size, a.sha256) for a in files],
+        datasets=_linked_datasets(request),  # an OPD answered with a dataset on the portal
         # an empty setting is no copy at all (aslist of "" would give one empty line)
         tembusan=tuple(x.strip() for x in tk.aslist(settings.get("letter.tembusan", ""), sep="|")
                        if x.strip()),
@@ -190,6 +216,16 @@ def letter_data(request: Request, files: list[Attachment]) -> Any:
             "files": [{"name": a.name, "sha256": a.sha256, "size": a.size} for a in files],
         },
     )
+
+
+def _linked_datasets(request: Request) -> tuple[dict[str, Any], ...]:
+    """The datasets OPD answered with (recorded on their answer's event), latest per dataset."""
+    found: dict[str, dict[str, Any]] = {}
+    for data in model.Session.scalars(
+            select(Event.data).where(Event.request_id == request.id,
+                                     Event.data.has_key("linked_dataset")).order_by(Event.id)):
+        found[data["linked_dataset"]["id"]] = data["linked_dataset"]
+    return tuple(found.values())
 
 
 def _last_note(request: Request, transitions: tuple[str, ...]) -> str:
@@ -317,7 +353,7 @@ def signing_options(position: str) -> Any:
     url = settings.get("signing.tsa_url")
     if not url:
         return None
-    final = FIELDS.get(position) == "TTE"
+    final = position == settings.workflow().letter_signer()
     ltv = tk.asbool(settings.get("signing.ltv", True)) and (
         final or tk.asbool(settings.get("signing.paraf_ltv", True)))
     user = settings.get("signing.tsa_username")
@@ -417,7 +453,8 @@ def _appearance(url: str, pdf: bytes, field: str, final: bool, credential:
                 zone=ZONE_ABBREVIATIONS.get(str(settings.get("timezone")), "")), size)
         return letter.render_signature_block(letter.SignatureBlock(
             place=settings.get("letter.place", ""), date=signed_at.date(),
-            title=position_title(row.position if row is not None else "kepala_dinas"),
+            title=position_title(row.position if row is not None
+                                 else settings.workflow().letter_signer() or ""),
             signer_name=_name(user), verification_url=url,
             acting=prefix, on_behalf_of=position_title(on_behalf) if on_behalf else "",
             rank=row.rank if row is not None else "", nip=row.nip if row is not None else "",
@@ -449,10 +486,11 @@ def sign_pdf(request: Request, position: str, pdf: bytes, url: str, secret: str,
     """Sign `pdf` (a letter of `request` whose QR leads to `url`) with the actor's own
     credential: the signed bytes, and what the event records of the signer."""
     from ckanext.statrequest.documents import signers
+    from ckanext.statrequest.documents.layout import TTE
     from ckanext.statrequest.documents.letter import LetterRenderError
 
-    field = FIELDS["kepala_dinas"] if final else FIELDS.get(position)
-    if field is None or (not final and field == FIELDS["kepala_dinas"]):
+    field = TTE if final else paraf_fields().get(position)
+    if field is None or (not final and field == TTE):
         raise tk.ValidationError({"transition": [_("This position does not sign letters.")]})
     credential = credential_for(actor_id)
     user = model.User.get(actor_id) if actor_id else None

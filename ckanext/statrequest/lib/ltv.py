@@ -21,6 +21,7 @@ from typing import Any
 import ckan.model as model
 from sqlalchemy import select
 
+from ckanext.statrequest import settings
 from ckanext.statrequest.lib import attachments, letters
 from ckanext.statrequest.model import Attachment, Request
 from ckanext.statrequest.model import now as utc_now
@@ -72,7 +73,7 @@ def refresh(days: int, *, dry_run: bool = False) -> list[Outcome]:
     made with the TSA's current certificate is left alone (a new one would not last longer)."""
     from ckanext.statrequest.documents import signers
 
-    options = letters.signing_options("kepala_dinas")
+    options = letters.signing_options(settings.workflow().letter_signer() or "")
     if options is None or not options.trust_roots:
         raise RuntimeError("no TSA (ckanext.statrequest.signing.tsa_url) or trust roots "
                            "configured: nothing to renew the timestamps with")

@@ -45,7 +45,8 @@ ACTIONS: dict[str, tuple[str, ...]] = {
         "statrequest_identity_access_list",
     ),
     # letter verification, open publication of delivered data
-    "delivery": ("statrequest_verify", "statrequest_publish_consent", "statrequest_publish_open"),
+    "delivery": ("statrequest_verify", "statrequest_publish_consent", "statrequest_publish_open",
+                 "statrequest_publication_show"),
     # signing credentials
     "signing": ("statrequest_credential_set", "statrequest_credential_list",
                 "statrequest_credential_revoke"),
@@ -62,6 +63,8 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     # objections (keberatan) against an answer, decided by a signed letter
     "objection": ("statrequest_objection_create", "statrequest_objection_decide",
                   "statrequest_objection_show", "statrequest_objection_list"),
+    # the OPD tasks of a routed request (one per OPD, parallel)
+    "opd": ("statrequest_opd_task_close",),
     # figures, the transparency page, exports
     "stats": ("statrequest_stats", "statrequest_stats_public", "statrequest_stats_export"),
 }

@@ -251,7 +251,11 @@ def event_dict(e: Event, v: access.View, wf: Workflow) -> dict[str, Any]:
     special = {"ajukan": tk._("Request submitted"),
                "override": tk._("Repaired by the portal administrator"),
                vocabulary.DESK_EVENT: tk._("Registered at the front desk"),
-               vocabulary.CORRECTION_EVENT: tk._("Request details corrected")}
+               vocabulary.CORRECTION_EVENT: tk._("Request details corrected"),
+               # parallel OPD tasks (lib/opd_tasks.py)
+               "opd_task_close": tk._("Agency's task closed by staff"),
+               "opd_task_reminder": tk._("Agency reminded of its task"),
+               "opd_task_escalation": tk._("Agency's task overdue: superiors told")}
     data: dict[str, Any] = {
         "id": e.id,
         "transition": e.transition,

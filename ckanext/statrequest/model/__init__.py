@@ -3,6 +3,7 @@ per group of tables; everything is importable from here."""
 from ckanext.statrequest.model.feedback import Complaint, Survey
 from ckanext.statrequest.model.objection import Objection
 from ckanext.statrequest.model.office import Holiday, Position, SigningCredential
+from ckanext.statrequest.model.opd_task import OpdTask
 from ckanext.statrequest.model.outbox import Notification, RequestLanguage
 from ckanext.statrequest.model.request import (
     Attachment,
@@ -17,6 +18,6 @@ from ckanext.statrequest.model.types import TS, EncryptedText, new_id, now
 
 __all__ = [
     "TS", "Attachment", "Complaint", "Counter", "EncryptedText", "Event", "Holiday",
-    "IdentityAccess", "Notification", "Objection", "Position", "Request", "RequestDataset",
+    "IdentityAccess", "Notification", "Objection", "OpdTask", "Position", "Request", "RequestDataset",
     "RequestLanguage", "RequestOrganization", "SigningCredential", "Survey", "new_id", "now",
 ]

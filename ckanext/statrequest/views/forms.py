@@ -197,3 +197,19 @@ class ObjectionForm(DataForm):
         if self.step.data == "decide":
             return data | self.filled(("decision", "passphrase"))
         return data | {"grounds": list(self.grounds.data or [])}
+
+
+class PublicationForm(DataForm):
+    """The open publication of delivered data: the requester's consent (`step` = consent) or
+    an OPD's / the staff's publication of its files (`step` = publish)."""
+
+    step = HiddenField()
+    organization = HiddenField()
+    title = StringField()
+    notes = TextAreaField()
+    license_id = SelectField(validate_choice=False)
+
+    def to_data_dict(self, request_id: str) -> dict[str, Any]:
+        if self.step.data != "publish":
+            return {"id": request_id}
+        return {"id": request_id, **self.filled(("organization", "title", "notes", "license_id"))}

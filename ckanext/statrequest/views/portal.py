@@ -190,6 +190,12 @@ def _read_extra(request: dict[str, Any], token: str | None = None) -> dict[str, 
     return extra
 
 
+def _publication(request_id: str) -> dict[str, Any] | None:
+    """Where the open publication stands, when there is something to publish."""
+    state = call("statrequest_publication_show", id=request_id)
+    return state if state["publishable"] and state["organizations"] else None
+
+
 def _render_read(request: dict[str, Any], token: str | None, form: ActionForm,
                  errors: dict[str, list[str]], failed: str | None,
                  correction: CorrectionForm | None = None,
@@ -206,6 +212,9 @@ def _render_read(request: dict[str, Any], token: str | None, form: ActionForm,
         # the objection to the answer, for its requester and officials (its own page)
         "objection": call("statrequest_objection_show", id=request["id"])
         if not token and may("statrequest_objection_show", {"id": request["id"]}) else None,
+        # links to the open-publication page and the Secretary's identity-access log
+        "publication": None if token else _publication(request["id"]),
+        "identity_log": not token and may("statrequest_identity_access_list", {"id": request["id"]}),
         **_read_extra(request, token),
     })
 

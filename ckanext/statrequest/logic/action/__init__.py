@@ -10,6 +10,7 @@ from ckanext.statrequest.logic.action import (
     delivery,
     feedback,
     objection,
+    opd,
     operations,
     reception,
     request,
@@ -19,7 +20,7 @@ from ckanext.statrequest.logic.action import (
 
 FEATURES = {"request": request, "operations": operations, "delivery": delivery,
             "signing": signing, "feedback": feedback, "stats": stats, "reception": reception,
-            "objection": objection}
+            "objection": objection, "opd": opd}
 
 
 def get_actions() -> dict[str, Any]:

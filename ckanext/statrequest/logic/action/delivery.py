@@ -21,8 +21,9 @@ import ckantoolkit as tk
 from sqlalchemy import select
 
 from ckanext.statrequest import settings
-from ckanext.statrequest.core.vocabulary import N_, OUTCOMES
+from ckanext.statrequest.core.vocabulary import N_, OUTCOMES, OUTCOMES_WITH_DATA
 from ckanext.statrequest.documents.certs import load_pem_certs
+from ckanext.statrequest.documents.layout import TTE
 from ckanext.statrequest.documents.pdfbudget import Budget
 from ckanext.statrequest.documents.sandbox import verify_pdf_isolated
 from ckanext.statrequest.documents.verify import Verdict
@@ -40,7 +41,6 @@ _ = tk._
 
 __all__ = ["member_list"]
 
-POSITION_OF_FIELD = {field: position for position, field in letters.FIELDS.items()}
 
 
 # What each verdict (`Verdict.status`) is called and means, marked for translation and
@@ -206,13 +206,14 @@ def _stored_verdict(file_id: str, sha256: str) -> Verdict:
 def _signers(verdict: Verdict, ours: bool) -> list[dict[str, Any]]:
     language = lang()
     positions = settings.workflow().positions
+    position_of_field = letters.fields()
     out = []
     for s in verdict.signers:
         # slot: a remote service's own field lying on our pre-created field's box
-        position = POSITION_OF_FIELD.get(s.slot or s.field) if ours else None
+        position = position_of_field.get(s.slot or s.field) if ours else None
         label = positions.get(position) if position else None
         kind = s.kind  # "signature" or "timestamp"
-        if ours and kind == "signature" and (s.slot or s.field) != letters.FIELDS["kepala_dinas"]:
+        if ours and kind == "signature" and (s.slot or s.field) != TTE:
             kind = "paraf"
         out.append({
             "name": s.name or s.subject,
@@ -395,6 +396,55 @@ def statrequest_publish_open(context: dict[str, Any], data_dict: dict[str, Any]
              {"package_id": package_id, "organization": organization.id})
     pkg = model.Package.get(package_id)
     return {"package_id": package_id, "name": pkg.name if pkg else None}
+
+
+def _may(context: dict[str, Any], auth: str, data: dict[str, Any]) -> bool:
+    try:
+        tk.check_access(auth, {"user": context.get("user")}, data)
+    except tk.NotAuthorized:
+        return False
+    return True
+
+
+@tk.side_effect_free
+def statrequest_publication_show(context: dict[str, Any], data_dict: dict[str, Any]
+                                 ) -> dict[str, Any]:
+    """Where the open publication of a request's delivered data stands (for its page): the
+    requester's consent, and per OPD that provided files whether they are published and
+    whether the caller may publish them now.
+
+    :param id: the request (id or tracking number)
+    :returns: ``{"publishable", "consent_given_at", "may_consent", "organizations": [...]}``
+    """
+    _data, request = common.target("statrequest_publication_show", context, data_dict,
+                                   schema_delivery.publish_consent(), common.get_request)
+    publishable = (request.state in settings.workflow().final
+                   and request.outcome in OUTCOMES_WITH_DATA)
+    consent = _event_of(request, CONSENT)
+    organizations = []
+    for org_id in sorted(access.routed_org_ids(request.id)) if publishable else []:
+        files = delivery.open_results(request, org_id)
+        group = model.Group.get(org_id)
+        if not files or group is None:
+            continue
+        done = _event_of(request, PUBLISHED, organization=org_id)
+        pkg = model.Package.get(done.data["package_id"]) if done is not None else None
+        organizations.append({
+            "id": org_id, "name": group.name, "title": group.title or group.name,
+            "files": len(files),
+            "package": {"id": pkg.id, "name": pkg.name, "title": pkg.title}
+            if pkg is not None and pkg.state == "active" else None,
+            "may_publish": consent is not None and _may(
+                context, "statrequest_publish_open", {"id": request.id, "organization": org_id}),
+        })
+    return {
+        "request_id": request.id,
+        "publishable": publishable,
+        "consent_given_at": dz.iso(consent.created_at) if consent is not None else None,
+        "may_consent": publishable and consent is None and _may(
+            context, "statrequest_publish_consent", {"id": request.id}),
+        "organizations": organizations,
+    }
 
 
 @tk.chained_action

@@ -12,7 +12,7 @@ import ckantoolkit as tk
 from sqlalchemy import delete, select
 
 from ckanext.statrequest import settings
-from ckanext.statrequest.lib import attachments, notifications
+from ckanext.statrequest.lib import attachments, notifications, opd_tasks
 from ckanext.statrequest.logic import common
 from ckanext.statrequest.logic.dictization import iso, user_display
 from ckanext.statrequest.logic.schema import operations as schema
@@ -49,7 +49,11 @@ def statrequest_sla_check(context: dict[str, Any], data_dict: dict[str, Any]) ->
         "complaint_escalations": n} (newly queued emails only)
     """
     tk.check_access("statrequest_sla_check", context, data_dict)
-    return notifications.sla_check()
+    now = now_utc()
+    result = notifications.sla_check(now)
+    if settings.calendar().is_working_day(settings.calendar().localize(now).date()):
+        result.update(opd_tasks.sla_check(now))  # each OPD's own task on routed requests
+    return result
 
 
 def statrequest_digest(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:

@@ -30,7 +30,9 @@ from ckanext.statrequest.lib import (
     attachments,
     guest,
     letters,
+    linked_dataset,
     notifications,
+    opd_tasks,
     ratelimit,
     reasons,
     records,
@@ -259,6 +261,10 @@ def _show(request: Request, actor: access.Actor, token: str | None = None,
     data = dz.request_full(request, v, settings.workflow(), settings.calendar())
     # whether this viewer may correct the details now (statrequest_update), sysadmins included
     data["may_correct"] = correction_refused(actor, request, token) is None
+    # parallel OPD tasks: officials see each OPD's, an OPD its own (lib/opd_tasks.py)
+    data["opd_tasks"] = opd_tasks.task_rows(request, v, now_utc())
+    data["may_close_opd_tasks"] = bool(data["opd_tasks"]) and v.internal and \
+        opd_tasks.may_close(actor, request)
     if data.get("identity_number") and not v.is_requester:
         if record_nik:
             record_nik_views(actor, [request.id])
@@ -286,7 +292,7 @@ def statrequest_show(context: dict[str, Any], data_dict: dict[str, Any]) -> dict
                                   schema.by_id(), common.get_request, passed=("token",))
     # internal calls (ignore_auth) are code, not a person looking at the number
     return _show(request, access.context_actor(context), data.get("token"),
-                 record_nik=not context.get("ignore_auth"))
+                 record_nik=not context.get("ignore_auth") and not data.get("masked"))
 
 
 def _inbox_clause(actor: access.Actor, wf: wflib.Workflow):
@@ -301,7 +307,8 @@ def _inbox_clause(actor: access.Actor, wf: wflib.Workflow):
             clauses.append(Request.state.in_(states - assignee_states))
     opd_states = wf.states_waiting_for([access.OPD])
     if actor.opd_ids and opd_states:
-        clauses.append(and_(Request.state.in_(opd_states), access.routed_to(actor.opd_ids)))
+        clauses.append(and_(Request.state.in_(opd_states), access.routed_to(actor.opd_ids),
+                            opd_tasks.open_for(actor.opd_ids)))  # not once it answered
     mine = wf.states_waiting_for([access.REQUESTER])
     if actor.user_id and mine:
         clauses.append(and_(Request.state.in_(mine), Request.requester_id == actor.user_id))
@@ -432,7 +439,8 @@ def statrequest_available_transitions(context: dict[str, Any], data_dict: dict[s
     language = lang()
     return [_transition_dict(t, language)
             for t in wf.available(request.state, v.roles(), v.is_assignee)
-            if _usable(t, request, wf) and not t.objection]  # objections: their own actions
+            if _usable(t, request, wf) and not t.objection  # objections: their own actions
+            and opd_tasks.may_answer(request, t, v)]  # an OPD that answered: no more
 
 
 def _usable(t: wflib.Transition, request: Request, wf: wflib.Workflow) -> bool:
@@ -509,8 +517,15 @@ def statrequest_transition(context: dict[str, Any], data_dict: dict[str, Any]
         errors["assignee"] = [_("This user does not hold the staff position.")]
     if t.on_behalf_of_opd and not errors.get("opd") and not set(inputs["opd"]) <= v.routed:
         errors["opd"] = [_("This request was not sent to that agency (OPD).")]
+    # parallel OPD tasks: an answer settles the answering OPD's own task, once
+    inputs["answering_opd"] = opd_tasks.answering_org(request, t, v, inputs)
+    if (refused := opd_tasks.answer_refused(request, inputs["answering_opd"])) and not errors:
+        errors["transition"] = [refused]
     if errors:
         raise tk.ValidationError(errors)
+    if inputs["dataset"] and t.actor == access.OPD:  # its uploaded files become result files
+        copied, inputs["linked_dataset"] = linked_dataset.copy(inputs["dataset"], actor.name)
+        prepared = prepared + copied
     return _apply(request, t, actor, v, data["version"], inputs, prepared)
 
 
@@ -521,6 +536,14 @@ def _apply(request: Request, t: wflib.Transition, actor: access.Actor, v: access
     now = now_utc()
     from_state = request.state
     target = t.target_of(from_state)
+    answering = inputs.get("answering_opd")
+    if answering:  # its task settled; the request waits while other OPD's tasks are open
+        try:
+            target = opd_tasks.settle(request, answering, opd_tasks.ANSWERED
+                                      if opd_tasks.carries_files(t) else opd_tasks.NO_DATA, now)
+        except Exception:
+            model.Session.rollback()
+            raise
     values: dict[str, Any] = {"state": target, "updated_at": now}
     if t.extend_days:  # once: statrequest_transition refused a second one
         values.update(extension_days=t.extend_days, extended_at=now)
@@ -566,11 +589,20 @@ def _apply(request: Request, t: wflib.Transition, actor: access.Actor, v: access
                     model.Session.add(link)
                 link.routed, link.routed_at = True, now
             event_data["opd"] = inputs["opd"]
+            if opd_tasks.opd_state(wf, target):  # one task per OPD asked
+                opd_tasks.ask(request, inputs["opd"], now)
+        elif opd_tasks.opd_state(wf, target) and not opd_tasks.opd_state(wf, from_state):
+            opd_tasks.ask_again(request, now)  # back with the OPD: every task anew
+        if answering:
+            event_data["opd_task"] = {"organization_id": answering,
+                                      "waiting": target == from_state}
         if inputs.get("dataset") and t.actor == access.OPD:
             if model.Session.get(RequestDataset, (request.id, inputs["dataset"])) is None:
                 model.Session.add(RequestDataset(request_id=request.id, package_id=inputs["dataset"],
                                                  linked_by=actor.user_id, role="result"))
             event_data["dataset"] = inputs["dataset"]
+            if inputs.get("linked_dataset"):  # named on the letter (title, link, resources)
+                event_data["linked_dataset"] = inputs["linked_dataset"]
         if t.needs("assignee"):
             event_data["assignee"] = inputs["assignee"]
         if inputs.get("outcome"):
@@ -579,7 +611,9 @@ def _apply(request: Request, t: wflib.Transition, actor: access.Actor, v: access
         event = _event(request, actor, role, t.name, from_state, target, t.visibility,
                        note, new_version, event_data)
         # the step's emails commit (or roll back, e.g. a wrong passphrase below) with it
-        outbox = notifications.stage_transition(request, event)
+        # (an OPD's answer while other OPD's tasks are open tells nobody anything new)
+        outbox = [] if answering and target == from_state else \
+            notifications.stage_transition(request, event)
         if t.letter:
             model.Session.flush()
             letters.apply(t.letter, request, event, actor, inputs.get("signature") or "", written)

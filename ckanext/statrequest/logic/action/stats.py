@@ -8,6 +8,7 @@ received; `year`, `date_from` and `date_to` may be combined (all of them apply).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,7 +19,7 @@ from sqlalchemy import func, select
 
 from ckanext.statrequest import settings
 from ckanext.statrequest.core.vocabulary import COMPLAINT_CHANNELS
-from ckanext.statrequest.lib import access, reasons, stats
+from ckanext.statrequest.lib import access, opd_stats, reasons, stats, stats_sql
 from ckanext.statrequest.lib import objection as objections
 from ckanext.statrequest.lib.texts import lang
 from ckanext.statrequest.logic import common
@@ -84,10 +85,16 @@ def _org_titles(ids: set[str]) -> dict[str, str]:
         .where(model.Group.id.in_(ids)))}
 
 
+def _of_period(column: Any, where: list[Any]) -> list[Any]:
+    """`column` (a request id) among the requests of the period; no condition for all time
+    (every row belongs to a request): a million request ids are not read to keep them all."""
+    return [column.in_(select(Request.id).where(*where).scalar_subquery())] if where else []
+
+
 def _ikm(where: list[Any]) -> dict[str, Any] | None:
-    chosen = select(Request.id).where(*where).scalar_subquery()
     rows = model.Session.execute(
-        select(*[getattr(Survey, u) for u in ELEMENTS]).where(Survey.request_id.in_(chosen))
+        select(*[getattr(Survey, u) for u in ELEMENTS]).where(
+            *_of_period(Survey.request_id, where))
     ).all()
     result = stats.ikm([tuple(r) for r in rows])
     if result is not None:
@@ -136,12 +143,14 @@ def _figures(data: dict[str, Any]) -> tuple[dict[str, Any], list[Any],
     start, end = _period(data)
     where = _where(start, end)
     rules = stats.rules_for(settings.workflow(), settings.sla_days())
-    result = stats.summarize(stats.load(*where), settings.calendar(), rules)
+    # aggregated by the database (lib/stats_sql.py), kept per period until the log changes
+    result = stats_sql.figures(model.Session, where, json.dumps(_period_dict(start, end)),
+                               settings.calendar(), rules, settings.stats_max_age())
     result.update(period=_period_dict(start, end), sla_days=settings.sla_days(),
                   ikm=_ikm(where), complaints=_complaints(start, end),
                   # objections against the answers to the requests of the period
                   objections=objections.figures(select(Request.id).where(*where)
-                                                .scalar_subquery()))
+                                                .scalar_subquery() if where else None))
     language = "en" if lang() == "en" else "id"
     for row in result["by_reason"]:
         row["label"] = reasons.label(row["reason"], language) if row["reason"] else None
@@ -163,13 +172,13 @@ def statrequest_stats(context: dict[str, Any], data_dict: dict[str, Any]) -> dic
     titles = _org_titles({row["organization_id"] for row in result["by_opd"]})
     for row in result["by_opd"]:
         row["title"] = titles.get(row["organization_id"], row["organization_id"])
-    chosen = select(Request.id).where(*where).scalar_subquery()
+    result["opd_tasks"] = opd_stats.per_opd(where)  # per-OPD task figures (issue #12)
     result["comments"] = [
         {"tracking_number": number, "comment": comment, "created_at": dz.iso(at)}
         for number, comment, at in model.Session.execute(
             select(Request.tracking_number, Survey.comment, Survey.created_at)
             .join(Request, Request.id == Survey.request_id)
-            .where(Survey.request_id.in_(chosen), Survey.comment != "")
+            .where(*_of_period(Survey.request_id, where), Survey.comment != "")
             .order_by(Survey.created_at.desc()).limit(RECENT_COMMENTS))
     ]
     return result

@@ -14,6 +14,7 @@ from ckanext.statrequest.logic.auth import (
     feedback,
     files,
     objection,
+    opd,
     operations,
     pages,
     reception,
@@ -25,7 +26,7 @@ from ckanext.statrequest.logic.auth import (
 FEATURES = {"request": request, "operations": operations, "delivery": delivery,
             "signing": signing, "feedback": feedback, "stats": stats, "files": files,
             "pages": pages, "reception": reception,
-            "objection": objection}
+            "objection": objection, "opd": opd}
 
 
 def get_auth_functions() -> dict[str, Any]:

@@ -67,15 +67,25 @@ def statrequest_publish_consent(context: dict[str, Any], data_dict: dict[str, An
 
 @tk.auth_sysadmins_check  # the OPD's own decision, not the portal administrator's
 def statrequest_publish_open(context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
-    """Only an admin of the OPD the request was routed to (the OPD's own decision)."""
+    """An admin of the OPD the request was routed to (the OPD's own decision), or Diskominfo
+    staff on its behalf — as staff upload the data of an OPD without portal accounts."""
     request = _publishable(data_dict)
     user = common.user(context)
     org_id = str(data_dict.get("organization") or "")
-    if request is not None and user is not None and \
-            org_id in access.routed_org_ids(request.id) and \
-            authz.users_role_for_group_or_org(org_id, user.name) == "admin":
+    if request is not None and user is not None and org_id in access.routed_org_ids(request.id) \
+            and (authz.users_role_for_group_or_org(org_id, user.name) == "admin"
+                 or settings.workflow().assignee_position in access.context_actor(context).positions):
         return common.ok()
-    return common.refused(_("Only an admin of the agency that provided the data may publish it."))
+    return common.refused(_("Only an admin of the agency that provided the data, or the staff "
+                            "handling the request, may publish it."))
+
+
+def statrequest_publication_show(context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
+    """Whoever may see the request sees where its open publication stands."""
+    request = records.row(Request, data_dict.get("id"))
+    if request is not None and access.view(access.context_actor(context), request).summary:
+        return common.ok()
+    return common.refused(_("You may not see this request."))
 
 
 def _package(ref: Any) -> model.Package | None:

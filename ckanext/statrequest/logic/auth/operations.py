@@ -6,13 +6,12 @@ from typing import Any
 
 import ckantoolkit as tk
 
+from ckanext.statrequest import settings
 from ckanext.statrequest.lib import access
 from ckanext.statrequest.logic import common
 
 _ = tk._
 
-# The position that answers for personal data in the default workflow (the Secretary).
-PRIVACY_POSITION = "sekretaris"
 
 
 def _sysadmin_only(context: dict[str, Any], data_dict: dict[str, Any]) -> common.Result:
@@ -28,6 +27,8 @@ statrequest_purge_personal_data = _sysadmin_only
 
 def statrequest_identity_access_list(context: dict[str, Any], data_dict: dict[str, Any]
                                      ) -> common.Result:
-    if PRIVACY_POSITION in access.context_actor(context).positions:
+    # the position that answers for personal data: the workflow's privacy_position
+    privacy = settings.workflow().privacy_position
+    if privacy and privacy in access.context_actor(context).positions:
         return common.ok()
     return common.refused(_("Only the Secretary may see who opened identity documents."))

@@ -56,8 +56,11 @@ def update() -> dict[str, Any]:
 
 
 def by_id() -> dict[str, Any]:
-    """A request or file by id; `token`: a guest's link."""
-    return reference() | {"token": [tk.get_validator("ignore_missing"), v.statrequest_text(200)]}
+    """A request or file by id; `token`: a guest's link; `masked`: the identity number masked
+    for a page that does not show it (then nobody is recorded as having seen it)."""
+    ignore_missing = tk.get_validator("ignore_missing")
+    return reference() | {"token": [ignore_missing, v.statrequest_text(200)],
+                          "masked": [ignore_missing, tk.get_validator("boolean_validator")]}
 
 
 def transition() -> dict[str, Any]:

@@ -1,0 +1,1 @@
+"""Files on object storage (S3, a real SeaweedFS)."""
