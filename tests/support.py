@@ -143,7 +143,7 @@ def make_office() -> types.SimpleNamespace:
                   if code not in staff.values() and code in holders})
     people.staff = staff
     for name, position in staff.items():
-        factories.User(name=name, fullname=name.title(), password=USER_PASSWORD)
+        factories.User(name=name, fullname=name.title(), password=USER_PASSWORD, image_url="")
         as_sysadmin("organization_member_create", id="diskominfo", username=name,
                     role="admin" if name == "kadis" else "editor")
         as_sysadmin("statrequest_position_assign", position=position, user=name,
@@ -156,11 +156,11 @@ def make_office() -> types.SimpleNamespace:
     for slug in ("dinas-kesehatan", "dinas-pendidikan", "dinas-pertanian"):
         org = factories.Organization(name=slug, title=slug.replace("-", " ").title())
         admin = f"admin-{slug.split('-')[1]}"
-        factories.User(name=admin, password=USER_PASSWORD)
+        factories.User(name=admin, password=USER_PASSWORD, image_url="")
         as_sysadmin("organization_member_create", id=slug, username=admin, role="admin")
         people.opd[slug] = {"id": org["id"], "admin": admin}
-    for name in ("pemohon1", "pemohon2", "other"):
-        factories.User(name=name, fullname=name.title(), password=USER_PASSWORD)
+    for name in ("pemohon1", "pemohon2", "other"):  # no picture: the factory's is off-site
+        factories.User(name=name, fullname=name.title(), password=USER_PASSWORD, image_url="")
     return people
 
 

@@ -28,17 +28,17 @@ def server():
     ini.read(os.path.join(WORKFLOWS, "ppid_desk.ini"), encoding="utf-8")
     lines = [f"{k} = {v}" for k, v in ini["app:main"].items()
              if k.startswith("ckanext.statrequest.letter.")]
-    path = os.path.join(ROOT, ".run", "browser-ppid.ini")
+    path = os.path.join(ROOT, ".run", f"browser-ppid-{PORT}.ini")
     with open(path, "w", encoding="utf-8") as f:
         f.write("[DEFAULT]\ndebug = false\n\n[app:main]\n"
                 f"use = config:{os.path.join(ROOT, 'tests', 'browser', 'browser.ini')}\n"
                 f"ckanext.statrequest.workflow_file = {os.path.join(WORKFLOWS, 'ppid_desk.yaml')}\n"
                 + "\n".join(lines) + "\n")
-    log = open(os.path.join(ROOT, ".run", "browser-ppid-server.log"), "w")  # noqa: SIM115
+    log = open(os.path.join(ROOT, ".run", f"browser-ppid-server-{PORT}.log"), "w")  # noqa: SIM115
     proc = subprocess.Popen(
         [os.path.join(ROOT, ".venv", "bin", "ckan"), "-c", path,
          "run", "-H", "127.0.0.1", "-p", str(PORT), "--disable-reloader"],
-        stdout=log, stderr=subprocess.STDOUT)
+        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "CKAN_SITE_URL": BASE})
     try:
         for _ in range(120):
             try:

@@ -277,6 +277,8 @@ FORM_FIELDS = {
                                   "description", "purpose", "organization_ids"],
     "statrequest_portal.track": ["nomor", "email"],
     "statrequest_objection.page": ["step", "grounds", "decision", "reason", "passphrase"],
+    "statrequest_publication.page": ["step", "organization", "title", "notes", "license_id"],
+    "statrequest_opd_tasks.close": ["organization", "reason", "version"],
     "statrequest_verify.check": ["upload"],
     "statrequest_verify.letter": ["upload"],
 }

@@ -47,6 +47,12 @@ FRONT_DESK = (frozenset(ROLES) & {load_default().front_desk_position}) | SYSADMI
 DESK_ONLY = frozenset(ROLES) & {load_default().front_desk_position}
 
 
+def _task_closers(state: str) -> frozenset[str]:
+    wf = load_default()
+    above = frozenset(wf.escalation_chain(wf.assignee_position)) & POSITION_ROLES
+    return above | SYSADMIN | ({wf.assignee_position} if state != "diajukan" else frozenset())
+
+
 def sees(state: str) -> frozenset[str]:
     """Request summary, documents, timeline: the access table of the service."""
     routed = {"routed_opd"} if state != "diajukan" else set()
@@ -204,8 +210,9 @@ ACTIONS: dict[str, Rule] = {
     # on their behalf
     "statrequest_publish_consent": Rule(
         lambda s: REQUESTER if s == "selesai" else frozenset(), _rid),
+    # ... or the staff on an OPD's behalf (the world's staff member handles every request)
     "statrequest_publish_open": Rule(
-        lambda s: frozenset({"routed_opd"}) if s == "selesai" else frozenset(),
+        lambda s: frozenset({"routed_opd", "staf"}) if s == "selesai" else frozenset(),
         lambda w, s: {"id": w.ids[s], "organization": w.dinkes["id"]},
         frozenset({200, 409})),
     "statrequest_stats": Rule(STAFF | ADMINS),
@@ -229,6 +236,12 @@ ACTIONS: dict[str, Rule] = {
     "statrequest_complaint_respond": Rule(SECRETARY, lambda w, s: {
         "id": w.complaint["id"], "response": ""}, frozenset({409})),
     "statrequest_identity_access_list": Rule(SECRETARY, _rid),
+    "statrequest_publication_show": Rule(sees, _rid),
+    # an OPD's task is closed by the assigned staff member (once assigned) or those above the
+    # staff position; here an unknown OPD on a stale version: refused, nothing written
+    "statrequest_opd_task_close": Rule(_task_closers, lambda w, s: {
+        "id": w.ids[s], "organization": NO_ID, "reason": "Uji", "version": STALE},
+        frozenset({404, 409})),
     # objections (keberatan): the world's finished request was fulfilled in time, so there is
     # nothing to object to (409); none is filed, so none can be decided (404 for officials)
     "statrequest_objection_create": Rule(REQUESTER, lambda w, s: {
@@ -316,6 +329,16 @@ PAGES: dict[tuple[str, str, str], Page] = {
         lambda s: frozenset({200, 302}) if s == "selesai" else frozenset({200}),
         path=_ref("/survei")),
     ("statrequest_objection.page", "GET", ""): Page(REQUESTER | STAFF, path=_ref("/keberatan")),
+    ("statrequest_publication.page", "GET", ""): Page(sees, path=_ref("/publikasi")),
+    # publishing for an unknown OPD: told beside the form, nothing written
+    ("statrequest_publication.page", "POST", ""): Page(
+        sees, lambda w, s: {"step": "publish", "organization": NO_ID, "title": "Uji"},
+        frozenset({400}), path=_ref("/publikasi")),
+    ("statrequest_publication.identity_access", "GET", ""): Page(
+        lambda s: SECRETARY, path=_ref("/akses-identitas")),
+    ("statrequest_opd_tasks.close", "POST", ""): Page(
+        _task_closers, lambda w, s: {"organization": NO_ID, "reason": "Uji", "version": str(STALE)},
+        frozenset({200}), path=_ref("/tugas-opd/tutup")),  # back on the request page, told why
     ("statrequest_objection.page", "POST", ""): Page(
         REQUESTER, lambda w, s: {"step": "file", "grounds": "tidak_dipenuhi", "reason": "Uji"},
         frozenset({400}), path=_ref("/keberatan")),

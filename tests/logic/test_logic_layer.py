@@ -26,7 +26,7 @@ def test_each_name_of_the_api_is_written_once():
     from ckanext.statrequest.logic.auth import get_auth_functions
 
     names = [n for feature in api.ACTIONS.values() for n in feature]
-    assert len(names) == len(set(names)) == 49
+    assert len(names) == len(set(names)) == 51
     actions, auths = get_actions(), get_auth_functions()
     assert set(actions) == set(names) | {"member_list"}  # the one CKAN action we chain
     assert set(names) <= set(auths)  # every action has its auth function, of the same name

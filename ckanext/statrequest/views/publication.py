@@ -38,6 +38,7 @@ def page(ref: str) -> Any:
             errors = form_errors(form)
         else:
             publish = form.step.data == "publish"
+            done = None
             try:
                 done, errors = submit("statrequest_publish_open" if publish
                                       else "statrequest_publish_consent",
