@@ -13,9 +13,14 @@ RUN="$ROOT/.run"
 VENV="$ROOT/.venv"
 # shellcheck source=dev/ports.sh
 . "$ROOT/dev/ports.sh"
-SOLR_CORES="ckan ckan_test ckan_test2"  # ckan_test2: a second suite beside the first (STATREQUEST_TEST_SET=2)
+# Test sets (STATREQUEST_TEST_SET=N, dev/ports.sh): set 1 is ckan_test, set N is ckan_testN. Two by
+# default (a second suite beside the first); STATREQUEST_TEST_SETS=7 makes room for parallel work.
+TEST_DBS="ckan_test"
+for n in $(seq 2 "${STATREQUEST_TEST_SETS:-2}"); do TEST_DBS="$TEST_DBS ckan_test$n"; done
+SOLR_CORES="ckan $TEST_DBS"
 APT_PACKAGES="postgresql redis-server libpq-dev libmagic1 libpango-1.0-0 libpangoft2-1.0-0
-  libharfbuzz-subset0 fonts-liberation2 poppler-utils softhsm2 chromium curl gcc python3-dev"
+  libharfbuzz-subset0 fonts-liberation2 poppler-utils softhsm2 chromium curl gcc python3-dev
+  nginx-light"  # nginx-light: tests/ops (nginx -t of deploy/nginx, X-Accel-Redirect downloads)
 
 say() { printf '\033[1m[services]\033[0m %s\n' "$*"; }
 die() { printf '\033[31m[services] ERROR:\033[0m %s\n' "$*" >&2; exit 1; }
@@ -149,11 +154,11 @@ start_pg() {
   local psql=("$bin/psql" -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -v ON_ERROR_STOP=1)
   "${psql[@]}" -tc "SELECT 1 FROM pg_roles WHERE rolname='ckan'" | grep -q 1 \
     || "${psql[@]}" -c "CREATE ROLE ckan LOGIN PASSWORD 'ckan'" || die "could not create role ckan"
-  for db in ckan_dev ckan_test ckan_test2 ckan_bench; do
+  for db in ckan_dev $TEST_DBS ckan_bench; do
     "${psql[@]}" -tc "SELECT 1 FROM pg_database WHERE datname='$db'" | grep -q 1 \
       || "${psql[@]}" -c "CREATE DATABASE $db OWNER ckan ENCODING 'UTF8'" || die "could not create database $db"
   done
-  say "PostgreSQL ready on 127.0.0.1:$PG_PORT (databases ckan_dev, ckan_test, ckan_test2, ckan_bench)"
+  say "PostgreSQL ready on 127.0.0.1:$PG_PORT (databases ckan_dev $TEST_DBS ckan_bench)"
 }
 
 stop_pg() {

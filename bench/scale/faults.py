@@ -44,7 +44,13 @@ def kill_worker(stack: Stack, wait: float = 60) -> dict[str, Any]:
                 conn = redis.Redis.from_url(stack.redis_url, socket_timeout=2)
                 raw = conn.hget(f"rq:job:{job_id}", "description")
                 description = raw.decode() if raw else ""
-            target.kill9()
+            # RQ's work horse has a process group of its own (os.setpgrp), so the group kill
+            # misses it: killed too, right after the worker (nobody records the job's end)
+            target._signal_group(signal.SIGKILL)
+            for horse in horses:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(horse, signal.SIGKILL)
+            target.kill9()  # waits for the worker's exit
             return {"worker_pid": pid, "children": horses, "job_id": job_id,
                     "job": description}
         time.sleep(0.05)

@@ -48,10 +48,30 @@ class StackError(RuntimeError):
     pass
 
 
+# Ports of the run's services: below Linux's ephemeral range (32768-60999), where the kernel
+# never hands one out as the local port of an outgoing connection, so a service stopped by a
+# fault gets its port back; 23000-32767 (SeaweedFS of nodes.py takes 12000-32003 with its gRPC
+# ports +10000, 22xxx at most for the base).
+PORT_RANGE = (23000, 32700)
+_taken: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free loopback port in PORT_RANGE (bind-checked), not handed out before in this run."""
+    import random
+
+    for _ in range(500):
+        port = random.randrange(*PORT_RANGE)  # noqa: S311 - a port, not a secret
+        if port in _taken:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _taken.add(port)
+        return port
+    raise StackError("no free port in the scale run's range")
 
 
 def port_open(port: int) -> bool:
@@ -373,7 +393,10 @@ class Stack:
     # --- job workers ---------------------------------------------------------------------
 
     def _worker(self, n: int) -> Service:
-        return Service(f"worker{n}", [str(BIN / "ckan"), "-c", str(self.ini), "jobs", "worker"],
+        # the extension's worker: CKAN's, plus a registry clean-up every 20 s that queues
+        # again the job a killed worker left "started" (commands/worker.py)
+        return Service(f"worker{n}", [str(BIN / "ckan"), "-c", str(self.ini), "statrequest",
+                                      "worker", "--maintenance-every", "20"],
                        self.logs / f"worker{n}.log")
 
     def start_workers(self) -> None:

@@ -48,6 +48,12 @@ class StatrequestPlugin(p.SingletonPlugin, DefaultTranslation):
             # first of all before-request functions, so that a failure in any other is covered
             app.before_request_funcs.setdefault(None, []).insert(0, mark_served)
             app.teardown_request(release_session)
+            from ckanext.statrequest.lib.objectstore import StorageUnavailable
+            from ckanext.statrequest.views import storage_unavailable, storage_unavailable_api
+
+            # the object store is down: a clear 503 page or API answer, not a 500
+            app.register_error_handler(StorageUnavailable, storage_unavailable)
+            app.after_request(storage_unavailable_api)
         return app
 
     # IConfigDeclaration
@@ -88,6 +94,12 @@ class StatrequestPlugin(p.SingletonPlugin, DefaultTranslation):
         from ckanext.statrequest.lib import files
 
         return files.owner_allows(context, owner_type, owner_id, operation)
+
+    def files_get_storage_adapters(self) -> dict[str, Any]:
+        """`statrequest:s3`: S3 storage that lets a process start while the store is down."""
+        from ckanext.statrequest.lib import objectstore
+
+        return {objectstore.ADAPTER: objectstore.Storage}
 
     # IPermissionLabels: delivery datasets are readable by the requester and the routed OPD too
     # (only the first implementing plugin counts; ours falls back to CKAN's default labels)

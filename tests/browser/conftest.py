@@ -2,38 +2,17 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import time
-import urllib.request
 
 import pytest
 
-from browser.chromium import BASE, CHROMIUM, PORT, ROOT
+from browser.chromium import CHROMIUM, ROOT, running_portal
 
 
 @pytest.fixture(scope="module")
 def server():
     """`ckan run` in its own process, as a portal runs."""
-    log = open(os.path.join(ROOT, ".run", f"browser-server-{PORT}.log"), "w")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [os.path.join(ROOT, ".venv", "bin", "ckan"), "-c",
-         os.path.join(ROOT, "tests", "browser", "browser.ini"),
-         "run", "-H", "127.0.0.1", "-p", str(PORT), "--disable-reloader"],
-        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "CKAN_SITE_URL": BASE})
-    try:
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(BASE + "/api/3/action/status_show", timeout=2)  # noqa: S310
-                break
-            except OSError:
-                if proc.poll() is not None:
-                    raise RuntimeError("the CKAN server exited; see .run/browser-server-<port>.log") from None
-                time.sleep(0.5)
-        yield BASE
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-        log.close()
+    with running_portal(os.path.join(ROOT, "tests", "browser", "browser.ini"), "browser-server") as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import re
 import pytest
 from support import pdf_bytes, png_bytes
 
-from browser.chromium import BASE, login, shot
+from browser.chromium import BASE, login, shot, walk_to_signature
 
 pytestmark = [pytest.mark.usefixtures("with_plugins"), pytest.mark.browser]
 
@@ -104,57 +104,21 @@ def test_outsider_cannot_open_a_request_page(server, browser, office):
     assert anonymous.goto(BASE + f"/permintaan-data/{number}").status == 403
 
 
-def _step(browser, user: str, number: str, transition: str, fill=None):
-    page = login(browser, user)
-    page.goto(BASE + f"/permintaan-data/{number}")
-    form = page.locator(f"form[data-transition={transition}]")
-    if fill:
-        fill(form)
-    form.locator("button[type=submit]").click()
-    page.wait_for_load_state()
-    assert page.locator(".invalid-feedback").count() == 0, page.inner_text("#actions")
-    if transition != "tandatangani":
-        page.close()
-    return page
-
-
 @pytest.mark.usefixtures("test_pki")
 def test_every_step_through_the_pages_until_the_requester_downloads(server, browser, office,
                                                                     tmp_path):
-    from support import PASSPHRASE, submit
+    from support import submit
 
     number = submit()["tracking_number"]
     (tmp_path / "hasil.csv").write_bytes(b"kecamatan,sekolah\nDelta Pawan,41\n")
-    _step(browser, "sekretaris", number, "teruskan_ke_kadis")
-    _step(browser, "kadis", number, "disposisi_ke_kabid",
-          lambda f: f.locator("textarea[name=instruction]").fill("Mohon ditindaklanjuti."))
-    _step(browser, "kabid", number, "disposisi_ke_kasi",
-          lambda f: f.locator("textarea[name=instruction]").fill("Koordinasikan."))
 
-    def assign(f):
-        f.locator("select[name=assignee]").select_option("staf1")
-        f.locator("textarea[name=instruction]").fill("Siapkan datanya.")
-    _step(browser, "kasi", number, "tugaskan_staf", assign)
-    _step(browser, "staf1", number, "teruskan_ke_opd",
-          lambda f: f.locator("select[name=opd]").select_option(label="Dinas Kesehatan"))
-
-    opd = login(browser, "admin-kesehatan")
-    opd.goto(BASE + "/organization/dinas-kesehatan")
-    opd.click("a[href='/permintaan-data/opd/dinas-kesehatan']")
-    assert number in opd.inner_text("table")
-    shot(opd, "05-opd-tab")
-    _step(browser, "admin-kesehatan", number, "unggah_hasil",
-          lambda f: f.locator("input[name=result]").set_input_files(str(tmp_path / "hasil.csv")))
-
-    def accept(f):
-        f.locator("select[name=outcome]").select_option("dipenuhi")
-        f.locator("textarea[name=note]").fill("Data lengkap dan sesuai.")
-    _step(browser, "staf1", number, "hasil_sesuai", accept)
-    _step(browser, "kasi", number, "teruskan_ke_kabid")
-    sign = lambda f: f.locator("input[name=passphrase]").fill(PASSPHRASE)  # noqa: E731
-    _step(browser, "kabid", number, "paraf_kabid", sign)
-    _step(browser, "sekretaris", number, "paraf_sekretaris", sign)
-    page = _step(browser, "kadis", number, "tandatangani", sign)
+    def opd_sees_its_task():
+        opd = login(browser, "admin-kesehatan")
+        opd.goto(BASE + "/organization/dinas-kesehatan")
+        opd.click("a[href='/permintaan-data/opd/dinas-kesehatan']")
+        assert number in opd.inner_text("table")
+        shot(opd, "05-opd-tab")
+    page = walk_to_signature(browser, number, str(tmp_path / "hasil.csv"), opd_sees_its_task)
     assert "Selesai" in page.inner_text("#state-label")
 
     requester = login(browser, "pemohon1")

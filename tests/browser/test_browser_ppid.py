@@ -7,13 +7,10 @@ from __future__ import annotations
 
 import configparser
 import os
-import subprocess
-import time
-import urllib.request
 
 import pytest
 
-from browser.chromium import BASE, PORT, ROOT, login, shot
+from browser.chromium import BASE, PORT, ROOT, login, running_portal, shot
 
 pytestmark = [pytest.mark.usefixtures("with_plugins"), pytest.mark.browser]
 
@@ -34,26 +31,8 @@ def server():
                 f"use = config:{os.path.join(ROOT, 'tests', 'browser', 'browser.ini')}\n"
                 f"ckanext.statrequest.workflow_file = {os.path.join(WORKFLOWS, 'ppid_desk.yaml')}\n"
                 + "\n".join(lines) + "\n")
-    log = open(os.path.join(ROOT, ".run", f"browser-ppid-server-{PORT}.log"), "w")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [os.path.join(ROOT, ".venv", "bin", "ckan"), "-c", path,
-         "run", "-H", "127.0.0.1", "-p", str(PORT), "--disable-reloader"],
-        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "CKAN_SITE_URL": BASE})
-    try:
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(BASE + "/api/3/action/status_show", timeout=2)  # noqa: S310
-                break
-            except OSError:
-                if proc.poll() is not None:
-                    raise RuntimeError("the CKAN server exited; see "
-                                       ".run/browser-ppid-server.log") from None
-                time.sleep(0.5)
-        yield BASE
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-        log.close()
+    with running_portal(path, "browser-ppid-server") as base:
+        yield base
 
 
 def _fill(form, t, tmp_path) -> None:

@@ -7,10 +7,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from support import PASSPHRASE, USER_PASSWORD, pdf_bytes, png_bytes, submit
+from support import USER_PASSWORD, pdf_bytes, png_bytes, submit
 
-from browser.chromium import BASE, DESKTOP, login, shot
-from browser.test_browser import _step
+from browser.chromium import BASE, DESKTOP, login, shot, step, walk_to_signature
 
 pytestmark = [pytest.mark.usefixtures("with_plugins"), pytest.mark.browser]
 
@@ -100,33 +99,10 @@ def test_the_requester_is_mailed_at_every_public_step_walked_through_the_pages(
 
     number = submit()["tracking_number"]
     (tmp_path / "hasil.csv").write_bytes(b"kecamatan,sekolah\nDelta Pawan,41\n")
-    _step(browser, "sekretaris", number, "minta_perbaikan",
-          lambda f: f.locator("textarea[name=note]").fill("Surat belum ditandatangani."))
-    _step(browser, "pemohon1", number, "kirim_ulang")
-    _step(browser, "sekretaris", number, "teruskan_ke_kadis")
-    _step(browser, "kadis", number, "disposisi_ke_kabid",
-          lambda f: f.locator("textarea[name=instruction]").fill("Mohon ditindaklanjuti."))
-    _step(browser, "kabid", number, "disposisi_ke_kasi",
-          lambda f: f.locator("textarea[name=instruction]").fill("Koordinasikan."))
-
-    def assign(f):
-        f.locator("select[name=assignee]").select_option("staf1")
-        f.locator("textarea[name=instruction]").fill("Siapkan datanya.")
-    _step(browser, "kasi", number, "tugaskan_staf", assign)
-    _step(browser, "staf1", number, "teruskan_ke_opd",
-          lambda f: f.locator("select[name=opd]").select_option(label="Dinas Kesehatan"))
-    _step(browser, "admin-kesehatan", number, "unggah_hasil",
-          lambda f: f.locator("input[name=result]").set_input_files(str(tmp_path / "hasil.csv")))
-
-    def accept(f):
-        f.locator("select[name=outcome]").select_option("dipenuhi")
-        f.locator("textarea[name=note]").fill("Data lengkap dan sesuai.")
-    _step(browser, "staf1", number, "hasil_sesuai", accept)
-    _step(browser, "kasi", number, "teruskan_ke_kabid")
-    sign = lambda f: f.locator("input[name=passphrase]").fill(PASSPHRASE)  # noqa: E731
-    _step(browser, "kabid", number, "paraf_kabid", sign)
-    _step(browser, "sekretaris", number, "paraf_sekretaris", sign)
-    _step(browser, "kadis", number, "tandatangani", sign).close()
+    step(browser, "sekretaris", number, "minta_perbaikan",
+         lambda f: f.locator("textarea[name=note]").fill("Surat belum ditandatangani."))
+    step(browser, "pemohon1", number, "kirim_ulang")
+    walk_to_signature(browser, number, str(tmp_path / "hasil.csv")).close()
 
     # the portal's server wrote each mail to the outbox with its step; send them all here
     as_sysadmin("statrequest_notifications_flush", min_age_minutes=0)

@@ -13,7 +13,7 @@ from babel.messages.extract import extract_from_file, extract_python
 from babel.messages.pofile import read_po
 from ckan.lib.extract import extract_ckan
 
-from ckanext.statrequest.lib.core_texts import CORE_TEXTS
+from ckanext.statrequest.lib.core_texts import CORE_PLURALS, CORE_TEXTS
 
 CKAN = os.path.dirname(ckan.__file__)
 ACTIVITY = os.path.dirname(ckanext.activity.__file__)
@@ -37,7 +37,7 @@ def _ckan_message_ids() -> set[str]:
 
 
 def test_ckan_still_uses_every_text_we_translate_for_it():
-    unused = set(CORE_TEXTS) - _ckan_message_ids()
+    unused = (set(CORE_TEXTS) | {t for pair in CORE_PLURALS for t in pair}) - _ckan_message_ids()
     assert not unused, f"CKAN no longer uses these texts (reworded?): {sorted(unused)}"
 
 
@@ -46,6 +46,10 @@ def test_every_core_text_has_an_indonesian_translation_in_our_catalogue():
         catalogue = read_po(f)
     missing = [t for t in CORE_TEXTS if not (catalogue.get(t) and catalogue.get(t).string)]
     assert not missing
+    for singular, plural in CORE_PLURALS:  # a plural entry is keyed by its singular
+        entry = catalogue.get(singular)
+        assert entry and entry.id == (singular, plural) and all(entry.string), singular
+        assert all("%(num)d" in form for form in entry.string), entry.string
     # placeholders survive translation, or CKAN's own formatting would break
     for text in CORE_TEXTS:
         for mark in ("%s", "{user}", "{email}", "{tag}", "{value}", "{0}", "%(error_code)s",

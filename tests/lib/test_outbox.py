@@ -228,3 +228,37 @@ def test_mail_server_down_ends_the_batch_and_the_flush_sends_it_later(
             f"<statrequest-{i}@test.ckan.net>" for i in ids)
     finally:
         controller.stop()
+
+
+def test_parallel_senders_send_each_email_once(office, mailbox, batched, ckan_config,
+                                                monkeypatch):
+    monkeypatch.setitem(ckan_config, "ckanext.statrequest.notify.batch_threads", 3)
+    for _ in range(4):
+        submit()
+    mailbox.delay = 0.05  # the senders overlap
+
+    def batch() -> str:
+        try:
+            return jobs.send_due()
+        finally:
+            model.Session.remove()
+
+    with ThreadPoolExecutor(2) as pool:  # two batch jobs of three senders each
+        results = list(pool.map(lambda _i: batch(), range(2)))
+    assert sum(int(r.split()[0]) for r in results) == 8, results
+    ids = [str(m["Message-ID"]) for m in mailbox.take()]
+    assert len(ids) == len(set(ids)) == 8
+    assert all(n.sent_at is not None and n.attempts == 1 for n in _outbox())
+
+
+def test_parallel_senders_raise_when_the_mail_server_is_down(office, batched, ckan_config,
+                                                             monkeypatch):
+    monkeypatch.setitem(ckan_config, "ckanext.statrequest.notify.batch_threads", 3)
+    monkeypatch.setitem(ckan_config, "smtp.server", f"127.0.0.1:{free_port()}")
+    submit()
+    with pytest.raises(OSError):  # RQ retries the batch with back-off
+        jobs.send_due()
+    model.Session.remove()
+    rows = _outbox()
+    assert len(rows) == 2 and all(n.sent_at is None for n in rows)
+    assert all("refused" in (n.last_error or "").lower() for n in rows if n.attempts)

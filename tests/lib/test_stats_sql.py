@@ -192,3 +192,13 @@ def test_a_max_age_serves_kept_figures_after_new_events(office, ckan_config, mon
     assert act("sekretaris", "statrequest_stats") == before  # up to five minutes old
     monkeypatch.setitem(ckan_config, "ckanext.statrequest.stats_max_age", 0)
     assert act("sekretaris", "statrequest_stats") != before  # exact again
+
+
+def test_all_time_percentiles_from_the_index_equal_the_ranked_ones(office, monkeypatch):
+    """All time, the percentiles are read from the ordered indexes (OFFSET, #16); if the rows
+    change between the count and the read, the window ranking is used: both equal Python."""
+    seed_mix(office, n=120, seed=11)
+    assert _sql([]) == _python([])
+    # the fallback: as if a refresh had committed between the count and the reads
+    monkeypatch.setattr(stats_sql, "_percentiles_indexed", lambda *a, **k: None)
+    assert _sql([]) == _python([])

@@ -227,3 +227,194 @@ def test_task_table_and_close_form_on_the_request_page(office, make_app):
     app.post(f"{url}/tugas-opd/tutup", data={"organization": dinkes["id"], "reason": "x",
                                              "version": str(shown["version"])})
     assert tasks(rid)[dinkes["id"]].status == "asked"
+
+
+# --- follow-ups: the extension moves the tasks' deadlines; a re-ask names its OPD; public figures --
+
+def _step(predicate) -> str:
+    """The one transition of the workflow matching `predicate` (codes read from the YAML)."""
+    (name,) = [t.name for t in settings.workflow().transitions.values() if predicate(t)]
+    return name
+
+
+def _extension_from(state: str) -> str:
+    return _step(lambda t: bool(t.extend_days) and state in t.sources)
+
+
+def _reask_from(state: str) -> str:
+    wf = settings.workflow()
+    return _step(lambda t: state in t.sources and opd_tasks.reasks(t, wf, state))
+
+
+@pytest.mark.ckan_config("ckanext.statrequest.opd_task_days", "3")
+def test_extension_moves_the_open_tasks_deadline_and_tells_that_opd(office, cli, mailbox, queue):
+    dinkes, didik = office.opd["dinas-kesehatan"], office.opd["dinas-pendidikan"]
+    with freeze_time(SUBMITTED):
+        rid = walk(office, submit()["id"], "tugaskan_staf")
+        waiting = fire("staf1", rid, "teruskan_ke_opd", opd=[dinkes["id"], didik["id"]])["state"]
+    mails(mailbox, queue)
+    with freeze_time(TUESDAY):
+        fire(dinkes["admin"], rid, "unggah_hasil", result=upload("nakes.csv", RESULT_CSV))
+    extension = _extension_from(waiting)
+    (extender,) = [n for n, code in office.staff.items()
+                   if code == settings.workflow().transitions[extension].actor]
+    before = act("staf1", "statrequest_show", id=rid)
+    assert check(cli, THURSDAY_8) == (1, 0)  # reminded of Thursday's date
+    assert mails(mailbox, queue) == {didik["admin"]: ["opd_task_reminder"]}
+    with freeze_time("2026-02-05 01:30:00"):  # Thursday 8:30 WIB
+        after = fire(extender, rid, extension, note="Data dari dua OPD perlu dihimpun.")
+    assert after["state"] == waiting and after["sla_due_at"] > before["sla_due_at"]
+    got = tasks(rid)
+    # Thursday 5th 16:00 WIB + 7 working days = Monday 16th 16:00 WIB (Imlek is the 17th)
+    moved = dt.datetime(2026, 2, 16, 9, 0, tzinfo=dt.timezone.utc)
+    assert got[didik["id"]].due == moved
+    assert got[dinkes["id"]].due == TASK_DUE  # answered: its date stays
+    assert moved <= dt.datetime.fromisoformat(after["sla_due_at"])
+    # the OPD whose task moved is mailed its new date (whatever notify.officials says)
+    work(queue)
+    by_email = {u.email: u.name for u in model.Session.scalars(select(model.User))}
+    told = [(by_email.get(str(m["To"].addresses[0].addr_spec)), m) for m in mailbox.take()
+            if m["X-Statrequest-Kind"] == "opd_task_extended"]
+    assert [name for name, _m in told] == [didik["admin"]]
+    text = told[0][1].get_body(("plain",)).get_content()
+    assert "16 Februari 2026" in text and "5 Februari 2026" in text and "7 hari kerja" in text
+    assert "Data dari dua OPD" in text
+    event = act("staf1", "statrequest_event_list", id=rid)[-1]
+    assert {k: dt.datetime.fromisoformat(v) for k, v in event["data"]["opd_task_due"].items()} \
+        == {didik["id"]: moved}
+    # reminded and escalated afresh against the new date
+    assert check(cli, FRIDAY_8) == (0, 0)
+    assert check(cli, "2026-02-16 01:00:00") == (1, 0)  # Monday 16th 8:00 WIB
+    # Wednesday 18th (the 17th is Imlek, no checks): past its date, staff and superior told
+    assert check(cli, "2026-02-18 01:00:00") == (0, 2)
+
+
+
+@pytest.mark.ckan_config("ckanext.statrequest.opd_task_days", "30")
+def test_extended_task_deadline_stays_inside_the_requests(office):
+    dinkes = office.opd["dinas-kesehatan"]
+    with freeze_time(SUBMITTED):
+        rid = walk(office, submit()["id"], "tugaskan_staf")
+        waiting = fire("staf1", rid, "teruskan_ke_opd", opd=[dinkes["id"]])["state"]
+        shown = act("staf1", "statrequest_show", id=rid)
+        assert tasks(rid)[dinkes["id"]].due == dt.datetime.fromisoformat(shown["sla_due_at"])
+        extension = _extension_from(waiting)
+        (extender,) = [n for n, code in office.staff.items()
+                       if code == settings.workflow().transitions[extension].actor]
+        after = fire(extender, rid, extension, note="Perlu waktu.")
+    assert tasks(rid)[dinkes["id"]].due == dt.datetime.fromisoformat(after["sla_due_at"])
+
+
+def _checked(office) -> tuple[str, dict, dict, dict, str]:
+    """A request routed to Dinas Kesehatan (answers with a file) and Dinas Pendidikan (no
+    data), now with staff checking the results; Dinas Pertanian was never asked."""
+    dinkes, didik, tani = (office.opd[s] for s in ("dinas-kesehatan", "dinas-pendidikan",
+                                                   "dinas-pertanian"))
+    rid = walk(office, submit()["id"], "tugaskan_staf")
+    waiting = fire("staf1", rid, "teruskan_ke_opd", opd=[dinkes["id"], didik["id"]])["state"]
+    fire(dinkes["admin"], rid, "unggah_hasil", result=upload("nakes.csv", RESULT_CSV))
+    checking = fire(didik["admin"], rid, "data_tidak_tersedia", note="Tidak ada.")["state"]
+    assert checking != waiting
+    return rid, dinkes, didik, tani, checking
+
+
+def test_results_do_not_match_asks_again_only_the_opd_concerned(office):
+    rid, dinkes, didik, tani, checking = _checked(office)
+    reask = _reask_from(checking)
+    answered_at = tasks(rid)[dinkes["id"]].answered_at
+    # forged or foreign OPD: a clear error, nothing changed
+    version = act("staf1", "statrequest_show", id=rid)["version"]
+    for forged, says in (([tani["id"]], "not sent to that agency"),
+                         (["no-such-organisation"], "not found")):
+        with pytest.raises(tk.ValidationError, match=says) as exc:
+            fire("staf1", rid, reask, note="Tidak sesuai.", opd=forged)
+        assert "opd" in exc.value.error_dict
+        after = act("staf1", "statrequest_show", id=rid)
+        assert (after["state"], after["version"]) == (checking, version)
+        assert {k: t.status for k, t in tasks(rid).items()} == {
+            dinkes["id"]: "answered", didik["id"]: "no_data"}
+    # default: the OPD whose answer was checked; the one without data keeps its status
+    waiting = fire("staf1", rid, reask, note="Angka tidak sesuai.")["state"]
+    got = tasks(rid)
+    assert (got[dinkes["id"]].status, got[didik["id"]].status) == ("asked", "no_data")
+    assert got[dinkes["id"]].answered_at is None and got[dinkes["id"]].due is not None
+    assert act("staf1", "statrequest_event_list", id=rid)[-1]["data"]["opd_reasked"] == [dinkes["id"]]
+    assert act(didik["admin"], "statrequest_list", waiting_for_me=True)["count"] == 0
+    assert act(dinkes["admin"], "statrequest_list", waiting_for_me=True)["count"] == 1
+    with pytest.raises(tk.ValidationError):  # Dinas Pendidikan was not asked again
+        fire(didik["admin"], rid, "data_tidak_tersedia", note="x")
+    # the one asked again answers: the request is back with staff at once
+    assert fire(dinkes["admin"], rid, "unggah_hasil",
+                result=upload("nakes.csv", RESULT_CSV))["state"] == checking
+    assert tasks(rid)[dinkes["id"]].answered_at != answered_at
+    # staff may name another one explicitly: only that one is asked
+    assert fire("staf1", rid, reask, note="Mohon dicek.", opd=[didik["id"]])["state"] == waiting
+    got = tasks(rid)
+    assert (got[dinkes["id"]].status, got[didik["id"]].status) == ("answered", "asked")
+
+
+def test_results_do_not_match_form_on_the_check_page(office, make_app):
+    rid, dinkes, didik, tani, checking = _checked(office)
+    reask = _reask_from(checking)
+    shown = act("staf1", "statrequest_show", id=rid)
+    url = f"/permintaan-data/{shown['tracking_number']}"
+    app = make_app()
+    app.set_session_user("staf1")
+    body = app.get(url).body
+    form = re.search(rf'<form[^>]*data-transition="{reask}".*?</form>', body, re.DOTALL).group(0)
+    boxes = dict(re.findall(r'<input class="form-check-input" type="checkbox" name="opd" '
+                            r'value="([^"]+)"[^>]*?( checked)?>', form))
+    assert boxes == {dinkes["id"]: " checked", didik["id"]: ""}
+    assert 'name="csrf_token"' in form or "csrf" in form.lower()
+    # a forged OPD: the error beside the boxes, nothing changed
+    page = app.post(f"{url}/aksi", data={"transition": reask, "version": str(shown["version"]),
+                                          "note": "Tidak sesuai.", "opd": [tani["id"]]})
+    assert "not sent to that agency" in page.body or "tidak diteruskan" in page.body.lower() \
+        or 'id="opd-error"' in page.body
+    assert act("staf1", "statrequest_show", id=rid)["version"] == shown["version"]
+    # the boxes as posted: Dinas Pendidikan only
+    app.post(f"{url}/aksi", data={"transition": reask, "version": str(shown["version"]),
+                                  "note": "Mohon dicek ulang.", "opd": [didik["id"]]})
+    got = tasks(rid)
+    assert (got[dinkes["id"]].status, got[didik["id"]].status) == ("answered", "asked")
+
+
+@pytest.mark.ckan_config("WTF_CSRF_ENABLED", True)
+def test_results_do_not_match_without_csrf_token_is_refused(office, make_app):
+    rid, _dinkes, didik, _tani, checking = _checked(office)
+    shown = act("staf1", "statrequest_show", id=rid)
+    app = make_app()
+    app.set_session_user("staf1")
+    app.post(f"/permintaan-data/{shown['tracking_number']}/aksi", status=400, data={
+        "transition": _reask_from(checking), "version": str(shown["version"]), "note": "x",
+        "opd": [didik["id"]]})
+    assert act("staf1", "statrequest_show", id=rid)["version"] == shown["version"]
+
+
+@pytest.mark.ckan_config("ckanext.statrequest.opd_task_days", "3")
+@pytest.mark.parametrize("prefix", ["", "/en"])
+def test_transparency_page_shows_the_figures_per_opd(office, make_app, prefix):
+    dinkes, didik = office.opd["dinas-kesehatan"], office.opd["dinas-pendidikan"]
+    with freeze_time(SUBMITTED):
+        rid = walk(office, submit()["id"], "tugaskan_staf")
+        fire("staf1", rid, "teruskan_ke_opd", opd=[dinkes["id"], didik["id"]])
+    with freeze_time(TUESDAY):  # one working day
+        fire(dinkes["admin"], rid, "unggah_hasil", result=upload("nakes.csv", RESULT_CSV))
+    with freeze_time(WEDNESDAY):  # two working days, no data
+        fire(didik["admin"], rid, "data_tidak_tersedia", note="Tidak ada.")
+    with freeze_time(FRIDAY_9):
+        public = act(None, "statrequest_stats_public")["opd_tasks"]
+        body = make_app().get(prefix + "/permintaan-data/transparansi").body
+    assert [(r["title"], r["tasks"], r["on_time_share"], r["median_answer_days"], r["no_data_share"])
+            for r in public] == [("Dinas Kesehatan", 1, 1.0, 1.0, 0.0),
+                                 ("Dinas Pendidikan", 1, 1.0, 2.0, 1.0)]
+    assert not {"answered", "closed", "overdue", "open"} & set(public[0])
+    section = re.search(r'<section[^>]*id="stats-opd-public".*?</section>', body, re.DOTALL).group(0)
+    cells = {org: re.findall(r"<td[^>]*>([^<]*)</td>", row) for org, row in re.findall(
+        r'<tr data-organization="([^"]+)">(.*?)</tr>', section, re.DOTALL)}
+    decimal = "1.00" if prefix else "1,00"
+    assert cells[dinkes["id"]] == ["Dinas Kesehatan", "1", "100%", decimal, "0%"]
+    assert cells[didik["id"]][3:] == [decimal.replace("1", "2"), "100%"]
+    heading = "Requests asked" if prefix else "Permintaan"
+    assert heading in section
+    assert "pemohon1" not in section and "Pemohon1" not in section

@@ -23,7 +23,7 @@ from urllib.parse import urlparse
 import ckan.model as model
 import pytest
 from sqlalchemy import select
-from support import submit, walk
+from support import as_sysadmin, submit, walk
 
 from ckanext.statrequest.commands.backup import MANIFEST, run_backup
 from ckanext.statrequest.lib import delivery
@@ -79,6 +79,11 @@ def _ckan(ini: Path, *args: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, check=False, timeout=600)
 
 
+def _found(package_id: str) -> int:
+    return as_sysadmin("package_search", q=f"id:{package_id}", include_private=True,
+                       include_drafts=True)["count"]
+
+
 def test_backup_restores_into_an_empty_stack_and_everything_verifies(office, empty_stack,
                                                                       tmp_path):
     finished = walk(office, submit(title=f"Data nakes {MARK} selesai")["id"], "tandatangani")
@@ -110,9 +115,20 @@ def test_backup_restores_into_an_empty_stack_and_everything_verifies(office, emp
     assert letter_file in listed
     assert sum(e["kind"] == "resource" for e in manifest["files"]) == 2  # letter + data
     model.Session.remove()
+    # the restored stack shares this test's Solr core and site id: empty the index, and
+    # leave in it a dataset the backup does not have, as after a lost database
+    from ckan.lib import search
+    from ckan.tests import factories
+
+    search.clear_all()
+    ghost = factories.Dataset()["id"]
+    assert _found(package_id) == 0 and _found(ghost) == 1
 
     restored = _ckan(empty_stack["ini"], "statrequest", "restore", "--from", str(target))
     assert restored.returncode == 0, restored.stdout + restored.stderr
+    assert "search index rebuilt" in restored.stdout
+    assert _found(package_id) == 1  # the restored dataset is found again
+    assert _found(ghost) == 0  # and the index holds nothing the backup does not
     db = empty_stack["db"]  # ids made by the portal (hex uuids), no quoting needed
     count = "SELECT count(*) FROM {} WHERE id IN ({})"
     assert _psql(count.format("statrequest_request", f"'{late['id']}'"), db) == "0"

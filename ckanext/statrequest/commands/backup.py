@@ -18,8 +18,11 @@ commands work for a local directory and an object store: attachments, signed let
 every file row of CKAN's `file` table, plus the uploaded resources of the delivered datasets
 (which CKAN keeps without a file row).
 
-`restore --from DIR` loads the dump into the (empty) database of the configuration and writes
-every file back to its storage at its location; `restore-check` then proves the copy: every
+`restore --from DIR` loads the dump into the (empty) database of the configuration, writes
+every file back to its storage at its location and rebuilds CKAN's search index (Solr) from
+the restored datasets: the index is not in the backup, and one left from before the loss would
+list datasets the backup does not have. The requests themselves are searched in PostgreSQL,
+so there is no index of ours to rebuild. `restore-check` then proves the copy: every
 file's bytes match its record, every signed letter verifies, every delivered resource matches
 its hash, and the alembic revisions are those of the backup.
 """
@@ -199,6 +202,19 @@ def run_restore(source: Path) -> dict[str, Any]:
     return {"files": written, "alembic": manifest["alembic"]}
 
 
+def rebuild_search_index() -> int:
+    """Index every restored dataset again, after clearing what Solr holds for this site (a
+    dataset made after the backup must not stay findable); returns how many were indexed."""
+    import ckan.model as model
+    from ckan.lib import search
+
+    search.rebuild(defer_commit=True, quiet=True, clear=True)
+    search.commit()
+    count = model.Session.query(model.Package.id).count()
+    model.Session.remove()
+    return int(count)
+
+
 def run_check(source: Path | None) -> list[str]:
     """The restored portal's promises; returns the failures (empty: all good)."""
     import ckan.model as model
@@ -293,12 +309,26 @@ def backup(target: Path) -> None:
 @click.command("restore", short_help="Restore a backup into an empty database and storage.")
 @click.option("--from", "source", required=True,
               type=click.Path(file_okay=False, exists=True, path_type=Path))
-def restore(source: Path) -> None:
+@click.option("--no-search-index", is_flag=True,
+              help="Do not rebuild the search index (run `ckan search-index rebuild` later).")
+def restore(source: Path, no_search_index: bool) -> None:
     """Load the backup in SOURCE into the (freshly created, empty) database of this
-    configuration and write its files back to their storages. Rebuild the search index
-    afterwards (`ckan search-index rebuild`) and run `ckan statrequest restore-check`."""
+    configuration, write its files back to their storages and rebuild the search index of
+    the datasets. Then run `ckan statrequest restore-check`."""
     result = run_restore(source)
     click.echo(f"restored {result['files']} files; alembic {result['alembic']}")
+    later = ("the search index still lists what it held before: run `ckan search-index "
+             "rebuild` (with this configuration) before opening the portal")
+    if no_search_index:
+        click.echo(f"NOT REBUILT: {later}", err=True)
+        return
+    try:
+        indexed = rebuild_search_index()
+    except Exception as exc:  # noqa: BLE001 - the data is back; say what is left to do
+        click.echo(f"SEARCH INDEX NOT REBUILT ({exc.__class__.__name__}: {exc}); {later}",
+                   err=True)
+        sys.exit(1)
+    click.echo(f"search index rebuilt: {indexed} datasets")
 
 
 @click.command("restore-check", short_help="Verify a restored portal (files, letters).")
@@ -316,4 +346,5 @@ def restore_check(source: Path | None) -> None:
         sys.exit(1)
 
 
-__all__ = ["backup", "restore", "restore_check", "run_backup", "run_check", "run_restore"]
+__all__ = ["backup", "rebuild_search_index", "restore", "restore_check", "run_backup",
+           "run_check", "run_restore"]

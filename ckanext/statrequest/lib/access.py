@@ -125,6 +125,38 @@ def context_actor(context: dict[str, Any]) -> Actor:
     return actor_for(context.get("auth_user_obj") or context.get("user") or None)
 
 
+# What an auth function worked out (the actor, its view of the request), for the action of
+# the same call: common.authorized/target empty it before check_access, so nothing outlives
+# one call (a context reused after a transition or a new position never reads a stale one).
+KEPT = "__statrequest_kept"
+
+
+def _user_key(context: dict[str, Any]) -> Any:
+    user = context.get("auth_user_obj") or context.get("user") or None
+    return ("id", user.id) if isinstance(user, model.User) else ("name", user)
+
+
+def kept_actor(context: dict[str, Any]) -> Actor:
+    """context_actor(), built once per call by the auth function and its action (three
+    queries each: the user, their memberships, their positions)."""
+    kept = context.setdefault(KEPT, {})
+    key = _user_key(context)
+    if kept.get("actor", (None,))[0] != key:
+        kept["actor"] = (key, context_actor(context))
+        kept.pop("view", None)
+    return kept["actor"][1]
+
+
+def kept_view(context: dict[str, Any], request: Request, token: str | None = None) -> View:
+    """view() of the request by the caller, built once per call (auth function and action)."""
+    actor = kept_actor(context)
+    kept = context[KEPT]
+    key = (request.id, token)
+    if kept.get("view", (None,))[0] != key or kept["view"][1].request is not request:
+        kept["view"] = (key, view(actor, request, token))
+    return kept["view"][1]
+
+
 def routed_org_ids(request_id: str) -> set[str]:
     return set(model.Session.scalars(
         select(RequestOrganization.organization_id).where(

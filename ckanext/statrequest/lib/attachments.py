@@ -268,6 +268,38 @@ def read(file_id: str) -> Iterator[bytes]:
     return storage.stream(files.FileData.from_object(fileobj))
 
 
+def accel_redirect(attachment_id: str) -> str | None:
+    """The internal address nginx serves this attachment's file from (download.accel_redirect),
+    or None: option off, file gone, or not a local file under the attachment storage's folder
+    (an object store, another storage), which the portal then streams itself. Call only after
+    the access check."""
+    import os
+    from urllib.parse import quote
+
+    from file_keeper.default.adapters.fs import FsStorage
+
+    if not settings.get("download.accel_redirect"):
+        return None
+    row = model.Session.get(Attachment, attachment_id)
+    fileobj = model.Session.get(model.File, row.file_id) if row and row.file_id else None
+    # the nginx location maps to one folder: the configured attachment storage's
+    if fileobj is None or fileobj.storage != settings.file_storage():
+        return None
+    storage = files.get_storage(fileobj.storage)
+    if not isinstance(storage, FsStorage):
+        return None
+    root = os.path.realpath(storage.settings.path)
+    try:
+        path = storage.full_path(fileobj.location)
+    except files.exc.FilesError:  # a symlink leaving the folder
+        return None
+    relative = os.path.relpath(path, root)
+    if relative.startswith("..") or not os.path.isfile(path):
+        return None
+    prefix = str(settings.get("download.accel_prefix") or "/_statrequest_files/")
+    return prefix.rstrip("/") + "/" + quote(relative.replace(os.sep, "/"))
+
+
 def remove(file_id: str) -> None:
     fileobj = model.Session.get(model.File, file_id)
     if fileobj is None:

@@ -105,3 +105,16 @@ CORE_TEXTS: tuple[str, ...] = (
     N_('Email {email} is not a valid format'),
     N_("The email address '{email}' belongs to a registered user."),
 )
+
+
+def ngettext(singular: str, plural: str, n: int = 1) -> tuple[str, str]:  # noqa: ARG001
+    """Marks a singular/plural pair for extraction (babel's `ngettext` keyword) without
+    translating it here: CKAN's own template does, with the count."""
+    return singular, plural
+
+
+# CKAN's texts with a count, as (singular, plural)
+CORE_PLURALS: tuple[tuple[str, str], ...] = (
+    # the activity plugin's dashboard link in the header
+    ngettext('Dashboard (%(num)d new item)', 'Dashboard (%(num)d new items)'),
+)

@@ -176,16 +176,24 @@ def _claim_next(skip: list[int], retry_after: dt.datetime) -> Any:
         .order_by(Notification.id).limit(1).with_for_update(skip_locked=True)).first()
 
 
+def batch_threads() -> int:
+    """Senders inside one batch job (notify.batch_threads), each with its own database session
+    and SMTP connection."""
+    return max(int(settings.get("notify.batch_threads") or 1), 1)
+
+
 def send_due() -> str:
-    """Background job: send up to `batch_size` unsent emails over one SMTP connection.
+    """Background job: send up to `batch_size` unsent emails over one SMTP connection (per
+    sender thread, `batch_threads`).
 
     Each email is its own short transaction: claimed (FOR UPDATE SKIP LOCKED, so parallel
-    batches and one-email jobs never take the same row), sent, marked sent, committed. A crash
-    can therefore repeat only the one email in flight (same Message-ID). A refusal of one
-    message is recorded and the batch goes on; a lost connection ends the batch with an error
-    so RQ retries it with back-off.
+    batches, sender threads and one-email jobs never take the same row), sent, marked sent,
+    committed. A crash can therefore repeat only the emails in flight (same Message-ID). A
+    refusal of one message is recorded and the batch goes on; a lost connection ends that
+    sender with an error so RQ retries the batch with back-off.
     """
-    from ckanext.statrequest.lib import smtp
+    import math
+    from concurrent.futures import ThreadPoolExecutor
 
     limit = batch_size() or 1
     if not settings.core("smtp.server"):
@@ -193,6 +201,40 @@ def send_due() -> str:
         return "no mail server configured"
     intervals = [int(s) for s in tk.aslist(settings.get("notify.retry_intervals"))]
     retry_after = utc_now() - dt.timedelta(seconds=intervals[0] if intervals else 0)
+    threads = min(batch_threads(), limit)
+    if threads == 1:
+        sent, tried, full = _send_some(limit, retry_after)
+    else:
+        # the wait for the mail server and the database dominates one sender's time; parallel
+        # senders overlap it (model.Session is per thread, so each has its own connection)
+        share = math.ceil(limit / threads)
+
+        def sender(_n: int) -> tuple[int, int, bool] | BaseException:
+            try:
+                return _send_some(share, retry_after)
+            except Exception as exc:  # noqa: BLE001 - raised below, once every sender ended
+                return exc
+            finally:
+                model.Session.remove()
+
+        with ThreadPoolExecutor(threads, thread_name_prefix="statrequest-mail") as pool:
+            outcomes = list(pool.map(sender, range(threads)))
+        errors = [o for o in outcomes if isinstance(o, BaseException)]
+        done = [o for o in outcomes if not isinstance(o, BaseException)]
+        sent, tried = sum(o[0] for o in done), sum(o[1] for o in done)
+        full = any(o[2] for o in done)
+        if errors:
+            log.warning("%s of %s email senders failed; %s sent", len(errors), threads, sent)
+            raise errors[0]
+    if full:  # more may be waiting
+        enqueue_batch()
+    return f"{sent} sent, {tried - sent} failed"
+
+
+def _send_some(limit: int, retry_after: dt.datetime) -> tuple[int, int, bool]:
+    """One sender: up to `limit` emails over one SMTP connection; (sent, tried, limit hit)."""
+    from ckanext.statrequest.lib import smtp
+
     session = model.Session
     tried: list[int] = []
     sent = 0
@@ -232,6 +274,4 @@ def send_due() -> str:
         if connection is not None:
             with contextlib.suppress(Exception):
                 connection.quit()
-    if len(tried) >= limit:  # more may be waiting
-        enqueue_batch()
-    return f"{sent} sent, {len(tried) - sent} failed"
+    return sent, len(tried), len(tried) >= limit

@@ -228,7 +228,17 @@ def position_holders(position: str, on: dt.date | None = None) -> list[model.Use
 
 
 def opd_admins(request_id: str) -> list[model.User]:
-    """Admins and editors of the OPD organisations the request is routed to."""
+    """Admins and editors of the OPD organisations the request is routed to, whose task on
+    it is open (lib/opd_tasks: an OPD that answered and was not asked again has nothing to
+    do); every routed one for a request without tasks (routed before tasks existed)."""
+    from sqlalchemy import exists, not_
+
+    from ckanext.statrequest.model.opd_task import ASKED, OpdTask
+
+    task = OpdTask.request_id == request_id
+    waits = or_(exists().where(task, OpdTask.organization_id == RequestOrganization.organization_id,
+                               OpdTask.status == ASKED),
+                not_(exists().where(task)))
     return list(model.Session.scalars(
         select(model.User).distinct()
         .join(model.Member, model.Member.table_id == model.User.id)
@@ -236,6 +246,7 @@ def opd_admins(request_id: str) -> list[model.User]:
         .join(model.Group, model.Group.id == model.Member.group_id)
         .where(
             RequestOrganization.request_id == request_id, RequestOrganization.routed.is_(True),
+            waits,
             model.Member.table_name == "user", model.Member.state == "active",
             model.Member.capacity.in_(access.OPD_CAPACITIES), model.Group.state == "active",
             model.User.state == "active",

@@ -4,7 +4,10 @@ with its own status, deadline, reminder and escalation.
 - Routing (a step that `requires: [opd]` into a state held by `opd`) asks each named OPD: a
   task `asked`, due `opd_task_days` working days later but never after the request's own
   deadline. A step back into such a state without new OPD (the results did not match) asks
-  every routed OPD again.
+  the OPD the staff member names (by default those whose answers were checked, i.e. answered;
+  every one when none answered); the other tasks keep their status.
+- The request's deadline extension moves every open task's deadline by the same working days
+  (still capped by the request's new deadline); each OPD concerned is mailed its new date.
 - An OPD's answer (a step of the `opd` actor, or staff's upload on an OPD's behalf, from a
   state held by `opd`) settles ITS task: `answered` when the step carries files (the YAML's
   `files:` requirement), `no_data` when it does not. The request stays where it is until every
@@ -65,26 +68,91 @@ def due_for(request: Request, asked_at: dt.datetime) -> dt.datetime:
     return min(due, request.sla_due_at) if request.sla_due_at else due
 
 
-def _reset(task: OpdTask, request: Request, now: dt.datetime) -> None:
-    task.status, task.asked_at, task.due = ASKED, now, due_for(request, now)
+def _reset(task: OpdTask, request: Request, now: dt.datetime,
+           due: dt.datetime | None = None) -> None:
+    task.status, task.asked_at, task.due = ASKED, now, due or due_for(request, now)
     task.answered_at = task.reminded_at = task.escalated_at = None
     task.closed_reason, task.closed_by, task.closed_at = "", None, None
 
 
 def ask(request: Request, org_ids: list[str], now: dt.datetime) -> None:
-    """Routing: a new (or renewed) task for each of these OPD."""
+    """Routing: a new (or renewed) task for each of these OPD (one query for those that
+    exist, one calendar: the same deadline for all)."""
+    existing = {t.organization_id: t for t in tasks(request.id)}
+    due = due_for(request, now)
     for org_id in org_ids:
-        task = model.Session.get(OpdTask, (request.id, org_id))
+        task = existing.get(org_id)
         if task is None:
             task = OpdTask(request_id=request.id, organization_id=org_id)
             model.Session.add(task)
-        _reset(task, request, now)
+        _reset(task, request, now, due)
 
 
-def ask_again(request: Request, now: dt.datetime) -> None:
-    """The request is back with the OPD (e.g. the results did not match): every task anew."""
+def reasks(t: wflib.Transition, wf: wflib.Workflow, state: str) -> bool:
+    """Whether firing `t` from `state` sends the request back to OPD already asked (the
+    results did not match): into an OPD state from another one, routing to no new OPD."""
+    return (opd_state(wf, t.target_of(state)) and not opd_state(wf, state)
+            and not t.needs("opd"))
+
+
+def reask_default(found: list[OpdTask]) -> list[str]:
+    """Who is asked again unless staff choose: the OPD whose answers were checked (answered),
+    not those that had no data or were closed; every one when none answered."""
+    answered = [t.organization_id for t in found if t.status == ANSWERED]
+    return answered or [t.organization_id for t in found]
+
+
+def reask_refused(request: Request, org_ids: list[str], routed: frozenset[str]) -> str | None:
+    """Why these OPD cannot be asked again on this request, or None: each must have a task
+    on it (an old request without tasks: be routed to it)."""
+    known = {t.organization_id for t in tasks(request.id)} or set(routed)
+    if not set(org_ids) <= known:
+        return tk._("This request was not sent to that agency (OPD).")
+    return None
+
+
+def ask_again(request: Request, now: dt.datetime, org_ids: list[str] | None = None
+              ) -> list[str]:
+    """The request is back with the OPD (e.g. the results did not match): the tasks of
+    `org_ids` (default: `reask_default`) anew, with a new deadline; the others keep their
+    status. Returns the OPD asked again."""
+    found = tasks(request.id)
+    if not found:  # routed before tasks existed
+        if org_ids:
+            ask(request, org_ids, now)
+        return sorted(org_ids or [])
+    chosen = set(org_ids or reask_default(found))
+    due = due_for(request, now)
+    for task in found:
+        if task.organization_id in chosen:
+            _reset(task, request, now, due)
+    return sorted(chosen)
+
+
+def extend(request: Request, days: int, now: dt.datetime
+           ) -> list[tuple[OpdTask, dt.datetime | None]]:
+    """The request's deadline was extended by `days` working days (`request.sla_due_at` is
+    the new one): every open task's deadline moves as much, still capped by the request's.
+    A task whose new deadline is ahead is reminded and escalated afresh. Returns the moved
+    tasks with their deadline before."""
+    calendar = settings.calendar()
+    moved: list[tuple[OpdTask, dt.datetime | None]] = []
     for task in tasks(request.id):
-        _reset(task, request, now)
+        if task.status != ASKED:
+            continue
+        before = task.due
+        # office time, so a deadline at closing time lands on the closing time `days` later
+        due = (calendar.add_working_time(before, calendar.day_length * days) if before
+               else request.sla_due_at)
+        if due is not None and request.sla_due_at is not None:
+            due = min(due, request.sla_due_at)
+        if due is None or due == before:
+            continue
+        task.due = due
+        if due > now:
+            task.reminded_at = task.escalated_at = None
+        moved.append((task, before))
+    return moved
 
 
 def answering_org(request: Request, t: wflib.Transition, v: access.View,
@@ -186,6 +254,7 @@ def task_rows(request: Request, v: access.View, now: dt.datetime) -> list[dict[s
     found = tasks(request.id)
     if not found:
         return rows
+    again = set(reask_default(found))  # asked again by default when the results do not match
     names = {g.id: g.title or g.name for g in model.Session.scalars(
         select(model.Group).where(model.Group.id.in_([t.organization_id for t in found])))}
     for task in found:
@@ -201,6 +270,7 @@ def task_rows(request: Request, v: access.View, now: dt.datetime) -> list[dict[s
             "answered_at": _iso(task.answered_at), "reminded_at": _iso(task.reminded_at),
             "escalated_at": _iso(task.escalated_at),
             "closed_reason": task.closed_reason if v.internal else "",
+            "reask": task.organization_id in again,
         })
     return rows
 
@@ -212,6 +282,7 @@ def _iso(value: dt.datetime | None) -> str | None:
 # --- reminders and escalation (`ckan statrequest sla-check`) ----------------------------------
 
 OPD_REMINDER, OPD_ESCALATION = "opd_task_reminder", "opd_task_escalation"  # mail kinds
+OPD_EXTENDED = "opd_task_extended"  # the request's deadline was extended: the new task date
 
 
 def org_admins(org_id: str) -> list[model.User]:
@@ -249,8 +320,10 @@ def sla_check(now: dt.datetime) -> dict[str, int]:
         messages: list[n.Message] = []
         events = []
         extra = {"opd": title, "task_due": n.when(task.due, "id")}
+        # one reminder and one escalation per asking and deadline (an extension moves it)
+        cause = f"{request.id}:{task.organization_id}:{task.asked_at.isoformat()}:{task.due.isoformat()}"
         if task.reminded_at is None:
-            key = f"opd-reminder:{request.id}:{task.organization_id}:{task.asked_at.isoformat()}"
+            key = f"opd-reminder:{cause}"
             for r in n._unique([n.user_recipient(u) for u in org_admins(task.organization_id)]):
                 messages.append(n._message(OPD_REMINDER, key, r, request, wf,
                                            **extra | {"task_due": n.when(task.due, r.language),
@@ -258,7 +331,7 @@ def sla_check(now: dt.datetime) -> dict[str, int]:
             task.reminded_at = now
             events.append(REMINDER_EVENT)
         if now > task.due and task.escalated_at is None:
-            key = f"opd-escalation:{request.id}:{task.organization_id}:{task.asked_at.isoformat()}"
+            key = f"opd-escalation:{cause}"
             people = [model.User.get(request.assignee_id)] if request.assignee_id else []
             for position in superiors:
                 people += n.position_holders(position)
@@ -286,6 +359,37 @@ def sla_check(now: dt.datetime) -> dict[str, int]:
             if ids else 0
         n.enqueue_all(ids)
     return result
+
+
+def extension_messages(request: Request, event: Any,
+                       moved: list[tuple[OpdTask, dt.datetime | None]]) -> list[Any]:
+    """The mail telling each OPD whose task moved with the extension its new date."""
+    from ckanext.statrequest.lib import notifications as n
+
+    wf = settings.workflow()
+    days = (event.data or {}).get("extension_days")
+    messages = []
+    for task, before in moved:
+        org = model.Session.get(model.Group, task.organization_id)
+        title = (org.title or org.name) if org else task.organization_id
+        key = f"event:{event.id}:{task.organization_id}"
+        for r in n._unique([n.user_recipient(u) for u in org_admins(task.organization_id)]):
+            messages.append(n._message(
+                OPD_EXTENDED, key, r, request, wf, opd=title, days=days, note=event.note,
+                task_due=n.when(task.due, r.language), task_due_before=n.when(before, r.language)))
+    return messages
+
+
+def stage_extension(request: Request, event: Any,
+                    moved: list[tuple[OpdTask, dt.datetime | None]]) -> list[int]:
+    """`extension_messages` in the extension's own transaction (sent whatever
+    `notify.officials` says: a deadline changed); the ids to enqueue after the commit."""
+    from ckanext.statrequest.lib import notifications as n
+
+    if not moved:
+        return []
+    return n._stage(lambda: extension_messages(request, event, moved),
+                    f"the OPD task deadlines of request {request.id}")
 
 
 def may_answer(request: Request, t: wflib.Transition, v: access.View) -> bool:

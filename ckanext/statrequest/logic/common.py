@@ -37,6 +37,7 @@ def authorized(action: str, context: dict[str, Any], data_dict: dict[str, Any],
                schema: dict[str, Any]) -> dict[str, Any]:
     """The start of an action on the service as a whole: `action`'s auth function lets the
     caller in, then the call is checked against `schema` (an outsider learns nothing of it)."""
+    context.pop(access.KEPT, None)  # the auth function's findings are this call's only
     tk.check_access(action, context, data_dict)
     return validate(data_dict, schema, context)
 
@@ -50,6 +51,7 @@ def target(action: str, context: dict[str, Any], data_dict: dict[str, Any],
     token)."""
     data = validate(data_dict, schema, context)
     found = find(data["id"])
+    context.pop(access.KEPT, None)  # the auth function's findings are this call's only
     tk.check_access(action, context, {"id": found.id, **{k: data.get(k) for k in passed}})
     return data, found
 

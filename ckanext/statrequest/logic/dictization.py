@@ -124,7 +124,11 @@ def request_summary(request: Request, v: access.View, wf: Workflow,
 
 def request_full(request: Request, v: access.View, wf: Workflow,
                  calendar: WorkingCalendar) -> dict[str, Any]:
-    data = request_summary(request, v, wf, calendar)
+    files = visible_attachments(request, v)
+    # the names of the page's people in one query (was one per file, assignee, desk clerk)
+    names = user_names({request.assignee_id, request.received_by,
+                        *(a.uploaded_by for a in files)} - {None})
+    data = request_summary(request, v, wf, calendar, names)
     data.update({
         "description": request.description,
         "period": request.period,
@@ -160,10 +164,10 @@ def request_full(request: Request, v: access.View, wf: Workflow,
     data["organizations"] = [
         {"id": o.id, "name": o.name, "title": o.title, "routed": o.routed} for o in orgs
     ]
-    data["attachments"] = [attachment_dict(a) for a in visible_attachments(request, v)]
+    data["attachments"] = [attachment_dict(a, names) for a in files]
     if v.internal:  # the register's entry of a request received at the front desk
         data.update({
-            "received_by": user_display(request.received_by),
+            "received_by": names.get(request.received_by) or user_display(request.received_by),
             "sender_letter_number": request.sender_letter_number,
             "sender_letter_date": iso(request.sender_letter_date),
         })
@@ -191,7 +195,7 @@ def visible_attachments(request: Request, v: access.View) -> list[Attachment]:
     return [a for a in rows if access.attachment_visible(a, v)]
 
 
-def attachment_dict(a: Attachment) -> dict[str, Any]:
+def attachment_dict(a: Attachment, names: dict[str, str] | None = None) -> dict[str, Any]:
     return {
         "id": a.id,
         "request_id": a.request_id,
@@ -200,7 +204,7 @@ def attachment_dict(a: Attachment) -> dict[str, Any]:
         "size": a.size,
         "media_type": a.media_type,
         "sha256": a.sha256,
-        "uploaded_by": user_display(a.uploaded_by),
+        "uploaded_by": (names or {}).get(a.uploaded_by) or user_display(a.uploaded_by),
         "created_at": iso(a.created_at),
     }
 

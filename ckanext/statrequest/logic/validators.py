@@ -140,17 +140,27 @@ def statrequest_dataset_list(value: Any, context: dict[str, Any]) -> list[str]:
 def statrequest_organization_list(value: Any, context: dict[str, Any]) -> list[str]:
     """OPD organisations by id or name, converted to ids; any other organisation is refused."""
     import ckan.model as model
+    from sqlalchemy import or_, select
 
     from ckanext.statrequest.lib import opd
 
+    refs = statrequest_id_list(value)
+    # one query for all of them (routing to several OPD), by id first, then by name
+    by_id: dict[str, Any] = {}
+    by_name: dict[str, Any] = {}
+    if refs:
+        for group in model.Session.scalars(select(model.Group).where(
+                or_(model.Group.id.in_(refs), model.Group.name.in_(refs)))):
+            by_id[group.id] = group
+            by_name[group.name] = group
+
     def lookup(ref: str):
-        group = model.Group.get(ref)
+        group = by_id.get(ref) or by_name.get(ref)
         return group if group is not None and group.is_organization else None
 
-    refs = statrequest_id_list(value)
     ids = _resolve(refs, lookup, _("Organisation not found: %(ref)s"))
     for ref in refs:
-        if not opd.is_opd(model.Group.get(ref)):
+        if not opd.is_opd(lookup(ref)):
             raise Invalid(_("%(ref)s is not an agency (OPD) that data can be requested from.")
                           % {"ref": ref})
     return ids

@@ -20,9 +20,15 @@ from typing import Any
 
 import ckan.model as model
 import ckantoolkit as tk
-from flask import Blueprint, current_app, g, request
+from flask import Blueprint, current_app, g, jsonify, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from werkzeug.exceptions import BadRequest, Forbidden, HTTPException, NotFound
+from werkzeug.exceptions import (
+    BadRequest,
+    Forbidden,
+    HTTPException,
+    NotFound,
+    ServiceUnavailable,
+)
 
 log = logging.getLogger(__name__)
 _ = tk._
@@ -58,6 +64,39 @@ def release_session(_exc: BaseException | None = None) -> None:
 def _error_page(exc: HTTPException) -> Any:
     """CKAN's own error page for this status, with our message."""
     return current_app.handle_http_exception(exc)
+
+
+RETRY_AFTER = "30"  # seconds; an outage of the object store is usually short
+
+
+def storage_unavailable_message() -> str:
+    return _("File storage is temporarily unavailable. Nothing was saved; please try again "
+             "in a few minutes.")
+
+
+def storage_unavailable(_exc: Exception) -> Any:
+    """App-wide handler of `objectstore.StorageUnavailable` (the object store is down): 503
+    with Retry-After, as JSON for the API and as CKAN's error page otherwise. The action's
+    transaction was rolled back, so nothing of the call is kept."""
+    message = storage_unavailable_message()
+    if request.path.startswith("/api/"):
+        response = jsonify({"success": False, "error": {
+            "__type": "Service Unavailable", "message": message}})
+        response.status_code = 503
+    else:
+        response = current_app.make_response(_error_page(ServiceUnavailable(message)))
+        response.status_code = 503
+    response.headers["Retry-After"] = RETRY_AFTER
+    return response
+
+
+def storage_unavailable_api(response: Any) -> Any:
+    """After-request hook: CKAN's API view answers any unknown exception with a bare 500; when
+    the object store was the cause (flagged by `StorageUnavailable`), answer 503 instead."""
+    if response.status_code == 500 and g.get("statrequest_storage_unavailable") \
+            and request.path.startswith("/api/"):
+        return storage_unavailable(RuntimeError("object store unavailable"))
+    return response
 
 
 def _invalid(exc: tk.ValidationError) -> Any:

@@ -85,10 +85,18 @@ def call(action: str, not_found: str | None = None, **data: Any) -> Any:
 def submit(action: str, data: dict[str, Any]) -> tuple[Any, Errors]:
     """Run an action with what a form posted: its result, or the errors to show beside the
     fields when the action's schema refused a value (then nothing changed)."""
+    from ckanext.statrequest.lib.objectstore import StorageUnavailable
+    from ckanext.statrequest.views import storage_unavailable_message
+
     try:
         return tk.get_action(action)(context(), data), {}
     except tk.ValidationError as exc:
         return None, field_errors(exc)
+    except StorageUnavailable:  # nothing kept; the form keeps what was typed and the good files
+        import ckan.model as model
+
+        model.Session.rollback()  # whatever the action had not rolled back itself
+        return None, {"storage": [storage_unavailable_message()]}
 
 
 def field_errors(exc: tk.ValidationError) -> Errors:

@@ -256,11 +256,11 @@ def statrequest_track(context: dict[str, Any], data_dict: dict[str, Any]) -> dic
 
 
 def _show(request: Request, actor: access.Actor, token: str | None = None,
-          record_nik: bool = False) -> dict[str, Any]:
-    v = access.view(actor, request, token)
+          record_nik: bool = False, v: access.View | None = None) -> dict[str, Any]:
+    v = v or access.view(actor, request, token)
     data = dz.request_full(request, v, settings.workflow(), settings.calendar())
     # whether this viewer may correct the details now (statrequest_update), sysadmins included
-    data["may_correct"] = correction_refused(actor, request, token) is None
+    data["may_correct"] = correction_refused(actor, request, token, v) is None
     # parallel OPD tasks: officials see each OPD's, an OPD its own (lib/opd_tasks.py)
     data["opd_tasks"] = opd_tasks.task_rows(request, v, now_utc())
     data["may_close_opd_tasks"] = bool(data["opd_tasks"]) and v.internal and \
@@ -291,8 +291,9 @@ def statrequest_show(context: dict[str, Any], data_dict: dict[str, Any]) -> dict
     data, request = common.target("statrequest_show", context, data_dict,
                                   schema.by_id(), common.get_request, passed=("token",))
     # internal calls (ignore_auth) are code, not a person looking at the number
-    return _show(request, access.context_actor(context), data.get("token"),
-                 record_nik=not context.get("ignore_auth") and not data.get("masked"))
+    v = access.kept_view(context, request, data.get("token"))  # the auth function's, if it ran
+    return _show(request, v.actor, data.get("token"),
+                 record_nik=not context.get("ignore_auth") and not data.get("masked"), v=v)
 
 
 def _inbox_clause(actor: access.Actor, wf: wflib.Workflow):
@@ -330,7 +331,7 @@ def statrequest_list(context: dict[str, Any], data_dict: dict[str, Any]) -> dict
     :returns: {"count": total, "results": [...]}
     """
     data = common.authorized("statrequest_list", context, data_dict, schema.list_())
-    actor = access.context_actor(context)
+    actor = access.kept_actor(context)  # built by the auth function of this call
     wf, calendar = settings.workflow(), settings.calendar()
     now = now_utc()
 
@@ -374,18 +375,36 @@ def statrequest_list(context: dict[str, Any], data_dict: dict[str, Any]) -> dict
     if data.get("created_to"):
         where.append(Request.created_at < data["created_to"] + dt.timedelta(days=1))
 
+    sort = data.get("sort") or ("urgency" if data.get("waiting_for_me") else "newest")
     order = {
         "urgency": (Request.sla_due_at.asc().nulls_last(), Request.created_at.asc()),
         "due": (Request.sla_due_at.asc().nulls_last(), Request.created_at.asc()),
         "newest": (Request.created_at.desc(),),
         "oldest": (Request.created_at.asc(),),
-    }[data.get("sort") or ("urgency" if data.get("waiting_for_me") else "newest")]
+    }[sort]
     limit = min(int(data.get("limit") or 20), 100)
     offset = int(data.get("offset") or 0)
-    count = model.Session.scalar(select(func.count()).select_from(Request).where(*where))
-    rows = model.Session.scalars(
-        select(Request).where(*where).order_by(*order, Request.id).limit(limit).offset(offset)
-    ).all()
+    if sort in ("urgency", "due"):
+        # no index gives this order, so every match is read and sorted anyway: one pass
+        # gives the page's ids with the total beside them (count and page were two), then
+        # the page's rows by primary key. (By date, an index walk stops after the page.)
+        page = model.Session.execute(
+            select(Request.id, func.count().over()).where(*where)
+            .order_by(*order, Request.id).limit(limit).offset(offset)
+        ).all()
+        if page:
+            count = page[0][1]
+        else:  # an empty page says nothing about the total (past the end, or no match)
+            count = model.Session.scalar(
+                select(func.count()).select_from(Request).where(*where)) if offset else 0
+        found = {r.id: r for r in model.Session.scalars(
+            select(Request).where(Request.id.in_([rid for rid, _n in page])))} if page else {}
+        rows = [found[rid] for rid, _n in page if rid in found]
+    else:
+        count = model.Session.scalar(select(func.count()).select_from(Request).where(*where))
+        rows = model.Session.scalars(
+            select(Request).where(*where).order_by(*order, Request.id).limit(limit)
+            .offset(offset)).all()
     routed = _routed_map([r.id for r in rows])
     names = dz.user_names({r.assignee_id for r in rows if r.assignee_id})  # one query a page
     results = [
@@ -438,6 +457,8 @@ def statrequest_available_transitions(context: dict[str, Any], data_dict: dict[s
     wf = settings.workflow()
     language = lang()
     return [_transition_dict(t, language)
+            # back to the OPD already asked: the page asks which must answer again
+            | {"reasks_opd": opd_tasks.reasks(t, wf, request.state)}
             for t in wf.available(request.state, v.roles(), v.is_assignee)
             if _usable(t, request, wf) and not t.objection  # objections: their own actions
             and opd_tasks.may_answer(request, t, v)]  # an OPD that answered: no more
@@ -464,6 +485,9 @@ def statrequest_transition(context: dict[str, Any], data_dict: dict[str, Any]
         steps take one); required when the step refuses the request
     :param channel: how data an OPD sent outside the portal arrived (`opd` then names that
         one routed OPD, for an upload on its behalf)
+    :param opd: on a step back to the OPD already asked (the results did not match;
+        `reasks_opd` in `statrequest_available_transitions`): the OPD that must answer again,
+        each one with a task on the request; left out: those whose answers were checked
     :param result: result file uploads (OPD, or staff on its behalf); identity_document,
         request_letter, data_form: new files when the requester resubmits
     :param passphrase: signing passphrase or PIN for paraf and signature (never stored)
@@ -521,6 +545,10 @@ def statrequest_transition(context: dict[str, Any], data_dict: dict[str, Any]
     inputs["answering_opd"] = opd_tasks.answering_org(request, t, v, inputs)
     if (refused := opd_tasks.answer_refused(request, inputs["answering_opd"])) and not errors:
         errors["transition"] = [refused]
+    # back to the OPD (the results did not match): `opd` names who must answer again
+    if (opd_tasks.reasks(t, wf, request.state) and inputs["opd"] and not errors.get("opd")
+            and (refused := opd_tasks.reask_refused(request, inputs["opd"], v.routed))):
+        errors["opd"] = [refused]
     if errors:
         raise tk.ValidationError(errors)
     if inputs["dataset"] and t.actor == access.OPD:  # its uploaded files become result files
@@ -562,6 +590,7 @@ def _apply(request: Request, t: wflib.Transition, actor: access.Actor, v: access
     written = attachments.Written()
     note = inputs.get("instruction") or inputs.get("note") or ""
     event_data: dict[str, Any] = {}
+    moved: list[Any] = []  # OPD tasks whose deadline moved with an extension
     try:
         new_version = records.guarded_update(request.id, version, values)
         model.Session.refresh(request)
@@ -572,6 +601,11 @@ def _apply(request: Request, t: wflib.Transition, actor: access.Actor, v: access
             request.sla_due_at = records.due_for(request, calendar, now)
             event_data.update(extension_days=t.extend_days, due_before=dz.iso(due_before),
                               due_after=dz.iso(request.sla_due_at))
+            # the open OPD tasks' deadlines move with it (each OPD is mailed its new date)
+            moved = opd_tasks.extend(request, t.extend_days, now)
+            if moved:
+                event_data["opd_task_due"] = {task.organization_id: dz.iso(task.due)
+                                              for task, _before in moved}
         # data sent outside the portal is filed as the OPD's, uploaded by the staff member
         on_behalf = inputs["opd"][0] if t.on_behalf_of_opd else None
         opd_id = next(iter(v.actor.opd_ids & v.routed), None) if role == access.OPD else on_behalf
@@ -582,8 +616,12 @@ def _apply(request: Request, t: wflib.Transition, actor: access.Actor, v: access
             event_data.update(on_behalf_of_opd=on_behalf, channel=inputs["channel"],
                               uploaded_by=actor.user_id)
         elif t.needs("opd"):
+            links = {link.organization_id: link for link in model.Session.scalars(
+                select(RequestOrganization).where(
+                    RequestOrganization.request_id == request.id,
+                    RequestOrganization.organization_id.in_(inputs["opd"])))}
             for org_id in inputs["opd"]:
-                link = model.Session.get(RequestOrganization, (request.id, org_id))
+                link = links.get(org_id)
                 if link is None:
                     link = RequestOrganization(request_id=request.id, organization_id=org_id)
                     model.Session.add(link)
@@ -592,7 +630,8 @@ def _apply(request: Request, t: wflib.Transition, actor: access.Actor, v: access
             if opd_tasks.opd_state(wf, target):  # one task per OPD asked
                 opd_tasks.ask(request, inputs["opd"], now)
         elif opd_tasks.opd_state(wf, target) and not opd_tasks.opd_state(wf, from_state):
-            opd_tasks.ask_again(request, now)  # back with the OPD: every task anew
+            # back with the OPD: the chosen (default: answered) tasks anew, the others kept
+            event_data["opd_reasked"] = opd_tasks.ask_again(request, now, inputs["opd"] or None)
         if answering:
             event_data["opd_task"] = {"organization_id": answering,
                                       "waiting": target == from_state}
@@ -614,6 +653,7 @@ def _apply(request: Request, t: wflib.Transition, actor: access.Actor, v: access
         # (an OPD's answer while other OPD's tasks are open tells nobody anything new)
         outbox = [] if answering and target == from_state else \
             notifications.stage_transition(request, event)
+        outbox += opd_tasks.stage_extension(request, event, moved)
         if t.letter:
             model.Session.flush()
             letters.apply(t.letter, request, event, actor, inputs.get("signature") or "", written)

@@ -35,6 +35,9 @@ EXPORT_COLUMNS = ("tracking_number", "received_at", "category", "title", "state"
                   "reason", "reason_label", "routed_opd", "finished_at", "working_days",
                   "on_time", "extension_days")
 RECENT_COMMENTS = 20
+# the per-OPD task figures the transparency page publishes (lib/opd_stats.per_opd)
+PUBLIC_OPD_FIGURES = ("organization_id", "title", "tasks", "judged", "on_time_share",
+                      "median_answer_days", "no_data_share")
 
 
 def _day(value: Any) -> dt.date:
@@ -187,10 +190,11 @@ def statrequest_stats(context: dict[str, Any], data_dict: dict[str, Any]) -> dic
 @tk.side_effect_free
 def statrequest_stats_public(context: dict[str, Any], data_dict: dict[str, Any]
                              ) -> dict[str, Any]:
-    """Aggregates for the public transparency page: no per-request rows, no OPD or step
-    details, no survey comments."""
+    """Aggregates for the public transparency page: no per-request rows, no step details,
+    no survey comments; per OPD only its task figures (`opd_tasks`: tasks, on-time share of
+    the judged ones, median answer working days, "no data" share)."""
     data = common.authorized("statrequest_stats_public", context, data_dict, schema.stats_public())
-    result, _where_, _span = _figures(data)
+    result, where, _span = _figures(data)
     keep = ("total", "finished", "withdrawn", "open", "by_category", "by_month", "completion",
             "compliance", "period", "sla_days", "ikm", "complaints", "by_reason", "objections")
     public = {key: result[key] for key in keep}
@@ -199,6 +203,10 @@ def statrequest_stats_public(context: dict[str, Any], data_dict: dict[str, Any]
         # only how many answers there are, not the index, until there are enough
         public["ikm"] = None
         public["ikm_pending"] = {"respondents": ikm["respondents"], "minimum": ikm["minimum"]}
+    # per OPD (public agencies, no personal data): how often asked, answered on time, how
+    # fast, how often without data (issue #12)
+    public["opd_tasks"] = [{key: row[key] for key in PUBLIC_OPD_FIGURES}
+                           for row in opd_stats.per_opd(where)]
     return public
 
 

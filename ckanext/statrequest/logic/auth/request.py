@@ -34,7 +34,8 @@ def statrequest_show(context: dict[str, Any], data_dict: dict[str, Any]) -> Resu
     request = records.row(Request, data_dict.get("id"))
     if request is None:
         return common.refused(_("Request not found"))
-    if access.view(access.context_actor(context), request, data_dict.get("token")).summary:
+    # kept for the action of this call (statrequest_show): the view is built once
+    if access.kept_view(context, request, data_dict.get("token")).summary:
         return common.ok()
     return common.refused(_("You may not see this request."))
 
@@ -44,14 +45,16 @@ statrequest_event_list = statrequest_show
 statrequest_transition = statrequest_show
 
 
-def correction_refused(actor: access.Actor, request: Request, token: Any = None) -> str | None:
+def correction_refused(actor: access.Actor, request: Request, token: Any = None,
+                       v: access.View | None = None) -> str | None:
     """Why `actor` may not correct the request's details now, or None: only while the request
     waits for the requester's changes (a state the workflow gives the requester), and only the
     requester (a guest by their link) or, for a request without an account (registered at
     the front desk), a holder of the workflow's front desk position. Checked by the action
     too, because CKAN lets sysadmins pass every auth function."""
     wf = settings.workflow()
-    v = access.view(actor, request, token if isinstance(token, str) else None)
+    if v is None:  # (the request page passes the view it built)
+        v = access.view(actor, request, token if isinstance(token, str) else None)
     desk = wf.front_desk_position
     if not (v.is_requester or (request.requester_id is None and desk in actor.positions)):
         return _("Only the requester may correct this request.")
@@ -70,7 +73,7 @@ def statrequest_update(context: dict[str, Any], data_dict: dict[str, Any]) -> Re
 
 
 def statrequest_list(context: dict[str, Any], data_dict: dict[str, Any]) -> Result:
-    if access.context_actor(context).anonymous:
+    if access.kept_actor(context).anonymous:  # kept for the action of this call
         return common.refused(_("Please log in to see data requests."))
     return common.ok()
 
