@@ -17,6 +17,7 @@ __all__ = [
     "statrequest_labels",
     "statrequest_me",
     "statrequest_days",
+    "statrequest_count",
     "statrequest_page_url",
     "statrequest_requires_form",
     "statrequest_file_rules",
@@ -97,6 +98,13 @@ def statrequest_is_opd_member(organization_id: str) -> bool:
 def statrequest_days(value: float) -> str:
     """Working days in the user's locale: 2,5 in Indonesian, 2.5 in English."""
     return format_decimal(round(value, 1), locale=tk.h.lang() or "id")
+
+
+def statrequest_count(result: dict[str, Any]) -> str:
+    """A list's total in the user's locale (1.000 / 1,000); "1.000+" when statrequest_list
+    stopped counting (count_is_lower_bound), so a broad list never reads every row."""
+    text = format_decimal(int(result.get("count") or 0), locale=tk.h.lang() or "id")
+    return f"{text}+" if result.get("count_is_lower_bound") else text
 
 
 def statrequest_page_url(page: int) -> str:

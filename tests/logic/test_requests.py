@@ -228,3 +228,25 @@ def test_list_filters_sort_and_paging(office):
     assert act("pemohon1", "statrequest_list")["count"] == 3
     with pytest.raises(tk.ValidationError):
         act("sekretaris", "statrequest_list", sort="drop table")
+
+
+def test_list_count_is_exact_up_to_the_cap_then_a_lower_bound(office, monkeypatch):
+    """A broad list counts at most COUNT_CAP matches past its offset (#16, a million rows)."""
+    from ckanext.statrequest.logic.action import request as request_action
+    made = [submit(title=f"Data jagung {i}") for i in range(4)]
+    ids = [r["id"] for r in made]
+    full = act("sekretaris", "statrequest_list", waiting_for_me=True)
+    assert full["count"] == 4 and full["count_is_lower_bound"] is False
+    # the inbox's per-state merge keeps the urgency order of the one-query sort
+    assert [r["id"] for r in full["results"]] == [r["id"] for r in act(
+        "sekretaris", "statrequest_list", state=[made[0]["state"]], sort="urgency")["results"]]
+    monkeypatch.setattr(request_action, "COUNT_CAP", 2)
+    capped = act("sekretaris", "statrequest_list", waiting_for_me=True, limit=1)
+    assert capped["count"] == 2 and capped["count_is_lower_bound"] is True
+    assert len(capped["results"]) == 1
+    # deeper pages count past their offset, so the pages keep going
+    deep = act("sekretaris", "statrequest_list", limit=1, offset=1, sort="oldest")
+    assert deep["count"] == 3 and deep["count_is_lower_bound"] is True
+    assert [r["id"] for r in deep["results"]] == [ids[1]]
+    exact = act("sekretaris", "statrequest_list", q="jagung 3")
+    assert exact["count"] == 1 and exact["count_is_lower_bound"] is False

@@ -117,3 +117,15 @@ def test_posts_without_csrf_token_are_refused(make_app, office):
     _as(make_app(), "kadis").post("/permintaan-data/admin/libur", status=400, data={
         "day": "2026-12-31", "name": "x", "kind": "cuti_bersama"})
     assert act(None, "statrequest_holiday_list") == []
+
+
+def test_a_capped_total_is_shown_as_a_lower_bound(make_app, office, monkeypatch):
+    """Past COUNT_CAP the list heading says "1.000+" (here the cap is 1: "1+"), not a number
+    that looks exact; the pages still link on (#16)."""
+    from ckanext.statrequest.logic.action import request as request_action
+    submit()
+    submit()
+    body = _as(make_app(), "kasi").get("/permintaan-data/semua").body
+    assert "(2)" in body and "(2+)" not in body
+    monkeypatch.setattr(request_action, "COUNT_CAP", 1)
+    assert "(1+)" in _as(make_app(), "kasi").get("/permintaan-data/semua").body

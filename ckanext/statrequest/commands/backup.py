@@ -103,6 +103,9 @@ def run_backup(target: Path, after_snapshot: Callable[[], None] | None = None
         raise click.ClickException(f"{target} is not empty")
     (target / "files").mkdir(parents=True, exist_ok=True)
     raw = model.meta.engine.raw_connection()
+    # a connection of its own: the read-only session below must not go back to the pool, where
+    # the next writer of this process (a test, a command) would find it read-only
+    raw.detach()
     try:
         raw.set_session(isolation_level="REPEATABLE READ", readonly=True)
         cursor = raw.cursor()

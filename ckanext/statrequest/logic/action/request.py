@@ -15,7 +15,7 @@ from typing import Any
 
 import ckan.model as model
 import ckantoolkit as tk
-from sqlalchemy import and_, false, func, insert, or_, select
+from sqlalchemy import and_, false, func, insert, or_, select, true, union_all
 
 from ckanext.statrequest import settings
 from ckanext.statrequest.core import workflow as wflib
@@ -296,24 +296,36 @@ def statrequest_show(context: dict[str, Any], data_dict: dict[str, Any]) -> dict
                  record_nik=not context.get("ignore_auth") and not data.get("masked"), v=v)
 
 
-def _inbox_clause(actor: access.Actor, wf: wflib.Workflow):
-    """Requests waiting for this user's action now."""
-    clauses = []
+def _inbox_clause(actor: access.Actor,
+                  wf: wflib.Workflow) -> tuple[Any, dict[str, tuple[Any, bool]]]:
+    """Requests waiting for this user's action now; and, per state they can be in, what a
+    request in that state must also meet and whether that alone makes it visible to the
+    user (the per-state parts of _page_ids: a plain `state = s` walks the index, where the
+    whole OR would be a filter on every row)."""
+    # (states, further condition, whether it implies access.visible_requests_clause)
+    parts: list[tuple[set[str], Any, bool]] = []
     assignee_states = set(wf.states_waiting_for([wf.assignee_position]))
     for code in actor.positions:
         states = set(wf.states_waiting_for([code]))
         if code == wf.assignee_position:
-            clauses.append(and_(Request.state.in_(states), Request.assignee_id == actor.user_id))
+            parts.append((states, Request.assignee_id == actor.user_id, actor.is_staff))
         elif states - assignee_states:
-            clauses.append(Request.state.in_(states - assignee_states))
+            parts.append((states - assignee_states, true(), actor.is_staff))
     opd_states = wf.states_waiting_for([access.OPD])
     if actor.opd_ids and opd_states:
-        clauses.append(and_(Request.state.in_(opd_states), access.routed_to(actor.opd_ids),
-                            opd_tasks.open_for(actor.opd_ids)))  # not once it answered
+        parts.append((set(opd_states), and_(access.routed_to(actor.opd_ids),  # as visible's
+                                            opd_tasks.open_for(actor.opd_ids)),  # not once answered
+                      True))
     mine = wf.states_waiting_for([access.REQUESTER])
     if actor.user_id and mine:
-        clauses.append(and_(Request.state.in_(mine), Request.requester_id == actor.user_id))
-    return or_(*clauses) if clauses else false()
+        parts.append((set(mine), Request.requester_id == actor.user_id, True))
+    clause = or_(*(and_(Request.state.in_(states), cond) for states, cond, _v in parts)) \
+        if parts else false()
+    by_state = {
+        state: (or_(*(cond for states, cond, _v in parts if state in states)),
+                all(v for states, _c, v in parts if state in states))
+        for states, _cond, _v in parts for state in states}
+    return clause, by_state
 
 
 _WORD = re.compile(r"[\w]+", re.UNICODE)
@@ -328,18 +340,27 @@ def statrequest_list(context: dict[str, Any], data_dict: dict[str, Any]) -> dict
     :param sla: overdue|due_soon|on_time; :param q: free text (tracking number, title,
     description; for officials also an exact identity number); :param created_from,
     created_to: ISO dates; :param sort: urgency|newest|oldest|due; :param limit (max 100), offset
-    :returns: {"count": total, "results": [...]}
+    :returns: {"count": total, "count_is_lower_bound": bool, "results": [...]}; the total is
+        exact up to offset + COUNT_CAP (1,000) matches, beyond that `count` is that bound and
+        `count_is_lower_bound` is true (pages show "1.000+")
     """
     data = common.authorized("statrequest_list", context, data_dict, schema.list_())
     actor = access.kept_actor(context)  # built by the auth function of this call
     wf, calendar = settings.workflow(), settings.calendar()
     now = now_utc()
 
-    where = [access.visible_requests_clause(actor)]
+    visible = access.visible_requests_clause(actor)
+    where = [visible]
+    states: set[str] | None = None  # the only states a match can be in, when known
+    by_state: dict[str, tuple[Any, bool]] = {}  # the inbox's condition per state
+    inbox = None
     if data.get("waiting_for_me"):
-        where.append(_inbox_clause(actor, wf))
+        inbox, by_state = _inbox_clause(actor, wf)
+        where.append(inbox)
+        states = set(by_state)
     if data.get("state"):
         where.append(Request.state.in_(data["state"]))
+        states = set(data["state"]) if states is None else states & set(data["state"])
     if data.get("organization"):
         where.append(access.routed_to(data["organization"], only_routed=False))
     if data.get("requester"):
@@ -350,6 +371,7 @@ def statrequest_list(context: dict[str, Any], data_dict: dict[str, Any]) -> dict
         open_states = [s for s in wf.states if wf.sla_running(s)]
         soon = calendar.add_working_time(now, calendar.day_length * settings.due_soon_days())
         where.append(Request.state.in_(open_states))
+        states = set(open_states) if states is None else states & set(open_states)
         where.append({
             "overdue": Request.sla_due_at < now,
             "due_soon": and_(Request.sla_due_at >= now, Request.sla_due_at <= soon),
@@ -384,27 +406,20 @@ def statrequest_list(context: dict[str, Any], data_dict: dict[str, Any]) -> dict
     }[sort]
     limit = min(int(data.get("limit") or 20), 100)
     offset = int(data.get("offset") or 0)
-    if sort in ("urgency", "due"):
-        # no index gives this order, so every match is read and sorted anyway: one pass
-        # gives the page's ids with the total beside them (count and page were two), then
-        # the page's rows by primary key. (By date, an index walk stops after the page.)
-        page = model.Session.execute(
-            select(Request.id, func.count().over()).where(*where)
-            .order_by(*order, Request.id).limit(limit).offset(offset)
-        ).all()
-        if page:
-            count = page[0][1]
-        else:  # an empty page says nothing about the total (past the end, or no match)
-            count = model.Session.scalar(
-                select(func.count()).select_from(Request).where(*where)) if offset else 0
-        found = {r.id: r for r in model.Session.scalars(
-            select(Request).where(Request.id.in_([rid for rid, _n in page])))} if page else {}
-        rows = [found[rid] for rid, _n in page if rid in found]
+    # with the states known, one part per state: `state = s` and that state's own inbox
+    # condition; the visibility OR is left out where that condition implies it (an OR of
+    # EXISTS makes PostgreSQL hash every request routed to the OPD: 115k rows at 1M)
+    per_state = {state: _state_part(where, state, by_state.get(state), visible, inbox)
+                 for state in sorted(states)} if states else None
+    if sort in ("urgency", "due") and per_state:
+        ids = _page_ids(per_state, order, limit, offset)
+        counted = _capped_count(where, per_state, offset)
     else:
-        count = model.Session.scalar(select(func.count()).select_from(Request).where(*where))
-        rows = model.Session.scalars(
-            select(Request).where(*where).order_by(*order, Request.id).limit(limit)
-            .offset(offset)).all()
+        ids, counted = _page_with_count(where, sort, limit, offset)
+    found = {r.id: r for r in model.Session.scalars(
+        select(Request).where(Request.id.in_(ids)))} if ids else {}
+    rows = [found[rid] for rid in ids if rid in found]
+    count, lower_bound = counted or _capped_count(where, None, offset)
     routed = _routed_map([r.id for r in rows])
     names = dz.user_names({r.assignee_id for r in rows if r.assignee_id})  # one query a page
     results = [
@@ -412,7 +427,94 @@ def statrequest_list(context: dict[str, Any], data_dict: dict[str, Any]) -> dict
                            names)
         for r in rows
     ]
-    return {"count": count, "results": results, "limit": limit, "offset": offset}
+    # count_is_lower_bound: more than `count` match (pages show "1.000+"); exact otherwise
+    return {"count": count, "count_is_lower_bound": lower_bound, "results": results,
+            "limit": limit, "offset": offset}
+
+
+def _state_part(where: list[Any], state: str, in_state: tuple[Any, bool] | None,
+                visible: Any, inbox: Any) -> list[Any]:
+    """The conditions of the list for requests in one state (see statrequest_list)."""
+    if in_state is None:  # no inbox: the list's conditions, limited to the state
+        return [*where, Request.state == state]
+    # the list's conditions minus the inbox's OR and, if implied, visibility
+    condition, implies_visible = in_state
+    rest = [c for c in where if c is not inbox and not (implies_visible and c is visible)]
+    return [*rest, Request.state == state, condition]
+
+
+COUNT_CAP = 1000  # matches counted past the page's offset; beyond it the count is a bound
+
+
+def _capped_count(where: list[Any], per_state: dict[str, list[Any]] | None,
+                  offset: int) -> tuple[int, bool]:
+    """The number of matches, exact up to offset + COUNT_CAP; (cap, True) beyond, so a
+    broad list never counts a million rows for a page of twenty. Per state when the
+    states are known (index-only scans of `state = s`, no OR to check on each row)."""
+    cap = offset + COUNT_CAP
+    if per_state:
+        matches = union_all(*(select(Request.id).where(*cond).limit(cap + 1)
+                              for cond in per_state.values())).subquery()
+        n = model.Session.scalar(select(func.count()).select_from(
+            select(matches.c.id).limit(cap + 1).subquery()))
+    else:
+        n = model.Session.scalar(select(func.count()).select_from(
+            select(Request.id).where(*where).limit(cap + 1).subquery()))
+    return (cap, True) if n > cap else (n, False)
+
+
+def _page_ids(per_state: dict[str, list[Any]], order: tuple[Any, ...], limit: int,
+              offset: int) -> list[str]:
+    """The ids of one page sorted by urgency/due, the states known: one top-(offset+limit)
+    per state, merged (UNION ALL): each part walks the (state, sla_due_at, created_at, id)
+    index and stops after the page, where one query over all states would read and sort
+    every match (7,850 waiting rows at 1M)."""
+    parts = [
+        select(Request.id, Request.sla_due_at, Request.created_at).where(*cond)
+        .order_by(*order, Request.id).limit(offset + limit).subquery()
+        for cond in per_state.values()
+    ]
+    merged = union_all(*(select(p.c.id, p.c.sla_due_at, p.c.created_at) for p in parts)) \
+        .subquery()
+    return list(model.Session.scalars(
+        select(merged.c.id).order_by(*_order_of(merged, "urgency")).limit(limit).offset(offset)))
+
+
+def _order_of(rows: Any, sort: str) -> tuple[Any, ...]:
+    """The list's order on a subquery's id, sla_due_at and created_at columns."""
+    c = rows.c
+    return {
+        "urgency": (c.sla_due_at.asc().nulls_last(), c.created_at.asc()),
+        "due": (c.sla_due_at.asc().nulls_last(), c.created_at.asc()),
+        "newest": (c.created_at.desc(),),
+        "oldest": (c.created_at.asc(),),
+    }[sort] + (c.id,)
+
+
+def _page_with_count(where: list[Any], sort: str, limit: int,
+                     offset: int) -> tuple[list[str], tuple[int, bool] | None]:
+    """One page and the capped count. The first offset + COUNT_CAP + 1 matches in any order
+    (no sort: a bitmap or scan that stops there) are kept once; when that is all of them the
+    page is sorted from it with the exact count (a search's matches read once, not by a
+    count and again by the page). Past the cap, the page is its own ordered query (an index
+    walk that stops after the page). None for the count when the page is empty."""
+    cap = offset + COUNT_CAP
+    first = select(Request.id, Request.sla_due_at, Request.created_at).where(*where) \
+        .limit(cap + 1).cte("first_matches").prefix_with("MATERIALIZED")
+    total = select(func.count()).select_from(first).scalar_subquery()
+    page = model.Session.execute(
+        select(first.c.id, total).order_by(*_order_of(first, sort))
+        .limit(limit).offset(offset)).all()
+    if not page:
+        return [], None
+    n = page[0][1]
+    if n <= cap:
+        return [rid for rid, _n in page], (n, False)
+    ordered = select(Request.id, Request.sla_due_at, Request.created_at).where(*where) \
+        .subquery()
+    return list(model.Session.scalars(
+        select(ordered.c.id).order_by(*_order_of(ordered, sort)).limit(limit)
+        .offset(offset))), (cap, True)
 
 
 def _routed_map(ids: list[str]) -> dict[str, frozenset[str]]:
