@@ -16,7 +16,6 @@ import hashlib
 import subprocess
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import ckan.model as model
@@ -28,7 +27,6 @@ from support import (
     act,
     as_sysadmin,
     finished_request,
-    free_port,
     request_files,
     submit,
     upload,
@@ -37,35 +35,11 @@ from support import (
 
 from ckanext.statrequest.lib import delivery
 from ckanext.statrequest.model import Attachment
+from storage.seaweed import ACCESS_KEY, SCRIPT, SECRET_KEY, WEED, base_port
 
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "dev" / "seaweedfs.sh"
-WEED = ROOT / ".run" / "bin" / "weed"
-ACCESS_KEY, SECRET_KEY = "statrequest", "statrequest-secret"  # dev/seaweedfs.sh
 STORAGE = "statrequest_s3"
 
 pytestmark = pytest.mark.usefixtures("with_plugins", "test_pki")
-
-
-def _base_port() -> int:
-    """A base port whose four neighbours and their gRPC ports (+10000) are free."""
-    for _ in range(50):
-        base = free_port()
-        if base + 10003 < 65000 and all(_free(base + i) and _free(base + 10000 + i)
-                                          for i in range(4)):
-            return base
-    raise RuntimeError("no free port range for SeaweedFS")
-
-
-def _free(port: int) -> bool:
-    import socket
-
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-            return True
-        except OSError:
-            return False
 
 
 @pytest.fixture(scope="session")
@@ -77,7 +51,7 @@ def seaweedfs(tmp_path_factory) -> Iterator[str]:
             pytest.skip("SeaweedFS is not built and could not be built (needs Go): "
                         f"{built.stderr.strip()[-300:]}")
     workdir = tmp_path_factory.mktemp("seaweedfs")
-    base = _base_port()
+    base = base_port()
     subprocess.run(["bash", str(SCRIPT), "start", str(workdir), str(base)], check=True,
                    timeout=120)
     try:

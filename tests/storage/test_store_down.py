@@ -9,8 +9,6 @@ first test proves something.
 from __future__ import annotations
 
 import hashlib
-import random
-import socket
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -25,32 +23,11 @@ from support import act, as_sysadmin, pdf_bytes, png_bytes, request_data, submit
 
 from ckanext.statrequest.lib import objectstore
 from ckanext.statrequest.model import Attachment, Event, Request
+from storage.seaweed import ACCESS_KEY, SCRIPT, SECRET_KEY, WEED, base_port
 
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "dev" / "seaweedfs.sh"
-WEED = ROOT / ".run" / "bin" / "weed"
-ACCESS_KEY, SECRET_KEY = "statrequest", "statrequest-secret"  # dev/seaweedfs.sh
 STORAGE = "statrequest_s3down"
 
 pytestmark = pytest.mark.usefixtures("with_plugins", "test_pki")
-
-
-def _free(port: int) -> bool:
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-            return True
-        except OSError:
-            return False
-
-
-def _base_port() -> int:
-    """Ports base..base+3 and their gRPC ports (+10000), below the ephemeral range, all free."""
-    for _ in range(200):
-        base = random.randrange(12000, 22700, 4)
-        if all(_free(base + i) and _free(base + 10000 + i) for i in range(4)):
-            return base
-    raise RuntimeError("no free port range for SeaweedFS")
 
 
 class Weed:
@@ -73,7 +50,7 @@ def weed(tmp_path_factory) -> Iterator[Weed]:
         built = subprocess.run(["bash", str(SCRIPT), "build"], capture_output=True, text=True)
         if built.returncode != 0 or not WEED.exists():
             pytest.skip("SeaweedFS is not built and could not be built (needs Go)")
-    server = Weed(tmp_path_factory.mktemp("seaweedfs-down"), _base_port())
+    server = Weed(tmp_path_factory.mktemp("seaweedfs-down"), base_port())
     server.start()
     try:
         yield server
