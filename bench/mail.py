@@ -22,6 +22,12 @@ database (bench/bench.ini) with an emptied outbox:
 4. it waits (up to `--drain-timeout`) until every row is sent, then stops the workers and the
    server and reads the log.
 
+`--kill-every S` (#16, zero duplicated mails): every ~S seconds a worker in the middle of a job
+is killed with SIGKILL, with its work horse (as the scale run's `kill_worker` fault does), and
+started again; the report counts the kills and the duplicates (an email whose sender died after
+the server's 250 and before its COMMIT: the one window SMTP leaves). `--sink-delay` makes the
+SMTP server take that long per message (the scale run's sink: 0.2 s).
+
 Reported per mode: mails/s delivered during the window, produced / delivered, latency from the
 row's commit to the server's 250 (p50/p95), lost (a row marked sent that the server never
 got; rows still unsent when the drain times out are `unsent_at_end`) and duplicated (a
@@ -32,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import contextvars
 import datetime as dt
 import json
@@ -61,9 +68,10 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_sink(port: int, log: Path) -> subprocess.Popen[str]:
+def start_sink(port: int, log: Path, delay: float = 0.0) -> subprocess.Popen[str]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bench.scale.smtpsink", "--port", str(port), "--log", str(log)],
+        [sys.executable, "-m", "bench.scale.smtpsink", "--port", str(port), "--log", str(log),
+         "--delay", str(delay)],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert proc.stdout is not None
     line = proc.stdout.readline()
@@ -162,7 +170,9 @@ def clear_queue(queue: str) -> None:
     q.connection.delete(f"statrequest:email-batch:{q.name}")  # jobs.enqueue_batch's pointer
     for registry in (q.scheduled_job_registry, q.failed_job_registry, q.finished_job_registry):
         for job_id in registry.get_job_ids():
-            registry.remove(job_id, delete_job=True)
+            # a killed job (--kill-every) may have lost its execution record
+            with contextlib.suppress(ValueError):
+                registry.remove(job_id, delete_job=True)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -219,6 +229,46 @@ def start_producers(args: argparse.Namespace, request_id: str, tag: str, t0: flo
     return threads
 
 
+def start_killer(queue: str, workers: list[subprocess.Popen[Any]], start: Any, every: float,
+                 end: float, kills: list[dict[str, Any]]) -> threading.Thread:
+    """Every ~`every` seconds (at a random moment) kill -9 a worker that RQ says is busy, and
+    its work horse, then start a new worker in its place (systemd's Restart=always)."""
+    import random
+
+    import psutil
+    from ckan.lib import jobs as ckan_jobs
+    from rq import Worker
+
+    rq_queue = ckan_jobs.get_queue(queue)
+
+    def kill() -> None:
+        while time.time() < end:
+            time.sleep(every * random.uniform(0.5, 1.5))  # noqa: S311 - not cryptography
+            busy = [w for w in Worker.all(queue=rq_queue)
+                    if w.get_state() == "busy" and w.get_current_job_id()]
+            index = {p.pid: i for i, p in enumerate(workers)}
+            target = next((w for w in busy if w.pid in index), None)
+            if target is None:
+                continue
+            proc = workers[index[target.pid]]
+            try:
+                horses = [c.pid for c in psutil.Process(proc.pid).children()]
+            except psutil.Error:
+                horses = []
+            proc.kill()
+            for horse in horses:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(horse, signal.SIGKILL)
+            proc.wait()
+            kills.append({"t": time.time(), "job": target.get_current_job_id(),
+                          "horses": len(horses)})
+            workers[index[target.pid]] = start()
+
+    thread = threading.Thread(target=kill, daemon=True)
+    thread.start()
+    return thread
+
+
 def run_mode(mode: str, args: argparse.Namespace, request_id: str, n_workers: int
              ) -> dict[str, Any]:
     import ckan.model as model
@@ -240,14 +290,21 @@ def run_mode(mode: str, args: argparse.Namespace, request_id: str, n_workers: in
                    + "".join(f"{k} = {v}\n" for k, v in overrides.items()))
     tk.config.update(overrides)  # the producer (this process) enqueues the same way
     empty_outbox()
-    sink = start_sink(port, sink_log)
+    sink = start_sink(port, sink_log, args.sink_delay)
     ckan = str(Path(sys.executable).with_name("ckan"))
     command = ["statrequest", "worker"] if args.worker_command == "statrequest" else [
         "jobs", "worker"]
-    with open(WORK / f"workers-{tag}.log", "w") as log:
-        workers = [subprocess.Popen([ckan, "-c", str(ini), *command, queue],
-                                    cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-                   for _ in range(n_workers)]
+    if args.kill_every and args.worker_command == "statrequest":
+        # the killed job is taken up by the next registry clean-up once its heartbeat expired
+        command += ["--maintenance-every", "20"]
+    log = open(WORK / f"workers-{tag}.log", "w")  # noqa: SIM115 - workers are restarted
+
+    def start_worker() -> subprocess.Popen[Any]:
+        return subprocess.Popen([ckan, "-c", str(ini), *command, queue],
+                                cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+
+    workers = [start_worker() for _ in range(n_workers)]
+    kills: list[dict[str, Any]] = []
     try:
         workers_ready(queue, n_workers)
         print(f"[{mode}] {n_workers} workers ready; producing at {args.rate}/s for "
@@ -259,6 +316,8 @@ def run_mode(mode: str, args: argparse.Namespace, request_id: str, n_workers: in
         end = t0 + args.duration
         next_check, next_sample, backlog = 0.0, t0, 0
         threads = start_producers(args, request_id, tag, t0, end, produced)
+        killer = start_killer(queue, workers, start_worker, args.kill_every, end, kills) \
+            if args.kill_every else None
         while (now := time.time()) < end:
             if now >= next_check:
                 backlog, next_check = unsent(), now + 0.5
@@ -276,6 +335,8 @@ def run_mode(mode: str, args: argparse.Namespace, request_id: str, n_workers: in
                 time.sleep(0.002)
         for thread in threads:
             thread.join()
+        if killer is not None:
+            killer.join()
         t1 = time.time()
         samples.append((t1, unsent()))
         print(f"[{mode}] produced {len(produced)}; draining {unsent()} ...", flush=True)
@@ -288,6 +349,7 @@ def run_mode(mode: str, args: argparse.Namespace, request_id: str, n_workers: in
     finally:
         stop(workers)
         stop([sink])
+        log.close()
         clear_queue(queue)
     created = dict(model.Session.execute(
         select(Notification.id, Notification.created_at)).all())
@@ -321,6 +383,12 @@ def run_mode(mode: str, args: argparse.Namespace, request_id: str, n_workers: in
         "lost": sum(1 for i in produced if i not in first and i in marked_sent),
         "not_delivered": sum(1 for i in produced if i not in first),
         "duplicated": sum(c - 1 for c in seen.values() if c > 1),
+        "sink_delay_s": args.sink_delay, "kills": len(kills), "kill_times": [
+            round(k["t"] - t0, 2) for k in kills],
+        # a duplicate whose first copy reached the server at most 2 s before a kill
+        "duplicates_near_a_kill": sum(
+            1 for m, c in seen.items() if c > 1 and any(
+                0 <= k["t"] - first[int(m.split("-")[1].split("@")[0])] <= 2 for k in kills)),
         "worker_cpu_ms_per_mail": round(1000 * cpu_s / len(lines), 1) if lines else None,
         "latency_ms_p50": round(statistics.median(latencies)) if latencies else None,
         "latency_ms_p95": round(latencies[int(0.95 * (len(latencies) - 1))]) if latencies
@@ -349,6 +417,10 @@ def main() -> None:
     parser.add_argument("--max-backlog", type=int, default=300,
                         help="the producer pauses while this many emails wait; 0: never")
     parser.add_argument("--drain-timeout", type=float, default=300)
+    parser.add_argument("--kill-every", type=float, default=0,
+                        help="kill -9 a busy worker and its work horse about every S seconds")
+    parser.add_argument("--sink-delay", type=float, default=0.0,
+                        help="seconds the SMTP server takes per message (scale run: 0.2)")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     run.use_port_variables()
@@ -373,6 +445,9 @@ def main() -> None:
               f"{r['delivered']:>9} {r['latency_ms_p50']!s:>7} {r['latency_ms_p95']!s:>7} "
               f"{r['lost']:>5} {r['duplicated']:>4} {r['drain_s']:>7} {backlog:>15} "
               f"{r['backlog_trend_per_min']!s:>9} {r['worker_cpu_ms_per_mail']!s:>6}")
+        if r["kills"]:
+            print(f"       kills {r['kills']}: duplicated {r['duplicated']} "
+                  f"({r['duplicates_near_a_kill']} within 2 s of a kill)")
     if args.json:
         args.json.write_text(json.dumps({
             "when": dt.datetime.now(dt.timezone.utc).isoformat(), "cpus": os.cpu_count(),

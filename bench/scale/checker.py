@@ -444,12 +444,20 @@ class Checker:
         arrivals = defaultdict(list)
         for m in self.sink:
             arrivals[m["message_id"]].append(float(m.get("t") or 0))
-        # emails whose sending job the `kill_worker` fault killed, with the moment of the kill
-        killed = {}
+        # the kills of a job sending email by the `kill_worker` fault: one email's job
+        # (statrequest-email-<id>) or a batch (`send_due`, any of the emails in flight)
+        mail_kills = []
         for f in self.faults:
-            job = str((f.get("detail") or {}).get("job_id") or "")
-            if f.get("fault") == "kill_worker" and job.startswith("statrequest-email-"):
-                killed[int(job.rsplit("-", 1)[1])] = float(f.get("end") or 0)
+            detail = f.get("detail") or {}
+            job = str(detail.get("job_id") or "")
+            if f.get("fault") == "kill_worker" and (
+                    job.startswith("statrequest-email-")
+                    or any(n in str(detail.get("job") or "") for n in ("send_due",
+                                                                       "send_notification"))):
+                mail_kills.append((job, float(f.get("end") or 0)))
+        in_flight = max(int(tk.config.get("ckanext.statrequest.notify.batch_threads") or 1), 1)
+        explained_by: Counter[str] = Counter()
+        duplicates = 0
         resent = []
         floor_n = self.floors.get("notification_id", 0)
         rows = self.sql("SELECT id, event_key, recipient, kind, sent_at, attempts, last_error "
@@ -466,14 +474,27 @@ class Checker:
                        f"(attempts {row.attempts}, {row.last_error})")
             elif n == 0:
                 c.fail(f"email {row.id} is marked sent but the mail server never got it")
-            elif n == 2 and row.id in killed and \
-                    min(arrivals[f"<statrequest-{row.id}@{host}>"]) <= killed[row.id] + 2:
-                # the one window of at-least-once: the sender was killed after the server had
-                # the message and before the outbox row was marked sent; the copy carries the
-                # same Message-ID, by which receiving mail systems drop it
-                resent.append(row.id)
             elif n > 1:
-                c.fail(f"email {row.id} ({row.kind}) reached the mail server {n} times")
+                duplicates += 1
+                first = min(arrivals[f"<statrequest-{row.id}@{host}>"])
+                # SMTP has no exactly-once. The one window left: the sender killed after it
+                # sent the message's end and before its COMMIT (lib/jobs.py). The server may
+                # still accept a message whose sender is dead (it finishes before it sees the
+                # connection gone: bench/mail.py measured up to 17 ms after the kill). Such a
+                # copy carries the same Message-ID, by which mail systems drop it; it is
+                # counted, and printed, as `duplicates at the SMTP server` (#16). Any other
+                # duplicate fails: one copy, a kill of that email's job (or of a batch, at most
+                # its senders in flight) at most 3 s after and 2 s before its first copy
+                killer = next((job for job, end in mail_kills if -2 <= end - first <= 3 and (
+                    job == f"statrequest-email-{row.id}" if job.startswith("statrequest-email-")
+                    else explained_by[job] < in_flight)), None)
+                if n == 2 and killer is not None:
+                    explained_by[killer] += 1
+                    resent.append(row.id)
+                else:
+                    near = [round(end - first, 2) for _job, end in mail_kills]
+                    c.fail(f"email {row.id} ({row.kind}) reached the mail server {n} times "
+                           f"(mail jobs killed at {near} s from its first copy)")
         wf = self.wf
         events = self.session.scalars(select(Event).where(
             Event.id > self.floors.get("event_id", 0),
@@ -492,7 +513,8 @@ class Checker:
                        f"{kind} email to {recipient} was never queued")
         c.info.update(outbox_rows=len(rows), unsent=unsent, never_queued=missing,
                       events=len(events), unknown_messages_at_server=sum(received.values()),
-                      resent_after_sender_killed=resent)
+                      duplicates_at_smtp_server=duplicates,
+                      resent_after_sender_killed=resent[:50])
         return c
 
     def check_delivery(self) -> Check:
@@ -667,9 +689,14 @@ def run(ini: str, run_config: Path, acks: Path | None, sink: Path | None,
             checker.check_open_requests(),
         ]
         checker.session.remove()
+    mail = next(c for c in checks if c.name == "notifications").info
+    extra = [] if "duplicates_at_smtp_server" not in mail else [
+        f"duplicates at the SMTP server: {mail['duplicates_at_smtp_server']} (resent after "
+        f"their sender was killed between the message's end and the commit: "
+        f"{len(mail['resent_after_sender_killed'])})"]
     return {"ok": all(c.ok for c in checks), "checks": [c.as_dict() for c in checks],
             "lines": [c.line() for c in checks]
-            + [f"  - {v}" for c in checks for v in c.violations[:SHOW]]}
+            + [f"  - {v}" for c in checks for v in c.violations[:SHOW]] + extra}
 
 
 def main() -> None:

@@ -564,6 +564,10 @@ ckanext.statrequest.diskominfo_org = diskominfo
 ckanext.statrequest.signing.pki_dir = {pki}
 ckanext.statrequest.personal_data_key = ujTgEwMoiPEMxM0fcp3hhq0P2zj7pYaWCJ85t6FYdzg=
 ckanext.statrequest.notify.retry_intervals = {retry}
+; production's mail settings (deploy/README.md): one job sends up to 400 due emails over
+; four SMTP connections, instead of one job (a fork and an environment load) per email
+ckanext.statrequest.notify.batch_size = 400
+ckanext.statrequest.notify.batch_threads = 4
 ; thirty test accounts submit hundreds of requests an hour
 ckanext.statrequest.limit.user_per_hour = 0
 ckanext.statrequest.limit.user_per_day = 0

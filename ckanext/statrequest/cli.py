@@ -14,6 +14,7 @@ from ckanext.statrequest.commands.operations import (
     sla_check,
 )
 from ckanext.statrequest.commands.setup import demo_data, init_test_pki, workflow_check
+from ckanext.statrequest.commands.stats import stats_refresh
 from ckanext.statrequest.commands.worker import worker
 
 __all__ = ["statrequest"]  # what CKAN registers; init_test_pki is importable for bench/scale
@@ -25,7 +26,7 @@ def statrequest() -> None:
 
 
 for command in (demo_data, workflow_check, init_test_pki, deliver, ltv_refresh,
-                notifications_flush, sla_check, digest, purge_personal_data):
+                notifications_flush, sla_check, digest, purge_personal_data, stats_refresh):
     statrequest.add_command(command)
 for command in (backup, restore, restore_check, worker):  # deploy/README.md
     statrequest.add_command(command)

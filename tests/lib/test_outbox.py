@@ -4,16 +4,19 @@ commit (before it could enqueue anything), a real worker, a real SMTP server (ai
 from __future__ import annotations
 
 import datetime as dt
+import email
+import email.policy
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import ckan.model as model
 import ckantoolkit as tk
 import pytest
 from ckan.lib import jobs as ckan_jobs
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from support import PASSPHRASE, Inbox, act, fire, free_port, start_smtp, submit, walk, work
 
 from ckanext.statrequest.cli import statrequest
@@ -262,3 +265,64 @@ def test_parallel_senders_raise_when_the_mail_server_is_down(office, batched, ck
     rows = _outbox()
     assert len(rows) == 2 and all(n.sent_at is None for n in rows)
     assert all("refused" in (n.last_error or "").lower() for n in rows if n.attempts)
+
+
+# --- the one window SMTP leaves: the server's 250 and the commit of the "sent" mark ----------
+
+class WatchingInbox(Inbox):
+    """Looks at the database from outside (its own connection) at the two moments that matter:
+    when the message's data has arrived (just before the server's 250) and at QUIT."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.at_data: list[tuple[bool, bool]] = []  # (row committed as sent, mark written)
+        self.sent_at_quit: list[bool] = []
+        self.current: int | None = None
+
+    def _look(self, notification_id: int) -> tuple[bool, bool]:
+        with model.meta.engine.connect() as conn:
+            committed = conn.execute(text(
+                "SELECT sent_at IS NOT NULL FROM statrequest_notification WHERE id = :i"),
+                {"i": notification_id}).scalar()
+            # the sender's own session: in a transaction whose last statement marked a row
+            marking = conn.execute(text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND state = 'idle in transaction' "
+                "AND query LIKE 'UPDATE statrequest_notification SET sent_at%'")).scalar()
+        return bool(committed), bool(marking)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.current = int(str(message["Message-ID"]).split("-")[1].split("@")[0])
+        self.at_data.append(self._look(self.current))
+        return await super().handle_DATA(server, session, envelope)
+
+    async def handle_QUIT(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.current is not None:
+            self.sent_at_quit.append(self._look(self.current)[0])
+        return "221 Bye"
+
+
+@pytest.mark.parametrize("batch_size", [0, 50])
+def test_after_the_servers_250_only_the_commit_is_left(office, queue, ckan_config, monkeypatch,
+                                                       batch_size):
+    """#16, zero duplicated mails: SMTP has no exactly-once, so a sender killed after the
+    server accepted a message and before the outbox row is committed as sent would send it
+    again. Both senders shorten that window to the COMMIT alone: when the message reaches the
+    server, the "sent" mark is already written (uncommitted, under the row's lock), and the
+    commit comes before QUIT (CKAN's mailer quits first)."""
+    monkeypatch.setitem(ckan_config, "ckanext.statrequest.notify.batch_size", batch_size)
+    inbox = WatchingInbox()
+    controller = start_smtp(inbox, free_port())
+    monkeypatch.setitem(ckan_config, "smtp.server", f"127.0.0.1:{controller.port}")
+    try:
+        submit()
+        work(queue)
+    finally:
+        controller.stop()
+    rows = _outbox()
+    assert len(inbox.take()) == 2 and all(n.sent_at is not None for n in rows)
+    # at the end of DATA: not committed yet, but the mark is written and only waits for COMMIT
+    assert inbox.at_data == [(False, True), (False, True)]
+    # at QUIT (one per email, or one for the whole batch): the last email is committed as sent
+    assert inbox.sent_at_quit and all(inbox.sent_at_quit)

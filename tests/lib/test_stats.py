@@ -21,6 +21,7 @@ import csv
 import datetime as dt
 import io
 import logging
+import re
 from zoneinfo import ZoneInfo
 
 import ckan.model as model
@@ -511,3 +512,17 @@ def test_export_downloads(office, app):
                    query_string={"include_personal": "1"}, status=None).status_code == 400
     app.set_session_user("pemohon1")
     assert app.get("/permintaan-data/statistik/ekspor.csv").status_code == 403
+
+
+@pytest.mark.parametrize("prefix,words", [("", "Angka per "), ("/en", "Figures as of ")])
+def test_both_pages_say_how_fresh_the_figures_are(office, app, prefix, words):
+    seed(office)
+    app.set_session_user("sekretaris")
+    for page in ("/permintaan-data/statistik", "/permintaan-data/transparansi"):
+        body = app.get(prefix + page, query_string=FEBRUARY).body
+        line = body[body.index('id="stats-as-of"'):]
+        line = line[:line.index("</p>")]
+        # "Angka per 3 Des 2026 18.05" / "Figures as of 3 Dec 2026 18:05": the office's time
+        assert words in line, line
+        assert re.search(r"\d{1,2} \w+ 20\d\d \d\d[.:]\d\d", line), line
+        assert "newer steps" not in line and "sedang" not in line  # exact: nothing pending

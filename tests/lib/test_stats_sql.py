@@ -202,3 +202,206 @@ def test_all_time_percentiles_from_the_index_equal_the_ranked_ones(office, monke
     # the fallback: as if a refresh had committed between the count and the reads
     monkeypatch.setattr(stats_sql, "_percentiles_indexed", lambda *a, **k: None)
     assert _sql([]) == _python([])
+
+
+# --- a slow period: kept figures while a background job recomputes them (#16, round 9) ------
+
+@pytest.fixture
+def stats_queue():
+    """CKAN's default queue (the recomputation's), emptied before and after; no leftover
+    'queued' mark of an earlier test."""
+    import ckantoolkit as tk
+
+    queue = tk.get_job_queue()
+    queue.empty()
+    queue.connection.delete(stats_sql._mark(stats_sql.ALL_TIME))
+    yield queue
+    queue.empty()
+    queue.connection.delete(stats_sql._mark(stats_sql.ALL_TIME))
+
+
+def _new_event() -> None:
+    """One more step in the log: a request just submitted is withdrawn now."""
+    request = model.Session.scalars(
+        sa.select(stats_sql.PER_REQUEST.c.request_id).where(
+            stats_sql.PER_REQUEST.c.state == "diajukan")
+        .order_by(stats_sql.PER_REQUEST.c.request_id).limit(1)).first()
+    model.Session.add(Event(request_id=request, actor_role="pemohon", transition="batalkan",
+                            from_state="diajukan", to_state="dibatalkan", visibility="public",
+                            data={}, version=99, created_at=dt.datetime.now(WIB)))
+    model.Session.commit()
+
+
+def _make_slow(period: str = stats_sql.ALL_TIME, seconds: float = 61.0) -> None:
+    """As if the last computation of `period` had taken a minute (all time at 1M requests)."""
+    model.Session.execute(sa.update(stats_sql.SUMMARY).where(
+        stats_sql.SUMMARY.c.period == period).values(seconds=seconds))
+    model.Session.commit()
+
+
+def _without_freshness(result):
+    return {k: v for k, v in result.items() if k not in ("computed_at", "pending")}
+
+
+def test_a_slow_period_serves_the_kept_figures_and_queues_one_job(office, stats_queue):
+    from support import work
+
+    seed_mix(office, n=40, seed=5)
+    before = act("sekretaris", "statrequest_stats")
+    assert before["pending"] is False and before["computed_at"]
+    _make_slow()
+    _new_event()
+    # every reader after the event: at once, the kept figures (dated, marked pending) ...
+    readings = [act("sekretaris", "statrequest_stats") for _ in range(3)]
+    public = act("pemohon1", "statrequest_stats_public")
+    for reading in readings:
+        assert reading["pending"] is True and reading["computed_at"] == before["computed_at"]
+        assert _without_freshness(reading) == _without_freshness(before)
+    assert public["pending"] is True and public["total"] == before["total"]
+    # ... and exactly one recomputation queued, whoever read
+    assert stats_queue.get_job_ids() == [stats_sql.job_id(stats_sql.ALL_TIME)]
+    work("default")
+    after = act("sekretaris", "statrequest_stats")
+    assert after["pending"] is False and after["computed_at"] > before["computed_at"]
+    expected = _python([])
+    for key in expected:
+        assert _bare(after[key]) == expected[key], key
+    assert after["withdrawn"] == before["withdrawn"] + 1
+    # the job released its mark: the next event queues the next recomputation
+    _make_slow()
+    _new_event()
+    assert act("sekretaris", "statrequest_stats")["pending"] is True
+    assert stats_queue.get_job_ids() == [stats_sql.job_id(stats_sql.ALL_TIME)]
+
+
+def test_new_rules_on_a_slow_period_are_counted_in_the_background(office, stats_queue):
+    """A holiday added recomputes every request (most of an hour at a million): a slow
+    period's readers get the kept figures at once and the job applies the new rules."""
+    from support import work
+
+    seed_mix(office, n=40, seed=6)
+    before = act("sekretaris", "statrequest_stats")
+    _make_slow()
+    model.Session.add(Holiday(day=dt.date(2026, 2, 3), name="Uji", kind="libur_daerah"))
+    model.Session.commit()
+    reading = act("sekretaris", "statrequest_stats")
+    assert reading["pending"] is True and reading["computed_at"] == before["computed_at"]
+    assert stats_queue.get_job_ids() == [stats_sql.job_id(stats_sql.ALL_TIME)]
+    work("default")
+    after = act("sekretaris", "statrequest_stats")
+    assert after["pending"] is False
+    expected = _python([])
+    for key in expected:
+        assert _bare(after[key]) == expected[key], key
+
+
+def test_a_fast_period_is_exact_at_once(office, stats_queue):
+    seed_mix(office, n=30, seed=8)
+    before = act("sekretaris", "statrequest_stats")
+    _make_slow(seconds=0.2)  # under SLOW_SECONDS: recomputed in the reader's request
+    _new_event()
+    after = act("sekretaris", "statrequest_stats")
+    assert after["pending"] is False and after != before
+    expected = _python([])
+    for key in expected:
+        assert _bare(after[key]) == expected[key], key
+    assert stats_queue.get_job_ids() == []
+
+
+def test_the_cron_command_recomputes_the_slow_periods(office, stats_queue):
+    from click.testing import CliRunner
+
+    from ckanext.statrequest.commands.stats import stats_refresh
+
+    seed_mix(office, n=30, seed=9)
+    act("sekretaris", "statrequest_stats", year=2026)  # a fast period: left to its readers
+    act("sekretaris", "statrequest_stats")
+    _make_slow()
+    _new_event()
+    model.Session.remove()
+    out = CliRunner().invoke(stats_refresh, [])
+    assert out.exit_code == 0, out.output
+    assert "1 period(s) recomputed" in out.output
+    row = model.Session.execute(sa.select(stats_sql.SUMMARY).where(
+        stats_sql.SUMMARY.c.period == stats_sql.ALL_TIME)).one()
+    assert row.watermark == model.Session.scalar(sa.select(sa.func.max(Event.id)))
+    assert _bare(row.figures["by_state"]) == _python([])["by_state"]
+    assert stats_queue.get_job_ids() == []  # the command computes, it queues nothing
+
+
+def test_concurrent_first_readers_compute_once(office, monkeypatch):
+    """Readers of a period nobody computed yet wait for the first one's computation (an
+    advisory lock per period) instead of each computing it."""
+    import threading
+
+    seed_mix(office, n=30, seed=4)
+    calendar = settings.calendar()
+    rules = stats.rules_for(settings.workflow(), settings.sla_days())
+    stats_sql.refresh(model.Session, calendar, rules)
+    model.Session.remove()
+    calls = []
+    original = stats_sql.summarize
+
+    def slow_summarize(*args, **kwargs):
+        calls.append(1)
+        import time
+        time.sleep(1.0)  # long enough for the other readers to arrive meanwhile
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(stats_sql, "summarize", slow_summarize)
+    results, errors = [], []
+
+    def reader():
+        try:
+            results.append(stats_sql.figures(model.Session, [], stats_sql.ALL_TIME, calendar,
+                                             rules))
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+        finally:
+            model.Session.remove()
+
+    threads = [threading.Thread(target=reader) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and len(results) == 3
+    assert len(calls) == 1
+    assert all(r == results[0] for r in results)
+
+
+def test_a_refresh_recomputes_only_the_requests_whose_events_changed(office, monkeypatch):
+    """Not every request of the last LOOKBACK events: the ones with a new event, or with one
+    committed after a refresh that saw a later event id (#16, round 9)."""
+    seed_mix(office, n=40, seed=12)
+    calendar = settings.calendar()
+    rules = stats.rules_for(settings.workflow(), settings.sla_days())
+    stats_sql.refresh(model.Session, calendar, rules)
+    recomputed = []
+    original = stats_sql._recompute
+
+    def spy(session, ids, *args):
+        recomputed.append(sorted(ids))
+        return original(session, ids, *args)
+
+    monkeypatch.setattr(stats_sql, "_recompute", spy)
+    _new_event()
+    changed = model.Session.scalar(sa.select(Event.request_id).order_by(Event.id.desc()).limit(1))
+    stats_sql.refresh(model.Session, calendar, rules)
+    assert recomputed == [[changed]]
+    # an event committed late: a refresh had already seen a later id
+    request = model.Session.scalars(sa.select(stats_sql.PER_REQUEST.c.request_id).where(
+        stats_sql.PER_REQUEST.c.state == "diajukan", stats_sql.PER_REQUEST.c.request_id != changed
+    ).limit(1)).first()
+    model.Session.add(Event(request_id=request, actor_role="pemohon", transition="batalkan",
+                            from_state="diajukan", to_state="dibatalkan", visibility="public",
+                            data={}, version=98, created_at=dt.datetime.now(WIB)))
+    model.Session.commit()
+    late = model.Session.scalar(sa.select(sa.func.max(Event.id)))
+    model.Session.execute(sa.update(stats_sql.STATE).where(stats_sql.STATE.c.key == "watermark")
+                          .values(value=str(late + 5)))
+    model.Session.commit()
+    recomputed.clear()
+    stats_sql.refresh(model.Session, calendar, rules)
+    assert recomputed == [[request]]
+    assert stats_sql.summarize(model.Session, [], calendar, rules) == _python([])

@@ -230,9 +230,29 @@ def test_list_filters_sort_and_paging(office):
         act("sekretaris", "statrequest_list", sort="drop table")
 
 
+def test_a_search_among_open_requests_leaves_out_closed_ones_and_finds_reopened(office):
+    """Searching open requests reads the index of open requests (`closed_at IS NULL`, #16):
+    a closed request is left out, and one set back to an open state is found again."""
+    open_one = submit(title="Data padi sawah")["id"]
+    closed = submit(title="Data padi ladang")["id"]
+    act("pemohon1", "statrequest_transition", id=closed, transition="batalkan", version=1)
+    assert as_sysadmin("statrequest_show", id=closed)["closed_at"]
+    assert act("sekretaris", "statrequest_list", q="padi")["count"] == 2
+
+    def open_matches() -> list[str]:
+        return [r["id"] for r in act("sekretaris", "statrequest_list", q="padi",
+                                     sla="on_time")["results"]]
+
+    assert open_matches() == [open_one]
+    as_sysadmin("statrequest_override", id=closed, state="diajukan", version=2,
+                note="Dibatalkan tanpa sengaja; dibuka lagi.")
+    assert as_sysadmin("statrequest_show", id=closed)["closed_at"] is None
+    assert sorted(open_matches()) == sorted([open_one, closed])
+
+
 def test_list_count_is_exact_up_to_the_cap_then_a_lower_bound(office, monkeypatch):
     """A broad list counts at most COUNT_CAP matches past its offset (#16, a million rows)."""
-    from ckanext.statrequest.logic.action import request as request_action
+    from ckanext.statrequest.lib import listing
     made = [submit(title=f"Data jagung {i}") for i in range(4)]
     ids = [r["id"] for r in made]
     full = act("sekretaris", "statrequest_list", waiting_for_me=True)
@@ -240,7 +260,7 @@ def test_list_count_is_exact_up_to_the_cap_then_a_lower_bound(office, monkeypatc
     # the inbox's per-state merge keeps the urgency order of the one-query sort
     assert [r["id"] for r in full["results"]] == [r["id"] for r in act(
         "sekretaris", "statrequest_list", state=[made[0]["state"]], sort="urgency")["results"]]
-    monkeypatch.setattr(request_action, "COUNT_CAP", 2)
+    monkeypatch.setattr(listing, "COUNT_CAP", 2)
     capped = act("sekretaris", "statrequest_list", waiting_for_me=True, limit=1)
     assert capped["count"] == 2 and capped["count_is_lower_bound"] is True
     assert len(capped["results"]) == 1

@@ -98,3 +98,30 @@ def test_nginx_site(tmp_path):
                           str(tmp_path)], capture_output=True, text=True, check=False,
                          timeout=60)
     assert out.returncode == 0, out.stderr
+
+
+def test_recommended_ckan_ini_settings_are_declared_and_used_by_the_scale_run():
+    import configparser
+
+    import yaml
+
+    declared = {}
+    for group in yaml.safe_load((ROOT / "ckanext/statrequest/config_declaration.yaml")
+                                .read_text())["groups"]:
+        for option in group["options"]:
+            declared[option["key"]] = option
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(DEPLOY / "statrequest.ini")
+    settings = dict(parser["app:main"])
+    assert settings, "deploy/statrequest.ini has no [app:main] settings"
+    for key, value in settings.items():
+        assert key in declared, f"{key} is not declared in config_declaration.yaml"
+        if declared[key].get("type") == "int":
+            int(value)
+    # production's mail throughput (#16: >= 50 emails/s): batched, four senders a job
+    assert int(settings["ckanext.statrequest.notify.batch_size"]) == 400
+    assert int(settings["ckanext.statrequest.notify.batch_threads"]) == 4
+    # ... and the scale run runs with them
+    scale_ini = (ROOT / "bench/scale/stack.py").read_text()
+    for key in ("ckanext.statrequest.notify.batch_size", "ckanext.statrequest.notify.batch_threads"):
+        assert f"{key} = {settings[key]}\n" in scale_ini

@@ -173,6 +173,9 @@ class View:
     request: Request
     routed: frozenset[str]
     guest: bool = False  # holds the signed guest link of this request
+    # the request's organisations as view() read them (routed is the routed ones' ids), so
+    # that a show reads them once; None where a view was made from a list's routed ids
+    links: tuple[Any, ...] | None = None
 
     @property
     def is_requester(self) -> bool:
@@ -236,7 +239,17 @@ def view(actor: Actor, request: Request, guest_token: str | None = None) -> View
     from ckanext.statrequest.lib import guest
 
     is_guest = request.requester_id is None and guest.request_id_from(guest_token) == request.id
-    return View(actor, request, frozenset(routed_org_ids(request.id)), guest=is_guest)
+    links = organization_links(request.id)
+    return View(actor, request, frozenset(o.id for o in links if o.routed), guest=is_guest,
+                links=links)
+
+
+def organization_links(request_id: str) -> tuple[Any, ...]:
+    """The request's organisations (id, name, title, routed): suggested and routed OPD."""
+    return tuple(model.Session.execute(
+        select(model.Group.id, model.Group.name, model.Group.title, RequestOrganization.routed)
+        .join(RequestOrganization, RequestOrganization.organization_id == model.Group.id)
+        .where(RequestOrganization.request_id == request_id)).all())
 
 
 def results_released(request: Request) -> bool:

@@ -255,8 +255,12 @@ def task_rows(request: Request, v: access.View, now: dt.datetime) -> list[dict[s
     if not found:
         return rows
     again = set(reask_default(found))  # asked again by default when the results do not match
-    names = {g.id: g.title or g.name for g in model.Session.scalars(
-        select(model.Group).where(model.Group.id.in_([t.organization_id for t in found])))}
+    # the OPD's names as the view read them with the request (a task's OPD is routed)
+    names = {o.id: o.title or o.name for o in v.links or ()}
+    missing = [t.organization_id for t in found if t.organization_id not in names]
+    if missing:
+        names.update((g.id, g.title or g.name) for g in model.Session.scalars(
+            select(model.Group).where(model.Group.id.in_(missing))))
     for task in found:
         if not v.internal and task.organization_id not in v.actor.opd_ids:
             continue

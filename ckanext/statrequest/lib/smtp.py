@@ -1,9 +1,12 @@
-"""One SMTP connection for many emails (the batched sender, `jobs.send_due`).
+"""The SMTP sending of the outbox (`jobs.send_notification` and the batched `jobs.send_due`).
 
-CKAN's mailer opens a connection per email; over one connection a batch costs one handshake.
-The connection and the message follow CKAN's own `smtp.*` options and headers (From is the
-site title at `smtp.mail_from`, Date, X-Mailer, Reply-To), so a recipient cannot tell the two
-senders apart. CKAN's INotifier plugins are not consulted on this path.
+Our own connection rather than CKAN's mailer: a batch sends many emails over one connection
+(one handshake), and the caller controls what follows the server's acceptance of a message,
+so the "sent" mark is committed right after the 250 and before QUIT (CKAN's mailer quits
+first: one more round trip in the window where a crash repeats an email). The connection and
+the message follow CKAN's own `smtp.*` options and headers (From is the site title at
+`smtp.mail_from`, Date, X-Mailer, Reply-To), as CKAN's mailer builds them. CKAN's INotifier
+plugins are not consulted (the extension's emails are its own outbox).
 """
 from __future__ import annotations
 
@@ -24,10 +27,18 @@ def _server() -> tuple[str, int]:
     return host, int(port)
 
 
+class Unreachable(ConnectionError):
+    """The mail server did not take the connection (the outbox row's `last_error` says so in
+    the words CKAN's mailer used)."""
+
+
 def connect(timeout: float) -> smtplib.SMTP:
     """An open, greeted (and if configured, TLS and logged-in) connection to the mail server."""
     host, port = _server()
-    connection = smtplib.SMTP(host, port, timeout=timeout)
+    try:
+        connection = smtplib.SMTP(host, port, timeout=timeout)
+    except OSError as exc:
+        raise Unreachable(f'SMTP server could not be connected to: "{host}:{port}" {exc}') from exc
     try:
         connection.ehlo()
         if settings.core("smtp.starttls"):

@@ -15,12 +15,23 @@ Same figures, same definitions (see lib/stats.py's docstring), computed in two l
    interpolation is done by the same float arithmetic, so the numbers are identical.
 
 `figures()` keeps the result of a period in `statrequest_stats_summary` until the event log
-(or the rules) change: reading the statistics page again costs three small queries.
+(or the rules) change: reading the statistics page again costs three small queries. A period
+whose last computation was slow (over SLOW_SECONDS: all time at a million requests takes about
+a minute) is not recomputed in the reader's request when the log moves on: the kept figures
+are returned with their `computed_at` and one background job per period (`recompute`, also
+run by `ckan statrequest stats-refresh` from cron) brings them up to date. Fast periods stay
+exact at every reading; concurrent readers of a period never compute it twice (an advisory
+lock per period).
 """
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import hashlib
+import json
+import logging
 import math
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -32,6 +43,7 @@ from ckanext.statrequest.core.calendar import WorkingCalendar
 from ckanext.statrequest.core.vocabulary import OUTCOMES_WITH_REASON
 from ckanext.statrequest.lib import stats
 
+log = logging.getLogger(__name__)
 # in CKAN's metadata, so that the test database's reset empties them with the rest
 _META = tk.BaseModel.metadata
 PER_REQUEST = sa.Table(
@@ -46,6 +58,7 @@ PER_REQUEST = sa.Table(
     sa.Column("outcome", sa.UnicodeText),
     sa.Column("reason", sa.UnicodeText),
     sa.Column("opd", ARRAY(sa.UnicodeText)),
+    sa.Column("steps", sa.Integer),  # the events the figures were computed from (0016)
 )
 WAITS = sa.Table(
     "statrequest_stats_wait", _META,
@@ -60,6 +73,7 @@ SUMMARY = sa.Table(
     sa.Column("watermark", sa.BigInteger),
     sa.Column("figures", JSONB),
     sa.Column("computed_at", sa.TIMESTAMP(timezone=True), server_default=sa.func.now()),
+    sa.Column("seconds", sa.Float(precision=53)),  # how long its computation took (0016)
 )
 STATE = sa.Table(
     "statrequest_stats_state", _META,
@@ -72,7 +86,16 @@ CHUNK = 2000
 # last LOOKBACK events before the one it saw last, so one committed late is not missed.
 LOOKBACK = 1000
 _LOCK = 0x5747A7  # pg_advisory_xact_lock key: one refresh at a time
+_SUMMARY_LOCK = 0x5747A8  # pg_advisory_xact_lock(key, hashtext(period)): one computation a period
 PERCENTS = (50, 90)
+# a period computed slower than this is recomputed in the background once the log moves on
+SLOW_SECONDS = 1.0
+# a queued recomputation not started within this time is queued again (a worker lost)
+JOB_TTL = 15 * 60
+ALL_TIME = json.dumps({"from": None, "to": None})  # the period key of all time
+# kept figures are recomputed after this many seconds even without events: the per-OPD task
+# figures count the tasks overdue *now*
+FRESH_FOR = 3600
 
 
 def fingerprint(calendar: WorkingCalendar, rules: stats.Rules,
@@ -112,6 +135,7 @@ def _rows(history: stats.History, last_event: int, calendar: WorkingCalendar,
         "on_time": bool(stats.on_time(history, calendar, rules)) if done else None,
         "extension_days": history.extension_days, "outcome": history.outcome,
         "reason": history.reason, "opd": sorted(history.routed),
+        "steps": len(history.steps),  # read in the same statement as the figures' events
     }
     waits = [{"request_id": history.request_id, "state": state, "days": days}
              for state, days in stats.state_waits(history, calendar).items()]
@@ -161,8 +185,18 @@ def refresh(session: Any, calendar: WorkingCalendar, rules: stats.Rules) -> tupl
         ids = list(session.scalars(sa.select(Request.id).order_by(Request.id)))
     else:
         since = int(known.get("watermark", "0")) - LOOKBACK
-        ids = list(session.scalars(sa.select(Event.request_id).distinct()
-                                   .where(Event.id > since)))
+        recent = sa.select(Event.request_id).distinct().where(Event.id > since)
+        # of the requests with recent events, only those whose (non-objection) events differ in
+        # number from the ones their figures were computed from: new events, or one committed
+        # late; not every request of the last LOOKBACK events at each refresh (round 9)
+        counted = sa.select(Event.request_id.label("rid"), sa.func.count().label("n")).where(
+            Event.request_id.in_(recent), Event.transition.not_in(_objection_steps())
+        ).group_by(Event.request_id).subquery()
+        ids = list(session.scalars(
+            sa.select(counted.c.rid).select_from(counted.outerjoin(
+                PER_REQUEST, PER_REQUEST.c.request_id == counted.c.rid))
+            .where(sa.or_(PER_REQUEST.c.steps.is_(None), PER_REQUEST.c.steps != counted.c.n))
+            .order_by(counted.c.rid)))
     _recompute(session, ids, last, calendar, rules)
     for key, value in (("fingerprint", fp), ("watermark", str(last))):
         stmt = insert(STATE).values(key=key, value=value)
@@ -216,12 +250,17 @@ def _percentiles_indexed(session: Any, value: Any, counts: dict[Any, int], *cond
         values = {}
         for p in PERCENTS:
             low = (n - 1) * p // 100
-            found = session.scalars(sa.select(value).where(*cond).order_by(value)
-                                    .offset(low).limit(2)).all()
-            if not found or (low + 1 <= n - 1 and len(found) < 2):
+            high = min(low + 1, n - 1)
+            wanted = high - low + 1
+            if low <= n - 1 - high:
+                found = session.scalars(sa.select(value).where(*cond).order_by(value)
+                                        .offset(low).limit(wanted)).all()
+            else:  # the 90th from the top end: OFFSET walks a tenth of the index, not 9/10
+                found = session.scalars(sa.select(value).where(*cond).order_by(value.desc())
+                                        .offset(n - 1 - high).limit(wanted)).all()[::-1]
+            if len(found) < wanted:
                 return None
-            lo = found[0]
-            hi = found[1] if low + 1 <= n - 1 else lo
+            lo, hi = found[0], found[-1]
             k = (n - 1) * p / 100
             values[p] = lo + (hi - lo) * (k - math.floor(k))
         out[g] = (n, values)
@@ -243,37 +282,61 @@ def summarize(session: Any, where: Sequence[Any], calendar: WorkingCalendar,
     finished = s.finished_at.is_not(None)
     count = sa.func.count()
 
-    total, n_finished, n_final, extended, timely, days_sum = session.execute(
-        sa.select(count, count.filter(finished), count.filter(s.state.in_(rules.final)),
-                  count.filter(s.extension_days != 0), count.filter(s.on_time.is_(True)),
-                  sa.func.sum(s.days).filter(finished))
-        .select_from(base).where(*where)).one()
-
-    by_state = dict(session.execute(
-        sa.select(s.state, count).select_from(base).where(*where, s.state.is_not(None))
-        .group_by(s.state)).all())
-    order = {st: i for i, st in enumerate(rules.order)}
-
-    categories = session.execute(
-        sa.select(Request.category, count, sa.func.min(Request.received_at),
-                  sa.func.min(Request.id))
-        .select_from(base).where(*where).group_by(Request.category)).all()
-    categories.sort(key=lambda r: (-r[1], r[2], r[3]))  # Counter.most_common: first seen first
-
-    opd_col = sa.func.unnest(s.opd).label("o")
-    opd_rows = sa.select(opd_col).select_from(base).where(*where).subquery()
-    by_opd = session.execute(sa.select(opd_rows.c.o, count).group_by(opd_rows.c.o)).all()
-    by_opd.sort(key=lambda r: (-r[1], r[0]))
-
     def month(col: Any) -> Any:
         return sa.func.to_char(sa.func.timezone(tz, col), "YYYY-MM")
 
-    received = dict(session.execute(
-        sa.select(month(Request.received_at), count).select_from(base).where(*where)
-        .group_by(month(Request.received_at))).all())
-    finished_month = dict(session.execute(
-        sa.select(month(s.finished_at), count).select_from(base).where(*where, finished)
-        .group_by(month(s.finished_at))).all())
+    # one pass over the requests for every count (GROUPING SETS, hashed side by side) instead
+    # of one join of the million rows per figure (round 9: 7 passes -> 1)
+    keys = (s.state, Request.category, month(Request.received_at), month(s.finished_at),
+            s.reason, s.outcome)
+    sets = {"total": (), "state": (0,), "category": (1,), "received": (2,), "finished": (3,),
+            "reason": (4, 5)}
+
+    def mask(included: tuple[int, ...]) -> int:  # GROUPING(): 1 bits for the keys left out
+        return sum(1 << (len(keys) - 1 - i) for i in range(len(keys)) if i not in included)
+
+    which = {mask(ix): name for name, ix in sets.items()}
+    with_reason = finished & s.outcome.in_(OUTCOMES_WITH_REASON)
+    rows = session.execute(
+        sa.select(sa.func.grouping(*keys), *keys, count, count.filter(finished),
+                  count.filter(s.state.in_(rules.final)), count.filter(s.extension_days != 0),
+                  count.filter(s.on_time.is_(True)), sa.func.sum(s.days).filter(finished),
+                  sa.func.min(Request.received_at), sa.func.min(Request.id),
+                  count.filter(with_reason), sa.func.min(Request.received_at).filter(with_reason))
+        .select_from(base).where(*where)
+        .group_by(sa.func.grouping_sets(*[sa.tuple_(*[keys[i] for i in ix])
+                                          for ix in sets.values()]))).all()
+    by_state: dict[str, int] = {}
+    categories, reason_rows = [], []
+    received: dict[str, int] = {}
+    finished_month: dict[str, int] = {}
+    total = n_finished = n_final = extended = timely = 0
+    days_sum = None
+    for (group, state, category, r_month, f_month, reason, outcome, n, n_done, n_fin, n_ext,
+         n_timely, d_sum, first_at, first_id, n_reason, first_reason) in rows:
+        kind = which[group]
+        if kind == "total":
+            total, n_finished, n_final, extended, timely, days_sum = (
+                n, n_done, n_fin, n_ext, n_timely, d_sum)
+        elif kind == "state" and state is not None:
+            by_state[state] = n
+        elif kind == "category":
+            categories.append((category, n, first_at, first_id))
+        elif kind == "received":
+            received[r_month] = n
+        elif kind == "finished" and f_month is not None:  # NULL: not finished
+            finished_month[f_month] = n
+        elif kind == "reason" and n_reason:
+            reason_rows.append((reason, outcome, n_reason, first_reason))
+    order = {st: i for i, st in enumerate(rules.order)}
+    categories.sort(key=lambda r: (-r[1], r[2], r[3]))  # Counter.most_common: first seen first
+
+    opd_col = sa.func.unnest(s.opd).label("o")
+    # all time: every per-request row belongs to a request, the join adds nothing
+    opd_rows = (sa.select(opd_col).select_from(base).where(*where) if where
+                else sa.select(opd_col)).subquery()
+    by_opd = session.execute(sa.select(opd_rows.c.o, count).group_by(opd_rows.c.o)).all()
+    by_opd.sort(key=lambda r: (-r[1], r[0]))
 
     done_q = sa.select(sa.literal(1).label("g"), s.days.label("days")).select_from(base).where(
         *where, finished).subquery()
@@ -301,10 +364,6 @@ def summarize(session: Any, where: Sequence[Any], calendar: WorkingCalendar,
     steps.sort(key=lambda row: (-(row["median"] or 0), order.get(row["state"], 99),
                                 row["state"]))
 
-    reason_rows = session.execute(
-        sa.select(s.reason, s.outcome, count, sa.func.min(Request.received_at))
-        .select_from(base).where(*where, finished, s.outcome.in_(OUTCOMES_WITH_REASON))
-        .group_by(s.reason, s.outcome)).all()
     reason_rows.sort(key=lambda r: r[3])
     by_reason: dict[str | None, dict[str, int]] = {}
     for reason, outcome, n, _first in reason_rows:
@@ -336,27 +395,174 @@ def summarize(session: Any, where: Sequence[Any], calendar: WorkingCalendar,
     }
 
 
+def _kept(session: Any, period: str) -> Any:
+    # the age by the database's clock, the one computed_at was written with
+    age = sa.extract("epoch", sa.func.now() - SUMMARY.c.computed_at)
+    return session.execute(sa.select(
+        SUMMARY.c.figures, SUMMARY.c.fingerprint, SUMMARY.c.watermark, SUMMARY.c.computed_at,
+        SUMMARY.c.seconds, age.label("age")).where(SUMMARY.c.period == period)).first()
+
+
+def _current(row: Any, fp: str, last: int) -> bool:
+    return row.fingerprint == fp and row.watermark >= last and row.age < FRESH_FOR
+
+
+def _dated(row: Any, pending: bool = False) -> dict[str, Any]:
+    """The kept figures with the time they were computed at and whether newer events wait."""
+    return {**row.figures, "computed_at": row.computed_at.isoformat(), "pending": pending}
+
+
+def _compute(session: Any, where: Sequence[Any], period: str, calendar: WorkingCalendar,
+             rules: stats.Rules, fp: str, last: int) -> dict[str, Any]:
+    """summarize() the period and keep it, unless another process kept it meanwhile (the
+    advisory lock makes concurrent readers and jobs of one period wait for the first)."""
+    session.execute(sa.select(sa.func.pg_advisory_xact_lock(
+        _SUMMARY_LOCK, sa.func.hashtext(period))))
+    row = _kept(session, period)
+    if row is not None and _current(row, fp, last):
+        session.commit()
+        return _dated(row)
+    from ckanext.statrequest.lib import opd_stats
+
+    started = time.perf_counter()
+    result = summarize(session, where, calendar, rules)
+    # the per-OPD task figures (median answer time by the office calendar, in Python: about
+    # 0.1 ms a task) are kept with the period's figures, not computed at every reading
+    result["opd_tasks"] = opd_stats.per_opd(list(where))
+    seconds = time.perf_counter() - started
+    stmt = insert(SUMMARY).values(period=period, fingerprint=fp, watermark=last, figures=result,
+                                  seconds=seconds)
+    computed_at = session.execute(stmt.on_conflict_do_update(
+        index_elements=[SUMMARY.c.period],
+        set_={"fingerprint": fp, "watermark": last, "figures": result, "seconds": seconds,
+              "computed_at": sa.func.now()}).returning(SUMMARY.c.computed_at)).scalar()
+    session.commit()
+    return {**result, "computed_at": computed_at.isoformat(), "pending": False}
+
+
 def figures(session: Any, where: Sequence[Any], period: str, calendar: WorkingCalendar,
             rules: stats.Rules, max_age: int = 0) -> dict[str, Any]:
-    """summarize() of a period, kept in statrequest_stats_summary until the log changes
-    (or, with `max_age` seconds, until it is older than that).
+    """summarize() of a period and its per-OPD task figures (`opd_tasks`), kept in
+    statrequest_stats_summary until the log changes or FRESH_FOR has passed (with `max_age`
+    seconds: until it is older than that), with `computed_at` (ISO) and `pending` (newer
+    events are not counted yet).
 
-    `period` names the period (the key of the kept result); `where` selects its requests.
+    After new events a period whose last computation took over SLOW_SECONDS is not computed
+    here: its kept figures are returned and one background job recomputes them.
+
+    `period` names the period (the key of the kept result, see `where_of`); `where` selects
+    its requests.
     """
+    fp = fingerprint(calendar, rules, _objection_steps())
+    last = _last_event(session)
+    row = _kept(session, period)
+    if row is not None:
+        if row.fingerprint == fp and (_current(row, fp, last) or (max_age and row.age < max_age)):
+            session.commit()  # as refresh() did: end the transaction
+            return _dated(row)
+        if (row.seconds or 0) > SLOW_SECONDS:
+            # the per-request figures too are brought up to date by the job, not here; after
+            # new rules (a holiday, the SLA) too: that recomputes every request (~3 ms each,
+            # most of an hour at a million), never in a reader's request
+            session.commit()
+            try:
+                enqueue(period)
+            except Exception:  # noqa: BLE001 - Redis away: the cron command recomputes it
+                log.exception("could not queue the recomputation of the statistics %s", period)
+            return _dated(row, pending=True)
     fp, last = refresh(session, calendar, rules)
-    fresh = SUMMARY.c.watermark == last
-    if max_age:
-        fresh = sa.or_(fresh, SUMMARY.c.computed_at
-                       > sa.func.now() - sa.func.make_interval(0, 0, 0, 0, 0, 0, max_age))
-    kept = session.execute(sa.select(SUMMARY.c.figures).where(
-        SUMMARY.c.period == period, SUMMARY.c.fingerprint == fp, fresh)).scalar()
-    if kept is not None:
-        return kept
-    result = summarize(session, where, calendar, rules)
-    stmt = insert(SUMMARY).values(period=period, fingerprint=fp, watermark=last, figures=result)
-    session.execute(stmt.on_conflict_do_update(
-        index_elements=[SUMMARY.c.period],
-        set_={"fingerprint": fp, "watermark": last, "figures": result,
-              "computed_at": sa.func.now()}))
-    session.commit()
-    return result
+    return _compute(session, where, period, calendar, rules, fp, last)
+
+
+# --- recomputation in the background --------------------------------------------------------
+
+def _job_key(period: str) -> str:
+    return hashlib.sha256(period.encode()).hexdigest()[:16]
+
+
+def _mark(period: str) -> str:
+    """The Redis key saying a recomputation of `period` is queued or running (per site: sites
+    may share a Redis, as CKAN's queue names do)."""
+    return f"statrequest:{tk.config.get('ckan.site_id')}:stats-job:{_job_key(period)}"
+
+
+def job_id(period: str) -> str:
+    """The one job id of a period's recomputation."""
+    return f"statrequest-stats-{tk.config.get('ckan.site_id')}-{_job_key(period)}"
+
+
+def enqueue(period: str) -> bool:
+    """Queue the recomputation of `period` unless one is queued or running already (a Redis
+    key set only by the first of concurrent readers); True if this call queued it."""
+    queue = tk.get_job_queue()
+    if not queue.connection.set(_mark(period), "1", nx=True, ex=JOB_TTL):
+        return False
+    tk.enqueue_job(recompute, [period], title=f"statrequest statistics {period}",
+                   rq_kwargs={"job_id": job_id(period), "ttl": JOB_TTL,
+                              "failure_ttl": JOB_TTL, "result_ttl": 600,
+                              # all time at a million requests with their OPD tasks takes
+                              # minutes; CKAN's default job timeout is 180 s
+                              "timeout": JOB_TTL})
+    return True
+
+
+def where_of(period: str) -> list[Any]:
+    """The conditions on Request of a period key ({"from": date, "to": date} in the office's
+    time zone, both included; null: open), as logic/action/stats.py makes them."""
+    from zoneinfo import ZoneInfo
+
+    from ckanext.statrequest import settings
+    from ckanext.statrequest.model import Request
+
+    bounds = json.loads(period)
+    tz = ZoneInfo(settings.get("timezone"))
+    where = []
+    if bounds.get("from"):
+        where.append(Request.received_at >= dt.datetime.combine(
+            dt.date.fromisoformat(bounds["from"]), dt.time(0), tzinfo=tz))
+    if bounds.get("to"):
+        where.append(Request.received_at < dt.datetime.combine(
+            dt.date.fromisoformat(bounds["to"]) + dt.timedelta(days=1), dt.time(0), tzinfo=tz))
+    return where
+
+
+def recompute(period: str) -> str:
+    """Background job (and the cron command): bring the kept figures of `period` up to date."""
+    import ckan.model as model
+
+    from ckanext.statrequest import settings
+
+    session = model.Session
+    try:
+        rules = stats.rules_for(settings.workflow(), settings.sla_days())
+        calendar = settings.calendar()
+        fp, last = refresh(session, calendar, rules)
+        started = time.perf_counter()
+        result = _compute(session, where_of(period), period, calendar, rules, fp, last)
+        return f"{period}: as of {result['computed_at']} ({time.perf_counter() - started:.1f} s)"
+    finally:
+        # the next reader after newer events may queue the next recomputation (from cron
+        # without Redis: nothing to release)
+        with contextlib.suppress(Exception):
+            tk.get_job_queue().connection.delete(_mark(period))
+
+
+def stale_periods(session: Any, slow_only: bool = True) -> list[str]:
+    """The kept periods whose figures are behind the event log or the rules (the slow ones
+    only, by default: the fast ones are recomputed exactly at their next reading), and all time
+    if it was never computed."""
+    from ckanext.statrequest import settings
+
+    rules = stats.rules_for(settings.workflow(), settings.sla_days())
+    fp = fingerprint(settings.calendar(), rules, _objection_steps())
+    last = _last_event(session)
+    stale = sa.or_(SUMMARY.c.fingerprint != fp, SUMMARY.c.watermark < last,
+                   SUMMARY.c.computed_at < sa.func.now() - sa.text(f"interval '{FRESH_FOR} seconds'"))
+    if slow_only:
+        stale = sa.and_(stale, SUMMARY.c.seconds > SLOW_SECONDS)
+    periods = list(session.scalars(sa.select(SUMMARY.c.period).where(stale)
+                                   .order_by(SUMMARY.c.period)))
+    if session.scalar(sa.select(SUMMARY.c.period).where(SUMMARY.c.period == ALL_TIME)) is None:
+        periods.insert(0, ALL_TIME)
+    session.rollback()
+    return periods

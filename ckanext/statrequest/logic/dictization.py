@@ -24,7 +24,6 @@ from ckanext.statrequest.model import (
     Objection,
     Request,
     RequestDataset,
-    RequestOrganization,
 )
 from ckanext.statrequest.model import now as now_utc
 
@@ -156,11 +155,7 @@ def request_full(request: Request, v: access.View, wf: Workflow,
         for d in datasets if not _private_for(d.id, v)
         and (d.role != "result" or access.sees_results(v))
     ]
-    orgs = model.Session.execute(
-        select(model.Group.id, model.Group.name, model.Group.title, RequestOrganization.routed)
-        .join(RequestOrganization, RequestOrganization.organization_id == model.Group.id)
-        .where(RequestOrganization.request_id == request.id)
-    ).all()
+    orgs = v.links if v.links is not None else access.organization_links(request.id)
     data["organizations"] = [
         {"id": o.id, "name": o.name, "title": o.title, "routed": o.routed} for o in orgs
     ]

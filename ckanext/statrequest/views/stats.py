@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import ckantoolkit as tk
-from babel.dates import format_date
+from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 from flask import Blueprint, Response
 
@@ -60,6 +61,16 @@ def num(value: float | None, digits: int = 1) -> str:
 def _month(value: str) -> str:
     year, month = (int(p) for p in value.split("-"))
     return format_date(dt.date(year, month, 1), "MMM y", locale=tk.h.lang() or "id")
+
+
+def as_of(value: str | None) -> str | None:
+    """When the figures were computed, in the office's time zone and the reader's words
+    ("3 Des 2026 18.05" / "3 Dec 2026 18:05")."""
+    if not value:
+        return None
+    when = dt.datetime.fromisoformat(value)
+    return format_datetime(when, "d MMM y HH:mm", tzinfo=ZoneInfo(settings.get("timezone")),
+                           locale=tk.h.lang() or "id")
 
 
 def _labels(result: dict[str, Any], audience: str) -> dict[str, Any]:
@@ -115,6 +126,7 @@ def _figures(action: str, audience: str
         refuse(exc)
     result = _labels(result, audience)
     result["charts"] = _charts(result)
+    result["as_of"] = as_of(result.get("computed_at"))
     return result, form, {}
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import ckan.model as model
 import ckantoolkit as tk
-from sqlalchemy import and_, false, func, insert, or_, select, true, union_all
+from sqlalchemy import and_, false, func, insert, or_, select, true
 
 from ckanext.statrequest import settings
 from ckanext.statrequest.core import workflow as wflib
@@ -31,6 +31,7 @@ from ckanext.statrequest.lib import (
     guest,
     letters,
     linked_dataset,
+    listing,
     notifications,
     opd_tasks,
     ratelimit,
@@ -397,13 +398,12 @@ def statrequest_list(context: dict[str, Any], data_dict: dict[str, Any]) -> dict
     if data.get("created_to"):
         where.append(Request.created_at < data["created_to"] + dt.timedelta(days=1))
 
+    if data.get("q") and states and not any(wf.is_final(s) for s in states):
+        # implied (closed_at is set on reaching a final state); lets a text search use the
+        # index of the open requests (migration 0017) instead of the one of every request.
+        # Only then: elsewhere it would turn the per-state index-only scans into heap reads
+        where.append(Request.closed_at.is_(None))
     sort = data.get("sort") or ("urgency" if data.get("waiting_for_me") else "newest")
-    order = {
-        "urgency": (Request.sla_due_at.asc().nulls_last(), Request.created_at.asc()),
-        "due": (Request.sla_due_at.asc().nulls_last(), Request.created_at.asc()),
-        "newest": (Request.created_at.desc(),),
-        "oldest": (Request.created_at.asc(),),
-    }[sort]
     limit = min(int(data.get("limit") or 20), 100)
     offset = int(data.get("offset") or 0)
     # with the states known, one part per state: `state = s` and that state's own inbox
@@ -411,22 +411,13 @@ def statrequest_list(context: dict[str, Any], data_dict: dict[str, Any]) -> dict
     # EXISTS makes PostgreSQL hash every request routed to the OPD: 115k rows at 1M)
     per_state = {state: _state_part(where, state, by_state.get(state), visible, inbox)
                  for state in sorted(states)} if states else None
-    if sort in ("urgency", "due") and per_state:
-        ids = _page_ids(per_state, order, limit, offset)
-        counted = _capped_count(where, per_state, offset)
-    else:
-        ids, counted = _page_with_count(where, sort, limit, offset)
-    found = {r.id: r for r in model.Session.scalars(
-        select(Request).where(Request.id.in_(ids)))} if ids else {}
-    rows = [found[rid] for rid in ids if rid in found]
-    count, lower_bound = counted or _capped_count(where, None, offset)
-    routed = _routed_map([r.id for r in rows])
-    names = dz.user_names({r.assignee_id for r in rows if r.assignee_id})  # one query a page
+    page = listing.fetch(where, per_state, sort, limit, offset)
     results = [
-        dz.request_summary(r, access.View(actor, r, routed.get(r.id, frozenset())), wf, calendar,
-                           names)
-        for r in rows
+        dz.request_summary(r, access.View(actor, r, page.routed.get(r.id, frozenset())), wf,
+                           calendar, page.names)
+        for r in page.rows
     ]
+    count, lower_bound = page.count, page.lower_bound
     # count_is_lower_bound: more than `count` match (pages show "1.000+"); exact otherwise
     return {"count": count, "count_is_lower_bound": lower_bound, "results": results,
             "limit": limit, "offset": offset}
@@ -441,91 +432,6 @@ def _state_part(where: list[Any], state: str, in_state: tuple[Any, bool] | None,
     condition, implies_visible = in_state
     rest = [c for c in where if c is not inbox and not (implies_visible and c is visible)]
     return [*rest, Request.state == state, condition]
-
-
-COUNT_CAP = 1000  # matches counted past the page's offset; beyond it the count is a bound
-
-
-def _capped_count(where: list[Any], per_state: dict[str, list[Any]] | None,
-                  offset: int) -> tuple[int, bool]:
-    """The number of matches, exact up to offset + COUNT_CAP; (cap, True) beyond, so a
-    broad list never counts a million rows for a page of twenty. Per state when the
-    states are known (index-only scans of `state = s`, no OR to check on each row)."""
-    cap = offset + COUNT_CAP
-    if per_state:
-        matches = union_all(*(select(Request.id).where(*cond).limit(cap + 1)
-                              for cond in per_state.values())).subquery()
-        n = model.Session.scalar(select(func.count()).select_from(
-            select(matches.c.id).limit(cap + 1).subquery()))
-    else:
-        n = model.Session.scalar(select(func.count()).select_from(
-            select(Request.id).where(*where).limit(cap + 1).subquery()))
-    return (cap, True) if n > cap else (n, False)
-
-
-def _page_ids(per_state: dict[str, list[Any]], order: tuple[Any, ...], limit: int,
-              offset: int) -> list[str]:
-    """The ids of one page sorted by urgency/due, the states known: one top-(offset+limit)
-    per state, merged (UNION ALL): each part walks the (state, sla_due_at, created_at, id)
-    index and stops after the page, where one query over all states would read and sort
-    every match (7,850 waiting rows at 1M)."""
-    parts = [
-        select(Request.id, Request.sla_due_at, Request.created_at).where(*cond)
-        .order_by(*order, Request.id).limit(offset + limit).subquery()
-        for cond in per_state.values()
-    ]
-    merged = union_all(*(select(p.c.id, p.c.sla_due_at, p.c.created_at) for p in parts)) \
-        .subquery()
-    return list(model.Session.scalars(
-        select(merged.c.id).order_by(*_order_of(merged, "urgency")).limit(limit).offset(offset)))
-
-
-def _order_of(rows: Any, sort: str) -> tuple[Any, ...]:
-    """The list's order on a subquery's id, sla_due_at and created_at columns."""
-    c = rows.c
-    return {
-        "urgency": (c.sla_due_at.asc().nulls_last(), c.created_at.asc()),
-        "due": (c.sla_due_at.asc().nulls_last(), c.created_at.asc()),
-        "newest": (c.created_at.desc(),),
-        "oldest": (c.created_at.asc(),),
-    }[sort] + (c.id,)
-
-
-def _page_with_count(where: list[Any], sort: str, limit: int,
-                     offset: int) -> tuple[list[str], tuple[int, bool] | None]:
-    """One page and the capped count. The first offset + COUNT_CAP + 1 matches in any order
-    (no sort: a bitmap or scan that stops there) are kept once; when that is all of them the
-    page is sorted from it with the exact count (a search's matches read once, not by a
-    count and again by the page). Past the cap, the page is its own ordered query (an index
-    walk that stops after the page). None for the count when the page is empty."""
-    cap = offset + COUNT_CAP
-    first = select(Request.id, Request.sla_due_at, Request.created_at).where(*where) \
-        .limit(cap + 1).cte("first_matches").prefix_with("MATERIALIZED")
-    total = select(func.count()).select_from(first).scalar_subquery()
-    page = model.Session.execute(
-        select(first.c.id, total).order_by(*_order_of(first, sort))
-        .limit(limit).offset(offset)).all()
-    if not page:
-        return [], None
-    n = page[0][1]
-    if n <= cap:
-        return [rid for rid, _n in page], (n, False)
-    ordered = select(Request.id, Request.sla_due_at, Request.created_at).where(*where) \
-        .subquery()
-    return list(model.Session.scalars(
-        select(ordered.c.id).order_by(*_order_of(ordered, sort)).limit(limit)
-        .offset(offset))), (cap, True)
-
-
-def _routed_map(ids: list[str]) -> dict[str, frozenset[str]]:
-    if not ids:
-        return {}
-    out: dict[str, set[str]] = {}
-    for rid, oid in model.Session.execute(
-        select(RequestOrganization.request_id, RequestOrganization.organization_id).where(
-            RequestOrganization.request_id.in_(ids), RequestOrganization.routed.is_(True))):
-        out.setdefault(rid, set()).add(oid)
-    return {k: frozenset(v) for k, v in out.items()}
 
 
 # --- the workflow -------------------------------------------------------------------------
@@ -686,8 +592,10 @@ def _apply(request: Request, t: wflib.Transition, actor: access.Actor, v: access
     elif t.sla == "resume" and request.sla_paused_at is not None:
         pauses = list(request.sla_pauses or []) + [[request.sla_paused_at.isoformat(), now.isoformat()]]
         values.update(sla_pauses=pauses, sla_paused_at=None)
-    if wf.is_final(t.target):
+    if wf.is_final(target):
         values["closed_at"] = now
+    elif request.closed_at is not None:
+        values["closed_at"] = None  # open again: lists rely on closed_at IS NULL for open
     role = t.actor
     written = attachments.Written()
     note = inputs.get("instruction") or inputs.get("note") or ""

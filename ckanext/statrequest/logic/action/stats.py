@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from ckanext.statrequest import settings
 from ckanext.statrequest.core.vocabulary import COMPLAINT_CHANNELS
-from ckanext.statrequest.lib import access, opd_stats, reasons, stats, stats_sql
+from ckanext.statrequest.lib import access, reasons, stats, stats_sql
 from ckanext.statrequest.lib import objection as objections
 from ckanext.statrequest.lib.texts import lang
 from ckanext.statrequest.logic import common
@@ -146,7 +146,8 @@ def _figures(data: dict[str, Any]) -> tuple[dict[str, Any], list[Any],
     start, end = _period(data)
     where = _where(start, end)
     rules = stats.rules_for(settings.workflow(), settings.sla_days())
-    # aggregated by the database (lib/stats_sql.py), kept per period until the log changes
+    # aggregated by the database (lib/stats_sql.py), kept per period until the log changes;
+    # a slow period's kept figures are served (dated) while a background job recomputes them
     result = stats_sql.figures(model.Session, where, json.dumps(_period_dict(start, end)),
                                settings.calendar(), rules, settings.stats_max_age())
     result.update(period=_period_dict(start, end), sla_days=settings.sla_days(),
@@ -168,14 +169,17 @@ def statrequest_stats(context: dict[str, Any], data_dict: dict[str, Any]) -> dic
     :returns: counts (total, finished, withdrawn, open, by_state, by_category, by_opd,
         by_month), completion (median, p90, mean working days), compliance (on time, late,
         percent), steps (median and p90 working days waited per state, longest first),
-        ikm (per element and overall, with grade), complaints, recent survey comments
+        ikm (per element and overall, with grade), complaints, recent survey comments;
+        computed_at (ISO time the figures were computed at) and pending (newer events are
+        being counted in the background)
     """
     data = common.authorized("statrequest_stats", context, data_dict, schema.stats())
     result, where, _span = _figures(data)
     titles = _org_titles({row["organization_id"] for row in result["by_opd"]})
     for row in result["by_opd"]:
         row["title"] = titles.get(row["organization_id"], row["organization_id"])
-    result["opd_tasks"] = opd_stats.per_opd(where)  # per-OPD task figures (issue #12)
+    # result["opd_tasks"]: the per-OPD task figures (issue #12, lib/opd_stats.per_opd), kept
+    # with the period's figures by stats_sql
     result["comments"] = [
         {"tracking_number": number, "comment": comment, "created_at": dz.iso(at)}
         for number, comment, at in model.Session.execute(
@@ -196,7 +200,8 @@ def statrequest_stats_public(context: dict[str, Any], data_dict: dict[str, Any]
     data = common.authorized("statrequest_stats_public", context, data_dict, schema.stats_public())
     result, where, _span = _figures(data)
     keep = ("total", "finished", "withdrawn", "open", "by_category", "by_month", "completion",
-            "compliance", "period", "sla_days", "ikm", "complaints", "by_reason", "objections")
+            "compliance", "period", "sla_days", "ikm", "complaints", "by_reason", "objections",
+            "computed_at", "pending")  # how fresh the figures are (stats_sql.figures)
     public = {key: result[key] for key in keep}
     ikm = public["ikm"]
     if ikm is not None and not ikm["published"]:
@@ -206,7 +211,7 @@ def statrequest_stats_public(context: dict[str, Any], data_dict: dict[str, Any]
     # per OPD (public agencies, no personal data): how often asked, answered on time, how
     # fast, how often without data (issue #12)
     public["opd_tasks"] = [{key: row[key] for key in PUBLIC_OPD_FIGURES}
-                           for row in opd_stats.per_opd(where)]
+                           for row in result["opd_tasks"]]
     return public
 
 
