@@ -77,10 +77,11 @@ def fetch(where: list[Any], per_state: dict[str, list[Any]] | None, sort: str, l
                   .subquery(), total, sort, cap)
     if not found.lower_bound:
         return found
+    # more than the cap match: the page is its own ordered walk that stops after the page
     ordered = _keys(*where).subquery()
     page = select(ordered).order_by(*order_of(ordered, sort)).limit(limit).offset(offset)
-    found.rows, found.routed, found.names = _rows(page.subquery(), None, sort)[0:3]
-    return found
+    rows, routed, names, _none = _rows(page.subquery(), None, sort)
+    return Page(rows, found.count, True, routed, names)
 
 
 def _read(page: Any, total: Any, sort: str, cap: int) -> Page:

@@ -506,24 +506,29 @@ def enqueue(period: str) -> bool:
     return True
 
 
+def received_between(start: dt.datetime | None, end: dt.datetime | None) -> list[Any]:
+    """The conditions on Request of the period [start, end) (None: open on that side)."""
+    from ckanext.statrequest.model import Request
+
+    return [*([Request.received_at >= start] if start else []),
+            *([Request.received_at < end] if end else [])]
+
+
 def where_of(period: str) -> list[Any]:
-    """The conditions on Request of a period key ({"from": date, "to": date} in the office's
-    time zone, both included; null: open), as logic/action/stats.py makes them."""
+    """received_between() of a period key ({"from": date, "to": date} in the office's time
+    zone, both included; null: open), the key logic/action/stats.py keeps a period under."""
     from zoneinfo import ZoneInfo
 
     from ckanext.statrequest import settings
-    from ckanext.statrequest.model import Request
 
     bounds = json.loads(period)
     tz = ZoneInfo(settings.get("timezone"))
-    where = []
-    if bounds.get("from"):
-        where.append(Request.received_at >= dt.datetime.combine(
-            dt.date.fromisoformat(bounds["from"]), dt.time(0), tzinfo=tz))
-    if bounds.get("to"):
-        where.append(Request.received_at < dt.datetime.combine(
-            dt.date.fromisoformat(bounds["to"]) + dt.timedelta(days=1), dt.time(0), tzinfo=tz))
-    return where
+
+    def midnight(day: str | None, after: int = 0) -> dt.datetime | None:
+        return dt.datetime.combine(dt.date.fromisoformat(day) + dt.timedelta(days=after),
+                                   dt.time(0), tzinfo=tz) if day else None
+
+    return received_between(midnight(bounds.get("from")), midnight(bounds.get("to"), 1))
 
 
 def recompute(period: str) -> str:

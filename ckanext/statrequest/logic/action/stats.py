@@ -66,15 +66,6 @@ def _period(data: dict[str, Any]) -> tuple[dt.datetime | None, dt.datetime | Non
     return midnight(start), midnight(end)
 
 
-def _where(start: dt.datetime | None, end: dt.datetime | None) -> list[Any]:
-    where = []
-    if start:
-        where.append(Request.received_at >= start)
-    if end:
-        where.append(Request.received_at < end)
-    return where
-
-
 def _period_dict(start: dt.datetime | None, end: dt.datetime | None) -> dict[str, Any]:
     return {"from": start.date().isoformat() if start else None,
             "to": (end.date() - dt.timedelta(days=1)).isoformat() if end else None}
@@ -144,7 +135,7 @@ def _complaint_service(start: dt.datetime | None, end: dt.datetime | None) -> di
 def _figures(data: dict[str, Any]) -> tuple[dict[str, Any], list[Any],
                                             tuple[dt.datetime | None, dt.datetime | None]]:
     start, end = _period(data)
-    where = _where(start, end)
+    where = stats_sql.received_between(start, end)
     rules = stats.rules_for(settings.workflow(), settings.sla_days())
     # aggregated by the database (lib/stats_sql.py), kept per period until the log changes;
     # a slow period's kept figures are served (dated) while a background job recomputes them
@@ -243,7 +234,7 @@ def statrequest_stats_export(context: dict[str, Any], data_dict: dict[str, Any]
     data = common.authorized("statrequest_stats_export", context, data_dict, schema.stats_export())
     actor = access.context_actor(context)
     start, end = _period(data)
-    where = [*_where(start, end), access.visible_requests_clause(actor)]
+    where = [*stats_sql.received_between(start, end), access.visible_requests_clause(actor)]
     histories = {h.request_id: h for h in stats.load(*where)}
     requests = model.Session.scalars(
         select(Request).where(*where).order_by(Request.received_at, Request.id)).all()
