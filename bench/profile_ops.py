@@ -32,6 +32,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=50)
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--no-profile", action="store_true")
+    parser.add_argument("--sort", default="cumulative", help="cProfile order (e.g. tottime)")
     parser.add_argument("--statements", action="store_true", help="print each call's SQL")
     args = parser.parse_args()
     run.use_port_variables()
@@ -86,7 +87,7 @@ def main() -> None:
                 run._clock(lambda fn=fn, i=i: fn(i))
             prof.disable()
             out = io.StringIO()
-            pstats.Stats(prof, stream=out).sort_stats("cumulative").print_stats(args.top)
+            pstats.Stats(prof, stream=out).sort_stats(args.sort).print_stats(args.top)
             print(out.getvalue())
 
 

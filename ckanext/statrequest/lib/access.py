@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import ckan.model as model
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, exists, literal, null, or_, select, union_all
 
 from ckanext.statrequest import settings
 from ckanext.statrequest.core.workflow import OFFICIAL, REQUESTER_AUDIENCE
@@ -54,9 +54,8 @@ class Actor:
         return OFFICIAL if self.is_staff or self.opd_ids else REQUESTER_AUDIENCE
 
 
-def _memberships(user_id: str) -> list[tuple[str, str, str]]:
-    """(organisation id, organisation name, capacity) of the user's active memberships."""
-    rows = model.Session.execute(
+def _memberships_query(user_id: str) -> Any:
+    return (
         select(model.Group.id, model.Group.name, model.Member.capacity)
         .join(model.Member, model.Member.group_id == model.Group.id)
         .where(
@@ -66,33 +65,49 @@ def _memberships(user_id: str) -> list[tuple[str, str, str]]:
             model.Group.state == "active",
             model.Group.is_organization.is_(True),
         )
-    ).all()
+    )
+
+
+def _positions_query(user_id: str, on: dt.date) -> Any:
+    return select(Position.position, Position.acting).where(
+        Position.user_id == user_id,
+        Position.revoked_at.is_(None),
+        Position.valid_from <= on,
+        or_(Position.valid_to.is_(None), Position.valid_to >= on),
+    )
+
+
+def _memberships(user_id: str) -> list[tuple[str, str, str]]:
+    """(organisation id, organisation name, capacity) of the user's active memberships."""
+    rows = model.Session.execute(_memberships_query(user_id)).all()
     return [(r[0], r[1], r[2]) for r in rows]
+
+
+def _may_hold(memberships: list[tuple[str, str, str]]) -> bool:
+    """Positions count only while the user is a member of the Diskominfo organisation with
+    the configured capacity."""
+    need = CAPACITY_RANK.get(settings.position_min_capacity(), 1)
+    org = settings.diskominfo_org()
+    return any(name == org and CAPACITY_RANK.get(cap, 0) >= need for _, name, cap in memberships)
+
+
+def _held(rows: Any) -> dict[str, bool]:
+    """position code -> acting, of (position, acting) rows."""
+    held: dict[str, bool] = {}
+    for code, acting in rows:
+        # a definitive holder outranks an acting assignment of the same position
+        held[code] = held.get(code, True) and bool(acting)
+    return held
 
 
 def positions_held(user_id: str, on: dt.date | None = None,
                    memberships: list[tuple[str, str, str]] | None = None) -> dict[str, bool]:
     """Positions the user holds on a day: assigned for that date, not revoked, and still a
     member of the Diskominfo organisation with the configured capacity."""
-    on = on or dt.date.today()
     memberships = _memberships(user_id) if memberships is None else memberships
-    need = CAPACITY_RANK.get(settings.position_min_capacity(), 1)
-    org = settings.diskominfo_org()
-    if not any(name == org and CAPACITY_RANK.get(cap, 0) >= need for _, name, cap in memberships):
+    if not _may_hold(memberships):
         return {}
-    rows = model.Session.execute(
-        select(Position.position, Position.acting).where(
-            Position.user_id == user_id,
-            Position.revoked_at.is_(None),
-            Position.valid_from <= on,
-            or_(Position.valid_to.is_(None), Position.valid_to >= on),
-        )
-    ).all()
-    held: dict[str, bool] = {}
-    for code, acting in rows:
-        # a definitive holder outranks an acting assignment of the same position
-        held[code] = held.get(code, True) and bool(acting)
-    return held
+    return _held(model.Session.execute(_positions_query(user_id, on or dt.date.today())).all())
 
 
 def actor_for(user: object) -> Actor:
@@ -107,13 +122,21 @@ def actor_for(user: object) -> Actor:
         user = model.User.get(user) if 0 < len(user) <= 200 and "\x00" not in user else None
     if not isinstance(user, model.User) or user.state != "active":
         return Actor(user_id=None, name=None)
-    memberships = _memberships(user.id)
+    # memberships and positions in one round trip: every action call starts here
+    m, p = _memberships_query(user.id).subquery(), \
+        _positions_query(user.id, dt.date.today()).subquery()
+    rows = model.Session.execute(union_all(
+        select(literal("m"), m.c.id, m.c.name, m.c.capacity, null()),
+        select(literal("p"), p.c.position, null(), null(), p.c.acting),
+    )).all()
+    memberships = [(r[1], r[2], r[3]) for r in rows if r[0] == "m"]
     org = settings.diskominfo_org()
     return Actor(
         user_id=user.id,
         name=user.name,
         sysadmin=bool(user.sysadmin),
-        positions=positions_held(user.id, memberships=memberships),
+        positions=_held((r[1], r[4]) for r in rows if r[0] == "p") if _may_hold(memberships)
+        else {},
         opd_ids=frozenset(gid for gid, _, cap in memberships if cap in OPD_CAPACITIES),
         diskominfo_admin=any(n == org and cap == "admin" for _, n, cap in memberships),
     )

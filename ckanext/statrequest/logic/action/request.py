@@ -332,6 +332,15 @@ def _inbox_clause(actor: access.Actor,
 _WORD = re.compile(r"[\w]+", re.UNICODE)
 
 
+def _is_tracking_number(q: str) -> bool:
+    """Whether the search box holds a tracking number (found by it exactly, not as words)."""
+    try:
+        parse_tracking_number(q.strip().upper())
+    except ValueError:
+        return False
+    return True
+
+
 @tk.side_effect_free
 def statrequest_list(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
     """Requests the caller may see, filtered, sorted and paged.
@@ -352,6 +361,12 @@ def statrequest_list(context: dict[str, Any], data_dict: dict[str, Any]) -> dict
 
     visible = access.visible_requests_clause(actor)
     where = [visible]
+    text_search = bool(data.get("q")) and not _is_tracking_number(data["q"])
+    # In a text search the text index finds a few thousand rows at most; the state is then
+    # cheaper checked on them than AND-ed in from the (state, due) index, which reads a whole
+    # queue (27,300 entries for the open states at 1M: the search's matches 7.7 → 2.5 ms).
+    # `state || ''` is that check on an expression no index covers.
+    state_of = Request.state.concat("") if text_search else Request.state
     states: set[str] | None = None  # the only states a match can be in, when known
     by_state: dict[str, tuple[Any, bool]] = {}  # the inbox's condition per state
     inbox = None
@@ -360,7 +375,7 @@ def statrequest_list(context: dict[str, Any], data_dict: dict[str, Any]) -> dict
         where.append(inbox)
         states = set(by_state)
     if data.get("state"):
-        where.append(Request.state.in_(data["state"]))
+        where.append(state_of.in_(data["state"]))
         states = set(data["state"]) if states is None else states & set(data["state"])
     if data.get("organization"):
         where.append(access.routed_to(data["organization"], only_routed=False))
@@ -371,7 +386,7 @@ def statrequest_list(context: dict[str, Any], data_dict: dict[str, Any]) -> dict
     if data.get("sla"):
         open_states = [s for s in wf.states if wf.sla_running(s)]
         soon = calendar.add_working_time(now, calendar.day_length * settings.due_soon_days())
-        where.append(Request.state.in_(open_states))
+        where.append(state_of.in_(open_states))
         states = set(open_states) if states is None else states & set(open_states)
         where.append({
             "overdue": Request.sla_due_at < now,
@@ -380,10 +395,9 @@ def statrequest_list(context: dict[str, Any], data_dict: dict[str, Any]) -> dict
         }[data["sla"]])
     if data.get("q"):
         q = data["q"].strip()
-        try:
-            parse_tracking_number(q.upper())
+        if not text_search:
             where.append(Request.tracking_number == q.upper())
-        except ValueError:
+        else:
             matches = []
             words = _WORD.findall(q.lower())[:8]
             if words:
