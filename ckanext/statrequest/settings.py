@@ -194,8 +194,7 @@ def calendar() -> WorkingCalendar:
     holiday as soon as it is added.
     """
     start, end = office_hours()
-    rows = model.Session.execute(select(_HOLIDAYS.c.day, _HOLIDAYS.c.name,
-                                        _HOLIDAYS.c.kind)).all()
+    rows = model.Session.execute(_holidays_statement()).all()
     extra = {r.day: r.name for r in rows if r.kind != vocabulary.WORKING_DAY}
     working = [r.day for r in rows if r.kind == vocabulary.WORKING_DAY]
     return WorkingCalendar(
@@ -207,3 +206,8 @@ def calendar() -> WorkingCalendar:
 # The holiday table as a bare SQL table (the mapped class lives in model/office.py): the model
 # reads the personal-data key through this module, so this module must not import the model.
 _HOLIDAYS = table("statrequest_holiday", column("day"), column("name"), column("kind"))
+
+
+@lru_cache(maxsize=1)  # built once, as model/statements.py's built_once (not imported: a cycle)
+def _holidays_statement() -> Any:
+    return select(_HOLIDAYS.c.day, _HOLIDAYS.c.name, _HOLIDAYS.c.kind)

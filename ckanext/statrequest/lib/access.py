@@ -10,12 +10,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import ckan.model as model
-from sqlalchemy import and_, exists, literal, null, or_, select, union_all
+from sqlalchemy import Date, and_, bindparam, exists, literal, null, or_, select, union_all
 
 from ckanext.statrequest import settings
 from ckanext.statrequest.core.workflow import OFFICIAL, REQUESTER_AUDIENCE
 from ckanext.statrequest.lib.attachments import PERSONAL_KINDS
 from ckanext.statrequest.model import Attachment, Event, Position, Request, RequestOrganization
+from ckanext.statrequest.model.statements import built_once
 
 CAPACITY_RANK = {"member": 1, "editor": 2, "admin": 3}
 # who speaks for an OPD (a data-owning organisation) on a request routed to it
@@ -54,13 +55,15 @@ class Actor:
         return OFFICIAL if self.is_staff or self.opd_ids else REQUESTER_AUDIENCE
 
 
-def _memberships_query(user_id: str) -> Any:
+@built_once
+def _memberships_statement() -> Any:
+    """(organisation id, name, capacity) of the active memberships of :user_id."""
     return (
         select(model.Group.id, model.Group.name, model.Member.capacity)
         .join(model.Member, model.Member.group_id == model.Group.id)
         .where(
             model.Member.table_name == "user",
-            model.Member.table_id == user_id,
+            model.Member.table_id == bindparam("user_id"),
             model.Member.state == "active",
             model.Group.state == "active",
             model.Group.is_organization.is_(True),
@@ -68,18 +71,31 @@ def _memberships_query(user_id: str) -> Any:
     )
 
 
-def _positions_query(user_id: str, on: dt.date) -> Any:
+@built_once
+def _positions_statement() -> Any:
+    """(position, acting) assigned to :user_id on the day :on and not revoked."""
+    on = bindparam("on", type_=Date)
     return select(Position.position, Position.acting).where(
-        Position.user_id == user_id,
+        Position.user_id == bindparam("user_id"),
         Position.revoked_at.is_(None),
         Position.valid_from <= on,
         or_(Position.valid_to.is_(None), Position.valid_to >= on),
     )
 
 
+@built_once
+def _actor_statement() -> Any:
+    """Both of the above in one round trip ("m" and "p" rows): every action call asks."""
+    m, p = _memberships_statement().subquery(), _positions_statement().subquery()
+    return union_all(
+        select(literal("m"), m.c.id, m.c.name, m.c.capacity, null()),
+        select(literal("p"), p.c.position, null(), null(), p.c.acting),
+    )
+
+
 def _memberships(user_id: str) -> list[tuple[str, str, str]]:
     """(organisation id, organisation name, capacity) of the user's active memberships."""
-    rows = model.Session.execute(_memberships_query(user_id)).all()
+    rows = model.Session.execute(_memberships_statement(), {"user_id": user_id}).all()
     return [(r[0], r[1], r[2]) for r in rows]
 
 
@@ -107,7 +123,8 @@ def positions_held(user_id: str, on: dt.date | None = None,
     memberships = _memberships(user_id) if memberships is None else memberships
     if not _may_hold(memberships):
         return {}
-    return _held(model.Session.execute(_positions_query(user_id, on or dt.date.today())).all())
+    return _held(model.Session.execute(
+        _positions_statement(), {"user_id": user_id, "on": on or dt.date.today()}).all())
 
 
 def actor_for(user: object) -> Actor:
@@ -122,13 +139,8 @@ def actor_for(user: object) -> Actor:
         user = model.User.get(user) if 0 < len(user) <= 200 and "\x00" not in user else None
     if not isinstance(user, model.User) or user.state != "active":
         return Actor(user_id=None, name=None)
-    # memberships and positions in one round trip: every action call starts here
-    m, p = _memberships_query(user.id).subquery(), \
-        _positions_query(user.id, dt.date.today()).subquery()
-    rows = model.Session.execute(union_all(
-        select(literal("m"), m.c.id, m.c.name, m.c.capacity, null()),
-        select(literal("p"), p.c.position, null(), null(), p.c.acting),
-    )).all()
+    rows = model.Session.execute(_actor_statement(),
+                                 {"user_id": user.id, "on": dt.date.today()}).all()
     memberships = [(r[1], r[2], r[3]) for r in rows if r[0] == "m"]
     org = settings.diskominfo_org()
     return Actor(
@@ -269,10 +281,15 @@ def view(actor: Actor, request: Request, guest_token: str | None = None) -> View
 
 def organization_links(request_id: str) -> tuple[Any, ...]:
     """The request's organisations (id, name, title, routed): suggested and routed OPD."""
-    return tuple(model.Session.execute(
+    return tuple(model.Session.execute(_links_statement(), {"request_id": request_id}).all())
+
+
+@built_once
+def _links_statement() -> Any:
+    return (
         select(model.Group.id, model.Group.name, model.Group.title, RequestOrganization.routed)
         .join(RequestOrganization, RequestOrganization.organization_id == model.Group.id)
-        .where(RequestOrganization.request_id == request_id)).all())
+        .where(RequestOrganization.request_id == bindparam("request_id")))
 
 
 def results_released(request: Request) -> bool:

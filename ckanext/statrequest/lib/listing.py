@@ -27,6 +27,7 @@ import ckan.model as model
 from sqlalchemy import func, select, union_all
 
 from ckanext.statrequest.model import Request, RequestOrganization
+from ckanext.statrequest.model.statements import built_once
 
 COUNT_CAP = 1000  # matches counted past the page's offset; beyond it the count is a bound
 
@@ -91,15 +92,21 @@ def _read(page: Any, total: Any, sort: str, cap: int) -> Page:
     return Page(rows, min(n, cap), n > cap, routed, names)
 
 
-def _rows(page: Any, total: Any, sort: str
-          ) -> tuple[list[Request], dict[str, frozenset[str]], dict[str, str], int | None]:
-    """The requests of `page` in its order, with what their list rows show besides."""
+@built_once
+def _row_extras() -> tuple[Any, Any]:
+    """A row's routed OPD (array of ids) and its assignee's name, correlated to the request."""
     org = RequestOrganization
     routed = select(func.array_agg(org.organization_id)).where(
         org.request_id == Request.id, org.routed.is_(True)).scalar_subquery()
     assignee = select(func.coalesce(func.nullif(model.User.fullname, ""), model.User.name)) \
         .where(model.User.id == Request.assignee_id).scalar_subquery()
-    columns = [Request, routed, assignee] + ([total] if total is not None else [])
+    return routed, assignee
+
+
+def _rows(page: Any, total: Any, sort: str
+          ) -> tuple[list[Request], dict[str, frozenset[str]], dict[str, str], int | None]:
+    """The requests of `page` in its order, with what their list rows show besides."""
+    columns = [Request, *_row_extras()] + ([total] if total is not None else [])
     result = model.Session.execute(
         select(*columns).join(page, page.c.id == Request.id).order_by(*order_of(page, sort))
     ).all()

@@ -26,13 +26,14 @@ from typing import Any
 
 import ckan.model as model
 import ckantoolkit as tk
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from ckanext.statrequest import settings
 from ckanext.statrequest.core import workflow as wflib
 from ckanext.statrequest.lib import access, records
 from ckanext.statrequest.model import Request
 from ckanext.statrequest.model.opd_task import ANSWERED, ASKED, CLOSED, NO_DATA, SETTLED, OpdTask
+from ckanext.statrequest.model.statements import built_once
 
 __all__ = ["ANSWERED", "ASKED", "CLOSED", "NO_DATA", "SETTLED", "OpdTask"]
 
@@ -57,9 +58,13 @@ def carries_files(t: wflib.Transition) -> bool:
 
 
 def tasks(request_id: str) -> list[OpdTask]:
-    return list(model.Session.scalars(
-        select(OpdTask).where(OpdTask.request_id == request_id)
-        .order_by(OpdTask.asked_at, OpdTask.organization_id)))
+    return list(model.Session.scalars(_tasks_statement(), {"request_id": request_id}))
+
+
+@built_once
+def _tasks_statement() -> Any:
+    return (select(OpdTask).where(OpdTask.request_id == bindparam("request_id"))
+            .order_by(OpdTask.asked_at, OpdTask.organization_id))
 
 
 def due_for(request: Request, asked_at: dt.datetime) -> dt.datetime:

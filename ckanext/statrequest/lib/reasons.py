@@ -13,12 +13,13 @@ from typing import Any
 
 import ckan.model as model
 import ckantoolkit as tk
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from ckanext.statrequest import settings
 from ckanext.statrequest.core.vocabulary import OUTCOMES_WITH_REASON, REFUSED
 from ckanext.statrequest.core.workflow import OPD, Transition
 from ckanext.statrequest.model import Event
+from ckanext.statrequest.model.statements import built_once
 
 _ = tk._
 
@@ -77,11 +78,17 @@ def choices(language: str) -> list[tuple[str, str]]:
     return [(code, label(code, language)) for code in settings.reasons()]
 
 
+@built_once
+def _decision_statement() -> Any:
+    """The data of the request's last event that set an outcome."""
+    return (select(Event.data)
+            .where(Event.request_id == bindparam("request_id"), Event.data.has_key("outcome"))
+            .order_by(Event.id.desc()).limit(1))
+
+
 def of_request(request_id: str) -> dict[str, Any] | None:
     """The reason of the decision on a request: {"code", "label": {"id", "en"}}, or None."""
-    data = model.Session.scalar(
-        select(Event.data).where(Event.request_id == request_id, Event.data.has_key("outcome"))
-        .order_by(Event.id.desc()).limit(1))
+    data = model.Session.scalar(_decision_statement(), {"request_id": request_id})
     if not data or not data.get("reason"):
         return None
     code = data["reason"]

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import ckan.model as model
 import ckantoolkit as tk
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from ckanext.statrequest import settings
 from ckanext.statrequest.core import vocabulary
@@ -26,6 +26,7 @@ from ckanext.statrequest.model import (
     RequestDataset,
 )
 from ckanext.statrequest.model import now as now_utc
+from ckanext.statrequest.model.statements import built_once
 
 PERSONAL_FIELDS = ("identity_number", "phone", "address", "email")
 
@@ -59,11 +60,16 @@ def user_fields(user_id: str) -> dict[str, Any]:
             "user_display": (user.fullname or user.name) if user else None}
 
 
+@built_once
+def _names_statement() -> Any:
+    return select(model.User.id, model.User.fullname, model.User.name) \
+        .where(model.User.id.in_(bindparam("ids", expanding=True)))
+
+
 def user_names(user_ids: set[str]) -> dict[str, str]:
     if not user_ids:
         return {}
-    rows = model.Session.execute(
-        select(model.User.id, model.User.fullname, model.User.name).where(model.User.id.in_(user_ids)))
+    rows = model.Session.execute(_names_statement(), {"ids": list(user_ids)})
     return {uid: fullname or name for uid, fullname, name in rows}
 
 
@@ -145,11 +151,7 @@ def request_full(request: Request, v: access.View, wf: Workflow,
         "en" if lang() == "en" else "id"]} if reason else None
     if v.personal_data:
         data.update({field: getattr(request, field) for field in PERSONAL_FIELDS})
-    datasets = model.Session.execute(
-        select(model.Package.id, model.Package.name, model.Package.title, RequestDataset.role)
-        .join(RequestDataset, RequestDataset.package_id == model.Package.id)
-        .where(RequestDataset.request_id == request.id, model.Package.state == "active")
-    ).all()
+    datasets = model.Session.execute(_datasets_statement(), {"request_id": request.id}).all()
     data["datasets"] = [
         {"id": d.id, "name": d.name, "title": d.title, "role": d.role}
         for d in datasets if not _private_for(d.id, v)
@@ -169,6 +171,23 @@ def request_full(request: Request, v: access.View, wf: Workflow,
     return data
 
 
+@built_once
+def _datasets_statement() -> Any:
+    """The active datasets linked to :request_id, with the link's role."""
+    return (select(model.Package.id, model.Package.name, model.Package.title, RequestDataset.role)
+            .join(RequestDataset, RequestDataset.package_id == model.Package.id)
+            .where(RequestDataset.request_id == bindparam("request_id"),
+                   model.Package.state == "active"))
+
+
+@built_once
+def _attachments_statement() -> Any:
+    """The files of :request_id not deleted, oldest first."""
+    return (select(Attachment)
+            .where(Attachment.request_id == bindparam("request_id"), Attachment.deleted_at.is_(None))
+            .order_by(Attachment.created_at))
+
+
 def _private_for(package_id: str, v: access.View) -> bool:
     """A private dataset linked to a request is listed only for those who may read it."""
     pkg = model.Package.get(package_id)
@@ -182,11 +201,7 @@ def _private_for(package_id: str, v: access.View) -> bool:
 
 
 def visible_attachments(request: Request, v: access.View) -> list[Attachment]:
-    rows = model.Session.scalars(
-        select(Attachment)
-        .where(Attachment.request_id == request.id, Attachment.deleted_at.is_(None))
-        .order_by(Attachment.created_at)
-    ).all()
+    rows = model.Session.scalars(_attachments_statement(), {"request_id": request.id}).all()
     return [a for a in rows if access.attachment_visible(a, v)]
 
 
