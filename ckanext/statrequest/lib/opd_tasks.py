@@ -122,10 +122,11 @@ def ask_again(request: Request, now: dt.datetime, org_ids: list[str] | None = No
     `org_ids` (default: `reask_default`) anew, with a new deadline; the others keep their
     status. Returns the OPD asked again."""
     found = tasks(request.id)
-    if not found:  # routed before tasks existed
+    if not found:  # routed where no OPD was asked: every routed OPD is asked now
+        org_ids = org_ids or sorted(access.routed_org_ids(request.id))
         if org_ids:
             ask(request, org_ids, now)
-        return sorted(org_ids or [])
+        return sorted(org_ids)
     chosen = set(org_ids or reask_default(found))
     due = due_for(request, now)
     for task in found:
@@ -416,11 +417,14 @@ def may_answer(request: Request, t: wflib.Transition, v: access.View) -> bool:
 
 
 def open_for(organization_ids: frozenset[str]):
-    """SQL condition (inbox): one of these OPD's tasks on the request is open, or the request
-    has no tasks at all (routed before tasks existed)."""
-    from sqlalchemy import exists, not_, or_
+    """SQL condition (inbox): one of these OPD's tasks on the request is open.
 
-    return or_(
-        exists().where(OpdTask.request_id == Request.id,
-                       OpdTask.organization_id.in_(organization_ids), OpdTask.status == ASKED),
-        not_(exists().where(OpdTask.request_id == Request.id)))
+    It implies that the request was routed to that OPD: a task is asked only of a routed OPD
+    (`ask` right after the routing marks the link; `ask_again` re-asks tasks or asks the
+    routed OPD; migration 0018 gave every routed OPD its task). So the inbox needs no
+    routing condition beside it, which made PostgreSQL hash every link of the OPD (116k at
+    1M) instead of starting from its few hundred open tasks."""
+    from sqlalchemy import exists
+
+    return exists().where(OpdTask.request_id == Request.id,
+                          OpdTask.organization_id.in_(organization_ids), OpdTask.status == ASKED)

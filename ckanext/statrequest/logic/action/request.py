@@ -314,9 +314,8 @@ def _inbox_clause(actor: access.Actor,
             parts.append((states - assignee_states, true(), actor.is_staff))
     opd_states = wf.states_waiting_for([access.OPD])
     if actor.opd_ids and opd_states:
-        parts.append((set(opd_states), and_(access.routed_to(actor.opd_ids),  # as visible's
-                                            opd_tasks.open_for(actor.opd_ids)),  # not once answered
-                      True))
+        # an open task of the user's OPD (not once answered); it implies the routing
+        parts.append((set(opd_states), opd_tasks.open_for(actor.opd_ids), True))
     mine = wf.states_waiting_for([access.REQUESTER])
     if actor.user_id and mine:
         parts.append((set(mine), Request.requester_id == actor.user_id, True))
