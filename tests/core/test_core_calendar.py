@@ -6,6 +6,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ckanext.statrequest.core.calendar import DUE_SOON, ON_TIME, OVERDUE, WorkingCalendar
 
@@ -250,3 +252,20 @@ def test_working_days_between(cal: WorkingCalendar, cal_cuti: WorkingCalendar) -
 ])
 def test_sla_status(cal: WorkingCalendar, now: datetime, soon_days: float, status: str) -> None:
     assert cal.sla_status(wib(2026, 12, 7, 16), now, due_soon_days=soon_days) == status
+
+
+@settings(max_examples=150, deadline=None)
+@given(first=st.dates(date(2024, 1, 1), date(2027, 12, 31)), span=st.integers(0, 800),
+       extra=st.sets(st.dates(date(2024, 1, 1), date(2028, 12, 31)), max_size=6),
+       working=st.sets(st.dates(date(2024, 1, 1), date(2028, 12, 31)), max_size=6))
+def test_working_days_are_counted_as_a_walk_through_the_days_would(
+        first: date, span: int, extra: set[date], working: set[date]) -> None:
+    """The arithmetic count (weeks, then the holidays of each year by bisection) agrees with
+    asking every day of the span whether it is a working day, whatever holidays and
+    declared working days the administrator added."""
+    cal = WorkingCalendar(extra_holidays={d: "libur daerah" for d in extra},
+                          extra_working_days=working)
+    last = first + timedelta(days=span)
+    walked = sum(cal.is_working_day(first + timedelta(days=i)) for i in range(span + 1))
+    assert cal._working_days_in(first, last) == walked
+    assert cal._working_days_in(first, last) == walked  # again, from the kept holidays

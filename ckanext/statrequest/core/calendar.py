@@ -24,6 +24,7 @@ Asia/Jakarta, WITA Asia/Makassar or WIT Asia/Jayapura).
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -74,6 +75,7 @@ class WorkingCalendar:
         self.extra_working_days: frozenset[date] = frozenset(extra_working_days or ())
         self.categories: tuple[str, ...] = ("public", "government") if joint_leave else ("public",)
         self.language = language
+        self._off_by_year: dict[int, list[date]] = {}
 
     @property
     def day_length(self) -> timedelta:
@@ -180,13 +182,23 @@ class WorkingCalendar:
             return 0
         weeks, rest = divmod((last - first).days + 1, 7)
         count = weeks * 5 + sum((first.weekday() + i) % 7 < 5 for i in range(rest))
-        off = set(self.extra_holidays)
         for year in range(first.year, last.year + 1):
-            off.update(_national_holidays(self.country, year, self.categories, self.language))
-        count -= sum(1 for d in off
-                     if first <= d <= last and d.weekday() < 5 and d not in self.extra_working_days)
+            off = self._weekday_holidays(year)
+            count -= bisect_right(off, last) - bisect_left(off, first)
         count += sum(1 for d in self.extra_working_days if first <= d <= last and d.weekday() >= 5)
         return count
+
+    def _weekday_holidays(self, year: int) -> list[date]:
+        """The year's holidays on a weekday that are not declared working days, sorted; kept
+        per calendar (a list page asks for the working days left of each of its rows)."""
+        found = self._off_by_year.get(year)
+        if found is None:
+            national = _national_holidays(self.country, year, self.categories, self.language)
+            found = sorted(d for d in {*self.extra_holidays, *national}
+                           if d.year == year and d.weekday() < 5
+                           and d not in self.extra_working_days)
+            self._off_by_year[year] = found
+        return found
 
     def working_days_between(self, a: datetime, b: datetime) -> float:
         """Elapsed office time in working days, e.g. 2.5 (for statistics and due-soon)."""
