@@ -418,3 +418,24 @@ def test_transparency_page_shows_the_figures_per_opd(office, make_app, prefix):
     heading = "Requests asked" if prefix else "Permintaan"
     assert heading in section
     assert "pemohon1" not in section and "Pemohon1" not in section
+
+
+def test_a_request_routed_without_a_task_gets_one_when_it_comes_back_to_the_opd(office):
+    """A request whose routing asked no task (routed before tasks existed, or by a step into
+    a state where no OPD answers) is no longer found by a "has no task at all" rule: that
+    rule made every OPD inbox read all the OPD's links. When the request comes back to the
+    OPD, every OPD it was routed to is asked, and it is in their inbox again."""
+    from sqlalchemy import delete
+
+    dinkes = office.opd["dinas-kesehatan"]
+    rid = walk(office, submit()["id"], "tugaskan_staf")
+    fire("staf1", rid, "teruskan_ke_opd", opd=[dinkes["id"]])
+    model.Session.execute(delete(OpdTask).where(OpdTask.request_id == rid))
+    model.Session.commit()
+    assert act(dinkes["admin"], "statrequest_list", waiting_for_me=True)["count"] == 0
+    # the OPD may still answer it (nothing to settle), and the staff send it back
+    fire(dinkes["admin"], rid, "unggah_hasil", result=upload("nakes.csv", RESULT_CSV))
+    fire("staf1", rid, "hasil_tidak_sesuai", note="Mohon dicek ulang.")
+    assert {org: t.status for org, t in tasks(rid).items()} == {dinkes["id"]: "asked"}
+    inbox = act(dinkes["admin"], "statrequest_list", waiting_for_me=True)
+    assert [r["id"] for r in inbox["results"]] == [rid]

@@ -230,7 +230,8 @@ def position_holders(position: str, on: dt.date | None = None) -> list[model.Use
 def opd_admins(request_id: str) -> list[model.User]:
     """Admins and editors of the OPD organisations the request is routed to, whose task on
     it is open (lib/opd_tasks: an OPD that answered and was not asked again has nothing to
-    do); every routed one for a request without tasks (routed before tasks existed)."""
+    do); every routed one for a request without tasks (put in an OPD state outside the
+    workflow's steps: every routed OPD has a task since migration 0018)."""
     from sqlalchemy import exists, not_
 
     from ckanext.statrequest.model.opd_task import ASKED, OpdTask

@@ -163,9 +163,10 @@ def extend(request: Request, days: int, now: dt.datetime
 
 def answering_org(request: Request, t: wflib.Transition, v: access.View,
                   inputs: dict[str, Any]) -> str | None:
-    """The OPD whose task this answer settles (None: no task involved, e.g. an old request
-    routed before tasks existed). An OPD member of several routed OPD answers for the first
-    one whose task is still open."""
+    """The OPD whose task this answer settles (None: no task involved: a request put in an
+    OPD state outside the workflow's steps; every routed OPD has a task since migration
+    0018). An OPD member of several routed OPD answers for the first one whose task is
+    still open."""
     wf = settings.workflow()
     if not answers(t, wf, request.state):
         return None
