@@ -69,10 +69,9 @@ def fetch(where: list[Any], per_state: dict[str, list[Any]] | None, sort: str, l
           offset: int) -> Page:
     cap = offset + COUNT_CAP
     if sort in ("urgency", "due") and per_state:
-        parts = [_keys(*cond).order_by(*_table_order(sort))
-                 .limit(offset + limit).subquery() for cond in per_state.values()]
-        merged = union_all(*(select(p.c.id, p.c.sla_due_at, p.c.created_at)
-                             for p in parts)).subquery()
+        # each part in parentheses with its own ORDER BY and LIMIT (SQLAlchemy groups them)
+        merged = union_all(*(_keys(*cond).order_by(*_table_order(sort)).limit(offset + limit)
+                             for cond in per_state.values())).subquery()
         page = select(merged).order_by(*order_of(merged, sort)).limit(limit).offset(offset)
         # per state `state = s`: index-only scans, no OR to check on each row
         counted = union_all(*(select(Request.id).where(*cond).limit(cap + 1)
