@@ -61,16 +61,18 @@ def _table_order(sort: str) -> tuple[Any, ...]:
     return order_of(Request.__table__, sort)
 
 
-def _keys(*where: Any) -> Any:
-    return select(Request.id, Request.sla_due_at, Request.created_at).where(*where)
+def _keys(source: Any, *where: Any) -> Any:
+    return select(source.id, source.sla_due_at, source.created_at).where(*where)
 
 
 def fetch(where: list[Any], per_state: dict[str, list[Any]] | None, sort: str, limit: int,
-          offset: int) -> Page:
+          offset: int, source: Any = Request) -> Page:
+    """`source`: the table the matches' keys are read from, Request or OpenRequest (a text
+    search among open requests; `where` then joins Request itself if it needs it)."""
     cap = offset + COUNT_CAP
     if sort in ("urgency", "due") and per_state:
         # each part in parentheses with its own ORDER BY and LIMIT (SQLAlchemy groups them)
-        merged = union_all(*(_keys(*cond).order_by(*_table_order(sort)).limit(offset + limit)
+        merged = union_all(*(_keys(Request, *cond).order_by(*_table_order(sort)).limit(offset + limit)
                              for cond in per_state.values())).subquery()
         page = select(merged).order_by(*order_of(merged, sort)).limit(limit).offset(offset)
         # per state `state = s`: index-only scans, no OR to check on each row
@@ -79,14 +81,14 @@ def fetch(where: list[Any], per_state: dict[str, list[Any]] | None, sort: str, l
         total = select(func.count()).select_from(
             select(counted.c.id).limit(cap + 1).subquery()).scalar_subquery()
         return _read(page.subquery(), total, sort, cap)
-    first = _keys(*where).limit(cap + 1).cte("first_matches").prefix_with("MATERIALIZED")
+    first = _keys(source, *where).limit(cap + 1).cte("first_matches").prefix_with("MATERIALIZED")
     total = select(func.count()).select_from(first).scalar_subquery()
     found = _read(select(first).order_by(*order_of(first, sort)).limit(limit).offset(offset)
                   .subquery(), total, sort, cap)
     if not found.lower_bound:
         return found
     # more than the cap match: the page is its own ordered walk that stops after the page
-    ordered = _keys(*where).subquery()
+    ordered = _keys(source, *where).subquery()
     page = select(ordered).order_by(*order_of(ordered, sort)).limit(limit).offset(offset)
     rows, routed, names, _none = _rows(page.subquery(), None, sort)
     return Page(rows, found.count, True, routed, names)

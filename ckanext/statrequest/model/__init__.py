@@ -10,6 +10,7 @@ from ckanext.statrequest.model.request import (
     Counter,
     Event,
     IdentityAccess,
+    OpenRequest,
     Request,
     RequestDataset,
     RequestOrganization,
@@ -18,6 +19,7 @@ from ckanext.statrequest.model.types import TS, EncryptedText, new_id, now
 
 __all__ = [
     "TS", "Attachment", "Complaint", "Counter", "EncryptedText", "Event", "Holiday",
-    "IdentityAccess", "Notification", "Objection", "OpdTask", "Position", "Request", "RequestDataset",
-    "RequestLanguage", "RequestOrganization", "SigningCredential", "Survey", "new_id", "now",
+    "IdentityAccess", "Notification", "Objection", "OpdTask", "OpenRequest", "Position",
+    "Request", "RequestDataset", "RequestLanguage", "RequestOrganization", "SigningCredential",
+    "Survey", "new_id", "now",
 ]

@@ -81,6 +81,23 @@ class Request(tk.BaseModel):
         return value
 
 
+class OpenRequest(tk.BaseModel):
+    """What a text search among open requests filters and sorts on, one row per open request
+    (closed_at NULL). Written only by PostgreSQL's triggers on statrequest_request (migration
+    0019), in the writer's transaction; read by statrequest_list."""
+    __tablename__ = "statrequest_open_request"
+
+    id: Mapped[str] = mapped_column(
+        UnicodeText, ForeignKey("statrequest_request.id", ondelete="CASCADE"), primary_key=True
+    )
+    state: Mapped[str] = mapped_column(UnicodeText)
+    category: Mapped[str] = mapped_column(UnicodeText)
+    sla_due_at: Mapped[dt.datetime | None] = mapped_column(TS)
+    created_at: Mapped[dt.datetime] = mapped_column(TS)
+    identity_number_hash: Mapped[str | None] = mapped_column(UnicodeText)
+    search_vector: Mapped[Any] = mapped_column(TSVECTOR)
+
+
 class RequestDataset(tk.BaseModel):
     __tablename__ = "statrequest_request_dataset"
 

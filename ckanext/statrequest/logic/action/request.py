@@ -48,6 +48,7 @@ from ckanext.statrequest.model import (
     Event,
     Holiday,
     IdentityAccess,
+    OpenRequest,
     Position,
     Request,
     RequestDataset,
@@ -359,39 +360,51 @@ def statrequest_list(context: dict[str, Any], data_dict: dict[str, Any]) -> dict
     now = now_utc()
 
     visible = access.visible_requests_clause(actor)
-    where = [visible]
     text_search = bool(data.get("q")) and not _is_tracking_number(data["q"])
     states: set[str] | None = None  # the only states a match can be in, when known
     by_state: dict[str, tuple[Any, bool]] = {}  # the inbox's condition per state
     inbox = None
     if data.get("waiting_for_me"):
         inbox, by_state = _inbox_clause(actor, wf)
-        where.append(inbox)
         states = set(by_state)
     if data.get("state"):
-        where.append(Request.state.in_(data["state"]))
         states = set(data["state"]) if states is None else states & set(data["state"])
-    if data.get("organization"):
-        where.append(access.routed_to(data["organization"], only_routed=False))
-    if data.get("requester"):
-        where.append(Request.requester_id == data["requester"])
-    if data.get("category"):
-        where.append(Request.category == data["category"])
+    open_states = [s for s in wf.states if wf.sla_running(s)]
     if data.get("sla"):
-        open_states = [s for s in wf.states if wf.sla_running(s)]
-        soon = calendar.add_working_time(now, calendar.day_length * settings.due_soon_days())
-        # every state whose clock runs: in a text search, checked on the text index's
-        # matches (`state || ''`, an expression no index covers) rather than AND-ed in from
-        # the (state, due) index, which would read all the open requests (27,300 entries at
-        # 1M; a search's matches 7.7 → 2.5 ms). A state the user picks may be selective and
-        # stays indexable.
-        state_of = Request.state.concat("") if text_search else Request.state
-        where.append(state_of.in_(open_states))
         states = set(open_states) if states is None else states & set(open_states)
+    sort = data.get("sort") or ("urgency" if data.get("waiting_for_me") else "newest")
+    only_open = bool(data.get("q")) and bool(states) and not any(wf.is_final(s) for s in states)
+    # with the states known and sorted by urgency or due, one part per state (listing.fetch);
+    # otherwise a text search among open requests reads the open requests' table (migration
+    # 0019: only their search columns, one index over words and category) and the requests
+    # table only for the page's rows and for conditions that table does not hold
+    per_state_plan = sort in ("urgency", "due") and bool(states)
+    t: Any = OpenRequest if text_search and only_open and not per_state_plan else Request
+
+    where: list[Any] = []  # conditions on t
+    on_request: list[Any] = [] if actor.is_staff else [visible]  # staff: every request
+    if inbox is not None:
+        on_request.append(inbox)
+    if data.get("state"):
+        where.append(t.state.in_(data["state"]))
+    if data.get("organization"):
+        on_request.append(access.routed_to(data["organization"], only_routed=False))
+    if data.get("requester"):
+        on_request.append(Request.requester_id == data["requester"])
+    if data.get("category"):
+        where.append(t.category == data["category"])
+    if data.get("sla"):
+        soon = calendar.add_working_time(now, calendar.day_length * settings.due_soon_days())
+        # every state whose clock runs: in a text search on the requests table, checked on
+        # the text index's matches (`state || ''`, an expression no index covers) rather than
+        # AND-ed in from the (state, due) index, which would read all the open requests
+        # (27,300 entries at 1M). A state the user picks may be selective and stays indexable.
+        state_of = t.state.concat("") if text_search and t is Request else t.state
+        where.append(state_of.in_(open_states))
         where.append({
-            "overdue": Request.sla_due_at < now,
-            "due_soon": and_(Request.sla_due_at >= now, Request.sla_due_at <= soon),
-            "on_time": Request.sla_due_at > soon,
+            "overdue": t.sla_due_at < now,
+            "due_soon": and_(t.sla_due_at >= now, t.sla_due_at <= soon),
+            "on_time": t.sla_due_at > soon,
         }[data["sla"]])
     if data.get("q"):
         q = data["q"].strip()
@@ -402,30 +415,33 @@ def statrequest_list(context: dict[str, Any], data_dict: dict[str, Any]) -> dict
             words = _WORD.findall(q.lower())[:8]
             if words:
                 tsquery = " & ".join(f"{w}:*" for w in words)
-                matches.append(Request.search_vector.op("@@")(func.to_tsquery("simple", tsquery)))
+                matches.append(t.search_vector.op("@@")(func.to_tsquery("simple", tsquery)))
             if actor.is_staff and len(q) <= 40:  # an exact identity number, by its keyed hash
-                matches.append(Request.identity_number_hash.in_(crypto.lookup_hashes(q)))
+                matches.append(t.identity_number_hash.in_(crypto.lookup_hashes(q)))
             if matches:
                 where.append(or_(*matches))
     if data.get("created_from"):
-        where.append(Request.created_at >= data["created_from"])
+        where.append(t.created_at >= data["created_from"])
     if data.get("created_to"):
-        where.append(Request.created_at < data["created_to"] + dt.timedelta(days=1))
-
-    if data.get("q") and states and not any(wf.is_final(s) for s in states):
+        where.append(t.created_at < data["created_to"] + dt.timedelta(days=1))
+    if only_open and t is Request:
         # implied (closed_at is set on reaching a final state); lets a text search use the
         # index of the open requests (migration 0017) instead of the one of every request.
         # Only then: elsewhere it would turn the per-state index-only scans into heap reads
         where.append(Request.closed_at.is_(None))
-    sort = data.get("sort") or ("urgency" if data.get("waiting_for_me") else "newest")
+    if t is OpenRequest and on_request:
+        where.append(OpenRequest.id == Request.id)
+    where += on_request
+    if not where:
+        where.append(true())
     limit = min(int(data.get("limit") or 20), 100)
     offset = int(data.get("offset") or 0)
     # with the states known, one part per state: `state = s` and that state's own inbox
     # condition; the visibility OR is left out where that condition implies it (an OR of
     # EXISTS makes PostgreSQL hash every request routed to the OPD: 115k rows at 1M)
     per_state = {state: _state_part(where, state, by_state.get(state), visible, inbox)
-                 for state in sorted(states)} if states else None
-    page = listing.fetch(where, per_state, sort, limit, offset)
+                 for state in sorted(states)} if states and t is Request else None
+    page = listing.fetch(where, per_state, sort, limit, offset, source=t)
     results = [
         dz.request_summary(r, access.View(actor, r, page.routed.get(r.id, frozenset())), wf,
                            calendar, page.names)
