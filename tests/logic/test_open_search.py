@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 from support import act, as_sysadmin, fire, submit, walk
 
 from ckanext.statrequest import settings as statrequest_settings
+from ckanext.statrequest.lib import access
+from ckanext.statrequest.logic.action.request import _inbox_clause
 
 from .test_corrections import ask_for_changes, correct
 
@@ -114,16 +116,16 @@ WORDS = ("padi", "pad", "padi sawah", "puskesmas", "jagung pipil", "rumput", "ti
        category=st.sampled_from([None, "masyarakat_umum", "dunia_usaha"]),
        sla=st.sampled_from([None, "overdue", "due_soon", "on_time"]),
        state=st.sampled_from([None, ["diajukan"], ["diajukan", "menunggu_opd"], ["dibatalkan"]]),
-       sort=st.sampled_from(["newest", "oldest"]))
+       sort=st.sampled_from(["newest", "oldest"]), waiting_for_me=st.booleans())
 @HYPOTHESIS
 def test_a_search_among_open_requests_finds_what_the_requests_table_finds(
-        spread, user, q, category, sla, state, sort):
+        spread, user, q, category, sla, state, sort, waiting_for_me):
     """The same filters sorted by due (one part per state, on the requests table) and newest
     or oldest first (on the open requests' table when every state is open): the same
     requests, the same count, each in its own order; and the right ones for the obvious
     cases."""
-    filters = {k: v for k, v in {"q": q, "category": category, "sla": sla,
-                                 "state": state}.items() if v}
+    filters = {k: v for k, v in {"q": q, "category": category, "sla": sla, "state": state,
+                                 "waiting_for_me": waiting_for_me}.items() if v}
     statements: list[str] = []
 
     def seen(conn, cursor, statement, *args):
@@ -138,14 +140,18 @@ def test_a_search_among_open_requests_finds_what_the_requests_table_finds(
     wf = statrequest_settings.workflow()
     states = set(state or wf.states) & ({s for s in wf.states if wf.sla_running(s)}
                                         if sla else set(wf.states))
-    open_only = bool(state or sla) and bool(states) and not any(wf.is_final(s) for s in states)
+    if waiting_for_me:  # the states in which this user acts
+        states &= set(_inbox_clause(access.actor_for(user), wf)[1])
+    open_only = bool(state or sla or waiting_for_me) and bool(states) and not any(
+        wf.is_final(s) for s in states)
     assert any("statrequest_open_request" in s for s in statements) == open_only
     ids = [r["id"] for r in listed["results"]]
     assert sorted(ids) == sorted(r["id"] for r in by_due["results"])
     assert listed["count"] == by_due["count"] == len(ids)
     created = [r["created_at"] for r in listed["results"]]
     assert created == sorted(created, reverse=sort == "newest")
-    if (user, q, category, sla, state) == ("sekretaris", "padi", None, "overdue", None):
+    if (user, q, category, sla, state, waiting_for_me) == (
+            "sekretaris", "padi", None, "overdue", None, False):
         assert set(ids) == {spread["sawah"], spread["ladang"]}
     if user == "admin-kesehatan":  # only what was routed to the OPD
         assert set(ids) <= {spread["ladang"]}
