@@ -1,6 +1,7 @@
-"""A text search among open requests reads the open requests' own table (migration 0019, #16):
-the table follows every write to a request, and the search finds exactly what the same
-filters find on the requests table."""
+"""A text search among open requests reads the open requests' own table (migration 0019, #16)
+and, for an official's search by whole words, their words (migration 0020): both tables follow
+every write to a request, and the search finds exactly what the same filters find on the
+requests table."""
 from __future__ import annotations
 
 import ckan.model as model
@@ -29,13 +30,25 @@ DRIFT = sa.text("""
          FROM statrequest_open_request
          EXCEPT SELECT id, state, category, sla_due_at, created_at, identity_number_hash,
                        search_vector FROM statrequest_request WHERE closed_at IS NULL)) d""")
+# the words table against the words of the open requests' table (cut at 100 characters)
+WORD_DRIFT = sa.text("""
+    SELECT count(*) FROM (
+        (SELECT left(w, 100), o.id, o.category, o.state, o.sla_due_at, o.created_at
+         FROM statrequest_open_request o, unnest(tsvector_to_array(o.search_vector)) w
+         EXCEPT SELECT word, id, category, state, sla_due_at, created_at
+                FROM statrequest_open_request_word)
+        UNION ALL
+        (SELECT word, id, category, state, sla_due_at, created_at FROM statrequest_open_request_word
+         EXCEPT SELECT left(w, 100), o.id, o.category, o.state, o.sla_due_at, o.created_at
+                FROM statrequest_open_request o, unnest(tsvector_to_array(o.search_vector)) w)) d""")
 NIK = "6104012345678901"  # support.request_data()
 
 
 def drift() -> int:
-    """Rows in which the open requests' table and the open requests differ, both ways."""
+    """Rows in which the open requests' table and the open requests, or the words table and
+    the open requests' words, differ, both ways."""
     model.Session.remove()
-    return model.Session.scalar(DRIFT)
+    return model.Session.scalar(DRIFT) + model.Session.scalar(WORD_DRIFT)
 
 
 def open_rows() -> int:
@@ -77,6 +90,38 @@ def test_the_open_requests_table_follows_every_write(office):
         "SELECT xmin::text FROM statrequest_open_request WHERE id = :id"), {"id": first}) == before
     as_sysadmin("statrequest_purge_spam", user="pemohon1")  # deleted: gone with the request
     assert (drift(), open_rows()) == (0, 0)
+    assert model.Session.scalar(sa.text("SELECT count(*) FROM statrequest_open_request_word")) == 0
+    submit(title="Data kakao")
+    assert {"data", "kakao"} <= words_of()
+    # emptied with the requests (the bench reseeds so)
+    model.Session.execute(sa.text("TRUNCATE statrequest_request CASCADE"))
+    model.Session.commit()
+    assert (drift(), open_rows(), words_of()) == (0, 0, set())
+
+
+def words_of() -> set[str]:
+    """The words table's words of every open request, title and description included."""
+    model.Session.remove()
+    return set(model.Session.scalars(sa.text(
+        "SELECT word FROM statrequest_open_request_word")))
+
+
+def test_a_word_search_counts_a_request_once_and_finds_long_words(office):
+    """Two words of one request share the prefix: one match. A word longer than the stored
+    100 characters: found by its first 100 (the words table) and by more (the text index)."""
+    long_word = "statistik" * 15  # 135 letters
+    # two long words of one prefix too: a query over 40 characters is no identity number
+    both = submit(title="Data padi dan padinya",
+                  description=f"Rincian {long_word} {long_word[:50]}ku kabupaten")["id"]
+    other = submit(title="Data jagung")["id"]
+    assert drift() == 0
+    for q in ("padi", "pad", "padinya", "data pad", long_word[:45], long_word[:100],
+              long_word[:101], long_word,
+              f"rincian {long_word[:100]}"):
+        found = act("sekretaris", "statrequest_list", q=q, sla="on_time")
+        assert ([r["id"] for r in found["results"]], found["count"]) == ([both], 1), q
+    found = act("sekretaris", "statrequest_list", q="data", sla="on_time", sort="oldest")
+    assert ([r["id"] for r in found["results"]], found["count"]) == ([both, other], 2)
 
 
 @pytest.fixture
@@ -109,7 +154,9 @@ HYPOTHESIS = settings(max_examples=60, deadline=None, derandomize=True, database
                       phases=[Phase.explicit, Phase.generate],
                       suppress_health_check=[HealthCheck.function_scoped_fixture])
 USERS = ("sekretaris", "admin-kesehatan", "pemohon1", "pemohon2")
-WORDS = ("padi", "pad", "padi sawah", "puskesmas", "jagung pipil", "rumput", "tidak-ada", NIK)
+# whole ASCII words (the words table, for officials) and others (the text index)
+WORDS = ("padi", "pad", "padi sawah", "puskesmas", "jagung pipil", "rumput", "tidak-ada", NIK,
+         "padi_sawah", "pädi", "data data", "sawah padi d")
 
 
 @given(user=st.sampled_from(USERS), q=st.sampled_from(WORDS),
@@ -145,6 +192,9 @@ def test_a_search_among_open_requests_finds_what_the_requests_table_finds(
     open_only = bool(state or sla or waiting_for_me) and bool(states) and not any(
         wf.is_final(s) for s in states)
     assert any("statrequest_open_request" in s for s in statements) == open_only
+    by_words = open_only and user == "sekretaris" and not waiting_for_me and q.isascii() \
+        and "_" not in q
+    assert any("statrequest_open_request_word" in s for s in statements) == by_words
     ids = [r["id"] for r in listed["results"]]
     assert sorted(ids) == sorted(r["id"] for r in by_due["results"])
     assert listed["count"] == by_due["count"] == len(ids)

@@ -62,13 +62,15 @@ def _table_order(sort: str) -> tuple[Any, ...]:
 
 
 def _keys(source: Any, *where: Any) -> Any:
-    return select(source.id, source.sla_due_at, source.created_at).where(*where)
+    c = source.c if hasattr(source, "c") else source  # a subquery or a mapped table
+    return select(c.id, c.sla_due_at, c.created_at).where(*where)
 
 
 def fetch(where: list[Any], per_state: dict[str, list[Any]] | None, sort: str, limit: int,
           offset: int, source: Any = Request) -> Page:
     """`source`: the table the matches' keys are read from, Request or OpenRequest (a text
-    search among open requests; `where` then joins Request itself if it needs it)."""
+    search among open requests; `where` then joins Request itself if it needs it), or a
+    subquery of those keys (id, sla_due_at, created_at: the open requests' words)."""
     cap = offset + COUNT_CAP
     if sort in ("urgency", "due") and per_state:
         # each part in parentheses with its own ORDER BY and LIMIT (SQLAlchemy groups them)

@@ -11,6 +11,7 @@ from ckanext.statrequest.model.request import (
     Event,
     IdentityAccess,
     OpenRequest,
+    OpenRequestWord,
     Request,
     RequestDataset,
     RequestOrganization,
@@ -19,7 +20,7 @@ from ckanext.statrequest.model.types import TS, EncryptedText, new_id, now
 
 __all__ = [
     "TS", "Attachment", "Complaint", "Counter", "EncryptedText", "Event", "Holiday",
-    "IdentityAccess", "Notification", "Objection", "OpdTask", "OpenRequest", "Position",
+    "IdentityAccess", "Notification", "Objection", "OpdTask", "OpenRequest", "OpenRequestWord", "Position",
     "Request", "RequestDataset", "RequestLanguage", "RequestOrganization", "SigningCredential",
     "Survey", "new_id", "now",
 ]

@@ -98,6 +98,21 @@ class OpenRequest(tk.BaseModel):
     search_vector: Mapped[Any] = mapped_column(TSVECTOR)
 
 
+class OpenRequestWord(tk.BaseModel):
+    """One word (cut at 100 characters) of an open request, with the columns a search filters
+    and sorts on, so that a word's matches are one range of the primary key read without the
+    table. Written only by PostgreSQL's triggers on statrequest_open_request (migration 0020);
+    read by statrequest_list."""
+    __tablename__ = "statrequest_open_request_word"
+
+    word: Mapped[str] = mapped_column(UnicodeText, primary_key=True)
+    id: Mapped[str] = mapped_column(UnicodeText, primary_key=True)
+    category: Mapped[str] = mapped_column(UnicodeText)
+    state: Mapped[str] = mapped_column(UnicodeText)
+    sla_due_at: Mapped[dt.datetime | None] = mapped_column(TS)
+    created_at: Mapped[dt.datetime] = mapped_column(TS)
+
+
 class RequestDataset(tk.BaseModel):
     __tablename__ = "statrequest_request_dataset"
 

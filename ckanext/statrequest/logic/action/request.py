@@ -15,7 +15,7 @@ from typing import Any
 
 import ckan.model as model
 import ckantoolkit as tk
-from sqlalchemy import and_, false, func, insert, or_, select, true
+from sqlalchemy import and_, false, func, insert, intersect, or_, select, true, union
 
 from ckanext.statrequest import settings
 from ckanext.statrequest.core import workflow as wflib
@@ -49,6 +49,7 @@ from ckanext.statrequest.model import (
     Holiday,
     IdentityAccess,
     OpenRequest,
+    OpenRequestWord,
     Position,
     Request,
     RequestDataset,
@@ -330,6 +331,9 @@ def _inbox_clause(actor: access.Actor,
 
 
 _WORD = re.compile(r"[\w]+", re.UNICODE)
+# a query word the open requests' words table answers: PostgreSQL parses it into itself as
+# one lexeme (`simple`), and it is not longer than the stored words (cut at 100 characters)
+_INDEXED_WORD = re.compile(r"[a-z0-9]{1,100}")
 
 
 def _is_tracking_number(q: str) -> bool:
@@ -380,50 +384,58 @@ def statrequest_list(context: dict[str, Any], data_dict: dict[str, Any]) -> dict
     # table only for the page's rows and for conditions that table does not hold
     per_state_plan = sort in ("urgency", "due") and bool(states)
     t: Any = OpenRequest if text_search and only_open and not per_state_plan else Request
+    words = _WORD.findall(data["q"].lower())[:8] if text_search else []
+    # a staff search among open requests by whole ASCII words reads the open requests' words
+    # (migration 0020: each match an index entry, not a table row); the other conditions
+    # (an OPD's or a requester's visibility, inbox, organisation, requester) need the
+    # requests table
+    needs_request = not actor.is_staff or any(
+        data.get(k) for k in ("waiting_for_me", "organization", "requester"))
+    by_words = t is OpenRequest and bool(words) and not needs_request and all(
+        _INDEXED_WORD.fullmatch(w) for w in words)
+    soon = calendar.add_working_time(now, calendar.day_length * settings.due_soon_days()) \
+        if data.get("sla") else now
 
-    where: list[Any] = []  # conditions on t
+    def filters(t: Any) -> list[Any]:
+        return _filters(t, data, now, soon, open_states, text_search)
+
+    source: Any = t
+    where: list[Any] = filters(OpenRequestWord if by_words else t)  # conditions on t
     on_request: list[Any] = [] if actor.is_staff else [visible]  # staff: every request
     if inbox is not None:
         on_request.append(inbox)
-    if data.get("state"):
-        where.append(t.state.in_(data["state"]))
     if data.get("organization"):
         on_request.append(access.routed_to(data["organization"], only_routed=False))
     if data.get("requester"):
         on_request.append(Request.requester_id == data["requester"])
-    if data.get("category"):
-        where.append(t.category == data["category"])
-    if data.get("sla"):
-        soon = calendar.add_working_time(now, calendar.day_length * settings.due_soon_days())
-        # every state whose clock runs: in a text search on the requests table, checked on
-        # the text index's matches (`state || ''`, an expression no index covers) rather than
-        # AND-ed in from the (state, due) index, which would read all the open requests
-        # (27,300 entries at 1M). A state the user picks may be selective and stays indexable.
-        state_of = t.state.concat("") if text_search and t is Request else t.state
-        where.append(state_of.in_(open_states))
-        where.append({
-            "overdue": t.sla_due_at < now,
-            "due_soon": and_(t.sla_due_at >= now, t.sla_due_at <= soon),
-            "on_time": t.sla_due_at > soon,
-        }[data["sla"]])
     if data.get("q"):
         q = data["q"].strip()
+        # an exact identity number, by its keyed hash
+        nik = crypto.lookup_hashes(q) if text_search and actor.is_staff and len(q) <= 40 else None
         if not text_search:
             where.append(Request.tracking_number == q.upper())
+        elif by_words:
+            # every word a prefix range of the words' key (AND: their INTERSECT), or an exact
+            # identity number among the open requests (UNION); either deduplicated
+            parts = [select(OpenRequestWord.id, OpenRequestWord.sla_due_at,
+                            OpenRequestWord.created_at).where(OpenRequestWord.word.op("^@")(w), *where)
+                     for w in words]
+            matched: Any = intersect(*parts) if len(parts) > 1 else parts[0]
+            if nik:
+                matched = union(matched, select(t.id, t.sla_due_at, t.created_at).where(
+                    t.identity_number_hash.in_(nik), *filters(t)))
+            elif len(parts) == 1:  # a request may have several words of the prefix
+                matched = matched.distinct()
+            source, where = matched.subquery(), []
         else:
             matches = []
-            words = _WORD.findall(q.lower())[:8]
             if words:
                 tsquery = " & ".join(f"{w}:*" for w in words)
                 matches.append(t.search_vector.op("@@")(func.to_tsquery("simple", tsquery)))
-            if actor.is_staff and len(q) <= 40:  # an exact identity number, by its keyed hash
-                matches.append(t.identity_number_hash.in_(crypto.lookup_hashes(q)))
+            if nik:
+                matches.append(t.identity_number_hash.in_(nik))
             if matches:
                 where.append(or_(*matches))
-    if data.get("created_from"):
-        where.append(t.created_at >= data["created_from"])
-    if data.get("created_to"):
-        where.append(t.created_at < data["created_to"] + dt.timedelta(days=1))
     if only_open and t is Request:
         # implied (closed_at is set on reaching a final state); lets a text search use the
         # index of the open requests (migration 0017) instead of the one of every request.
@@ -441,7 +453,7 @@ def statrequest_list(context: dict[str, Any], data_dict: dict[str, Any]) -> dict
     # EXISTS makes PostgreSQL hash every request routed to the OPD: 115k rows at 1M)
     per_state = {state: _state_part(where, state, by_state.get(state), visible, inbox)
                  for state in sorted(states)} if states and t is Request else None
-    page = listing.fetch(where, per_state, sort, limit, offset, source=t)
+    page = listing.fetch(where, per_state, sort, limit, offset, source=source)
     results = [
         dz.request_summary(r, access.View(actor, r, page.routed.get(r.id, frozenset())), wf,
                            calendar, page.names)
@@ -451,6 +463,34 @@ def statrequest_list(context: dict[str, Any], data_dict: dict[str, Any]) -> dict
     # count_is_lower_bound: more than `count` match (pages show "1.000+"); exact otherwise
     return {"count": count, "count_is_lower_bound": lower_bound, "results": results,
             "limit": limit, "offset": offset}
+
+
+def _filters(t: Any, data: dict[str, Any], now: dt.datetime, soon: dt.datetime,
+             open_states: list[str], text_search: bool) -> list[Any]:
+    """The list's conditions on the columns every source of matches has (the requests, the
+    open requests and their words tables): state, category, deadline, date."""
+    where = []
+    if data.get("state"):
+        where.append(t.state.in_(data["state"]))
+    if data.get("category"):
+        where.append(t.category == data["category"])
+    if data.get("sla"):
+        # every state whose clock runs: in a text search on the requests table, checked on
+        # the text index's matches (`state || ''`, an expression no index covers) rather than
+        # AND-ed in from the (state, due) index, which would read all the open requests
+        # (27,300 entries at 1M). A state the user picks may be selective and stays indexable.
+        state_of = t.state.concat("") if text_search and t is Request else t.state
+        where.append(state_of.in_(open_states))
+        where.append({
+            "overdue": t.sla_due_at < now,
+            "due_soon": and_(t.sla_due_at >= now, t.sla_due_at <= soon),
+            "on_time": t.sla_due_at > soon,
+        }[data["sla"]])
+    if data.get("created_from"):
+        where.append(t.created_at >= data["created_from"])
+    if data.get("created_to"):
+        where.append(t.created_at < data["created_to"] + dt.timedelta(days=1))
+    return where
 
 
 def _state_part(where: list[Any], state: str, in_state: tuple[Any, bool] | None,
