@@ -241,7 +241,7 @@ def setup() -> dict[str, Any]:
 
 TABLES = ("statrequest_identity_access", "statrequest_attachment", "statrequest_event",
           "statrequest_opd_task", "statrequest_request_org", "statrequest_request_dataset",
-          "statrequest_open_request", "statrequest_request",
+          "statrequest_open_request_word", "statrequest_open_request", "statrequest_request",
           "statrequest_counter", "statrequest_stats_request", "statrequest_stats_wait",
           "statrequest_stats_summary", "statrequest_stats_state")
 # Above this many requests, the first BLOCK are seeded in Python and the rest are copies of

@@ -14,33 +14,12 @@ from support import act, as_sysadmin, fire, submit, walk
 from ckanext.statrequest import settings as statrequest_settings
 from ckanext.statrequest.lib import access
 from ckanext.statrequest.logic.action.request import _inbox_clause
+from ckanext.statrequest.model.request import OPEN_SEARCH_DRIFT
 
 from .test_corrections import ask_for_changes, correct
 
 pytestmark = pytest.mark.usefixtures("with_plugins")
 
-DRIFT = sa.text("""
-    SELECT count(*) FROM (
-        (SELECT id, state, category, sla_due_at, created_at, identity_number_hash, search_vector
-         FROM statrequest_request WHERE closed_at IS NULL
-         EXCEPT SELECT id, state, category, sla_due_at, created_at, identity_number_hash,
-                       search_vector FROM statrequest_open_request)
-        UNION ALL
-        (SELECT id, state, category, sla_due_at, created_at, identity_number_hash, search_vector
-         FROM statrequest_open_request
-         EXCEPT SELECT id, state, category, sla_due_at, created_at, identity_number_hash,
-                       search_vector FROM statrequest_request WHERE closed_at IS NULL)) d""")
-# the words table against the words of the open requests' table (cut at 100 characters)
-WORD_DRIFT = sa.text("""
-    SELECT count(*) FROM (
-        (SELECT left(w, 100), o.id, o.category, o.state, o.sla_due_at, o.created_at
-         FROM statrequest_open_request o, unnest(tsvector_to_array(o.search_vector)) w
-         EXCEPT SELECT word, id, category, state, sla_due_at, created_at
-                FROM statrequest_open_request_word)
-        UNION ALL
-        (SELECT word, id, category, state, sla_due_at, created_at FROM statrequest_open_request_word
-         EXCEPT SELECT left(w, 100), o.id, o.category, o.state, o.sla_due_at, o.created_at
-                FROM statrequest_open_request o, unnest(tsvector_to_array(o.search_vector)) w)) d""")
 NIK = "6104012345678901"  # support.request_data()
 
 
@@ -48,7 +27,7 @@ def drift() -> int:
     """Rows in which the open requests' table and the open requests, or the words table and
     the open requests' words, differ, both ways."""
     model.Session.remove()
-    return model.Session.scalar(DRIFT) + model.Session.scalar(WORD_DRIFT)
+    return sum(model.Session.execute(sa.text(OPEN_SEARCH_DRIFT)).one())
 
 
 def open_rows() -> int:

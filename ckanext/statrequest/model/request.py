@@ -113,6 +113,33 @@ class OpenRequestWord(tk.BaseModel):
     created_at: Mapped[dt.datetime] = mapped_column(TS)
 
 
+# Rows in which the open requests' tables differ from what the triggers should have made of
+# the requests, both ways: the open requests' table from the open requests, the words table
+# from that table's words (cut at 100 characters). 0 when they are right (tests, the scale
+# run's invariant checker).
+OPEN_SEARCH_DRIFT = """
+    SELECT (SELECT count(*) FROM (
+        (SELECT id, state, category, sla_due_at, created_at, identity_number_hash, search_vector
+         FROM statrequest_request WHERE closed_at IS NULL
+         EXCEPT SELECT id, state, category, sla_due_at, created_at, identity_number_hash,
+                       search_vector FROM statrequest_open_request)
+        UNION ALL
+        (SELECT id, state, category, sla_due_at, created_at, identity_number_hash, search_vector
+         FROM statrequest_open_request
+         EXCEPT SELECT id, state, category, sla_due_at, created_at, identity_number_hash,
+                       search_vector FROM statrequest_request WHERE closed_at IS NULL)) d) AS open,
+    (SELECT count(*) FROM (
+        (SELECT left(w, 100), o.id, o.category, o.state, o.sla_due_at, o.created_at
+         FROM statrequest_open_request o, unnest(tsvector_to_array(o.search_vector)) w
+         EXCEPT SELECT word, id, category, state, sla_due_at, created_at
+                FROM statrequest_open_request_word)
+        UNION ALL
+        (SELECT word, id, category, state, sla_due_at, created_at FROM statrequest_open_request_word
+         EXCEPT SELECT left(w, 100), o.id, o.category, o.state, o.sla_due_at, o.created_at
+                FROM statrequest_open_request o, unnest(tsvector_to_array(o.search_vector)) w)) d
+    ) AS words"""
+
+
 class RequestDataset(tk.BaseModel):
     __tablename__ = "statrequest_request_dataset"
 

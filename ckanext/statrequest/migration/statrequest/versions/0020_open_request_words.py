@@ -12,7 +12,8 @@ same search at 1M reads ~30 index pages (~1.2 ms).
 Kept by triggers on statrequest_open_request, in the writer's transaction, like that table
 itself: a new open request adds its words; a transition or a moved deadline rewrites the
 state and deadline of its words; new words, category or date replace them; a closed or
-deleted request removes them; TRUNCATE (the bench's reseed) empties the table too.
+deleted request removes them; TRUNCATE (the bench's reseed) empties the table too (with a
+DELETE, as the same TRUNCATE statement may name this table as well).
 A stored word is cut at 100 characters: the list searches here only with query words of at
 most 100 ASCII letters and digits, for which a prefix of the cut word is a prefix of the word
 (longer or other words use the GIN index). The table must stay visible-all for index-only
@@ -77,7 +78,8 @@ def upgrade() -> None:
         CREATE OR REPLACE FUNCTION statrequest_open_request_words_empty() RETURNS trigger
         LANGUAGE plpgsql AS $$
         BEGIN
-            TRUNCATE statrequest_open_request_word;
+            -- not TRUNCATE: the same TRUNCATE statement may be emptying this table already
+            DELETE FROM statrequest_open_request_word;
             RETURN NULL;
         END $$""")
     op.execute("""
