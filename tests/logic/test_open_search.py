@@ -4,6 +4,8 @@ every write to a request, and the search finds exactly what the same filters fin
 requests table."""
 from __future__ import annotations
 
+import os
+
 import ckan.model as model
 import pytest
 import sqlalchemy as sa
@@ -43,7 +45,7 @@ def test_the_open_requests_table_follows_every_write(office):
     ask_for_changes(second)  # the clock pauses: the deadline moves
     correct("pemohon1", second, title="Data kedelai", category="dunia_usaha",
             identity_number="6104019876543210")
-    assert drift() == 0
+    assert drift() == 0 and shared_is_right()
     kedelai = act("sekretaris", "statrequest_list", q="kedelai", state=[
         as_sysadmin("statrequest_show", id=second)["state"]])
     assert [r["id"] for r in kedelai["results"]] == [second]
@@ -85,6 +87,25 @@ def words_of() -> set[str]:
         "SELECT word FROM statrequest_open_request_word")))
 
 
+def shared_is_right() -> bool:
+    """Each stored word's `shared`: how many characters it has in common at its beginning
+    with the request's previous word in byte order (0 for the first), computed here."""
+    model.Session.remove()
+    rows = model.Session.execute(sa.text(
+        "SELECT id, word, shared FROM statrequest_open_request_word")).all()
+    by_request: dict[str, list[tuple[str, int]]] = {}
+    for rid, word, shared in rows:
+        by_request.setdefault(rid, []).append((word, shared))
+    for words in by_request.values():
+        words.sort(key=lambda ws: ws[0].encode())
+        previous = ""
+        for word, shared in words:
+            if shared != len(os.path.commonprefix([previous, word])):
+                return False
+            previous = word
+    return bool(rows)
+
+
 def test_a_word_search_counts_a_request_once_and_finds_long_words(office):
     """Two words of one request share the prefix: one match. A word longer than the stored
     100 characters: found by its first 100 (the words table) and by more (the text index)."""
@@ -93,7 +114,7 @@ def test_a_word_search_counts_a_request_once_and_finds_long_words(office):
     both = submit(title="Data padi dan padinya",
                   description=f"Rincian {long_word} {long_word[:50]}ku kabupaten")["id"]
     other = submit(title="Data jagung")["id"]
-    assert drift() == 0
+    assert drift() == 0 and shared_is_right()
     for q in ("padi", "pad", "padinya", "data pad", long_word[:45], long_word[:100],
               long_word[:101], long_word,
               f"rincian {long_word[:100]}"):
@@ -101,6 +122,10 @@ def test_a_word_search_counts_a_request_once_and_finds_long_words(office):
         assert ([r["id"] for r in found["results"]], found["count"]) == ([both], 1), q
     found = act("sekretaris", "statrequest_list", q="data", sla="on_time", sort="oldest")
     assert ([r["id"] for r in found["results"]], found["count"]) == ([both, other], 2)
+    # the identity number (every request here has it) also in a title: found once
+    number = submit(title=f"Laporan {NIK}")["id"]
+    found = act("sekretaris", "statrequest_list", q=NIK, sla="on_time", sort="oldest")
+    assert ([r["id"] for r in found["results"]], found["count"]) == ([both, other, number], 3)
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Integer,
+    SmallInteger,
     UnicodeText,
 )
 from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
@@ -107,6 +108,9 @@ class OpenRequestWord(tk.BaseModel):
 
     word: Mapped[str] = mapped_column(UnicodeText, primary_key=True)
     id: Mapped[str] = mapped_column(UnicodeText, primary_key=True)
+    # characters at its beginning the word shares with the request's previous word in byte
+    # order: of a request's words that begin with p, only the first shares fewer than len(p)
+    shared: Mapped[int] = mapped_column(SmallInteger)
     category: Mapped[str] = mapped_column(UnicodeText)
     state: Mapped[str] = mapped_column(UnicodeText)
     sla_due_at: Mapped[dt.datetime | None] = mapped_column(TS)

@@ -15,7 +15,7 @@ from typing import Any
 
 import ckan.model as model
 import ckantoolkit as tk
-from sqlalchemy import and_, false, func, insert, intersect, or_, select, true, union
+from sqlalchemy import and_, false, func, insert, intersect, or_, select, true, union_all
 
 from ckanext.statrequest import settings
 from ckanext.statrequest.core import workflow as wflib
@@ -336,6 +336,11 @@ _WORD = re.compile(r"[\w]+", re.UNICODE)
 _INDEXED_WORD = re.compile(r"[a-z0-9]{1,100}")
 
 
+def _prefixes(words: list[str]) -> str:
+    """The text query of a search: every word, as the beginning of a word."""
+    return " & ".join(f"{w}:*" for w in words)
+
+
 def _is_tracking_number(q: str) -> bool:
     """Whether the search box holds a tracking number (found by it exactly, not as words)."""
     try:
@@ -415,23 +420,24 @@ def statrequest_list(context: dict[str, Any], data_dict: dict[str, Any]) -> dict
         if not text_search:
             where.append(Request.tracking_number == q.upper())
         elif by_words:
-            # every word a prefix range of the words' key (AND: their INTERSECT), or an exact
-            # identity number among the open requests (UNION); either deduplicated
+            # every word a prefix range of the words' key, once per request (its first word of
+            # the prefix: `shared`, migration 0020); several words: their INTERSECT. Or an
+            # exact identity number among the open requests the words did not find
             parts = [select(OpenRequestWord.id, OpenRequestWord.sla_due_at,
-                            OpenRequestWord.created_at).where(OpenRequestWord.word.op("^@")(w), *where)
-                     for w in words]
+                            OpenRequestWord.created_at)
+                     .where(OpenRequestWord.word.op("^@")(w), OpenRequestWord.shared < len(w),
+                            *where) for w in words]
             matched: Any = intersect(*parts) if len(parts) > 1 else parts[0]
             if nik:
-                matched = union(matched, select(t.id, t.sla_due_at, t.created_at).where(
-                    t.identity_number_hash.in_(nik), *filters(t)))
-            elif len(parts) == 1:  # a request may have several words of the prefix
-                matched = matched.distinct()
+                matched = union_all(matched, select(t.id, t.sla_due_at, t.created_at).where(
+                    t.identity_number_hash.in_(nik), *filters(t),
+                    ~func.coalesce(t.search_vector.op("@@")(
+                        func.to_tsquery("simple", _prefixes(words))), false())))
             source, where = matched.subquery(), []
         else:
             matches = []
             if words:
-                tsquery = " & ".join(f"{w}:*" for w in words)
-                matches.append(t.search_vector.op("@@")(func.to_tsquery("simple", tsquery)))
+                matches.append(t.search_vector.op("@@")(func.to_tsquery("simple", _prefixes(words))))
             if nik:
                 matches.append(t.identity_number_hash.in_(nik))
             if matches:
