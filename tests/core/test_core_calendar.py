@@ -251,7 +251,11 @@ def test_working_days_between(cal: WorkingCalendar, cal_cuti: WorkingCalendar) -
     (datetime(2026, 12, 7, 9, 1, tzinfo=UTC), 1, OVERDUE),  # 16:01 WIB
 ])
 def test_sla_status(cal: WorkingCalendar, now: datetime, soon_days: float, status: str) -> None:
-    assert cal.sla_status(wib(2026, 12, 7, 16), now, due_soon_days=soon_days) == status
+    due = wib(2026, 12, 7, 16)
+    assert cal.sla_status(due, now, due_soon_days=soon_days) == status
+    # a list row passes the days left it computed already: the same answer
+    assert cal.sla_status(due, now, due_soon_days=soon_days,
+                          days_left=cal.working_days_between(now, due)) == status
 
 
 @settings(max_examples=150, deadline=None)

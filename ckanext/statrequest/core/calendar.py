@@ -245,10 +245,12 @@ class WorkingCalendar:
                 merged.append((s, e))
         return merged
 
-    def sla_status(self, due: datetime, now: datetime, due_soon_days: float = 1) -> str:
-        """on_time | due_soon (at most `due_soon_days` of office time left) | overdue."""
+    def sla_status(self, due: datetime, now: datetime, due_soon_days: float = 1,
+                   days_left: float | None = None) -> str:
+        """on_time | due_soon (at most `due_soon_days` of office time left) | overdue.
+        `days_left`: working_days_between(now, due) when the caller has it already."""
         if self.localize(now) > self.localize(due):
             return OVERDUE
-        if self.working_days_between(now, due) <= due_soon_days:
-            return DUE_SOON
-        return ON_TIME
+        if days_left is None:
+            days_left = self.working_days_between(now, due)
+        return DUE_SOON if days_left <= due_soon_days else ON_TIME

@@ -4,6 +4,7 @@ officials, internal steps for officials, results once delivered)."""
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -31,10 +32,15 @@ from ckanext.statrequest.model.statements import built_once
 PERSONAL_FIELDS = ("identity_number", "phone", "address", "email")
 
 
+@lru_cache(maxsize=4)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
 def iso(value: dt.datetime | dt.date | None) -> str | None:
     """ISO 8601; instants in the office's time zone (WIB/WITA/WIT), as officials read them."""
     if isinstance(value, dt.datetime) and value.tzinfo is not None:
-        value = value.astimezone(ZoneInfo(settings.get("timezone")))
+        value = value.astimezone(_zone(settings.get("timezone")))
     return value.isoformat() if value is not None else None
 
 
@@ -86,7 +92,8 @@ def sla_info(request: Request, wf: Workflow, calendar: WorkingCalendar,
         due = due_for(request, calendar, now)
     left = calendar.working_days_between(now, due)
     return {
-        "status": "paused" if paused else calendar.sla_status(due, now, settings.due_soon_days()),
+        "status": "paused" if paused else calendar.sla_status(
+            due, now, settings.due_soon_days(), days_left=left),
         "working_days_left": round(left, 1),
         "due_at": iso(due),
         "paused": paused,
