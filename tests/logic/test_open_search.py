@@ -213,3 +213,21 @@ def test_a_search_among_open_requests_finds_what_the_requests_table_finds(
         assert ids == []
     if spread["organik"] in ids:
         assert not open_only
+
+
+def test_a_word_search_past_the_count_cap_pages_in_date_order(office, monkeypatch):
+    """Past the cap a page is a walk in date order, which the words table does not have: it
+    is taken on the open requests' table, and gives the same pages."""
+    from ckanext.statrequest.lib import listing
+
+    made = [submit(title=f"Data padi {i}")["id"] for i in range(3)]
+    newest_first = [r["id"] for r in act("sekretaris", "statrequest_list", q="padi",
+                                         sla="on_time", sort="newest")["results"]]
+    assert sorted(newest_first) == sorted(made)
+    monkeypatch.setattr(listing, "COUNT_CAP", 1)
+    for sort, order in (("newest", newest_first), ("oldest", newest_first[::-1])):
+        for offset in range(3):
+            page = act("sekretaris", "statrequest_list", q="padi", sla="on_time", sort=sort,
+                       limit=1, offset=offset)
+            assert [r["id"] for r in page["results"]] == [order[offset]]
+            assert page["count_is_lower_bound"] is (offset < 2)

@@ -67,10 +67,13 @@ def _keys(source: Any, *where: Any) -> Any:
 
 
 def fetch(where: list[Any], per_state: dict[str, list[Any]] | None, sort: str, limit: int,
-          offset: int, source: Any = Request) -> Page:
+          offset: int, source: Any = Request, walk: tuple[Any, list[Any]] | None = None
+          ) -> Page:
     """`source`: the table the matches' keys are read from, Request or OpenRequest (a text
     search among open requests; `where` then joins Request itself if it needs it), or a
-    subquery of those keys (id, sla_due_at, created_at: the open requests' words)."""
+    subquery of those keys (id, sla_due_at, created_at: the open requests' words). `walk`:
+    the table and conditions of the page past the cap when not those (a subquery of words has
+    no date order to walk)."""
     cap = offset + COUNT_CAP
     if sort in ("urgency", "due") and per_state:
         # each part in parentheses with its own ORDER BY and LIMIT (SQLAlchemy groups them)
@@ -90,7 +93,8 @@ def fetch(where: list[Any], per_state: dict[str, list[Any]] | None, sort: str, l
     if not found.lower_bound:
         return found
     # more than the cap match: the page is its own ordered walk that stops after the page
-    ordered = _keys(source, *where).subquery()
+    walk_source, walk_where = walk or (source, where)
+    ordered = _keys(walk_source, *walk_where).subquery()
     page = select(ordered).order_by(*order_of(ordered, sort)).limit(limit).offset(offset)
     rows, routed, names, _none = _rows(page.subquery(), None, sort)
     return Page(rows, found.count, True, routed, names)

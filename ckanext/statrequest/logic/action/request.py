@@ -405,6 +405,7 @@ def statrequest_list(context: dict[str, Any], data_dict: dict[str, Any]) -> dict
         return _filters(t, data, now, soon, open_states, text_search)
 
     source: Any = t
+    walk = None  # (table, conditions) of the page past the count cap, if not source's
     where: list[Any] = filters(OpenRequestWord if by_words else t)  # conditions on t
     on_request: list[Any] = [] if actor.is_staff else [visible]  # staff: every request
     if inbox is not None:
@@ -419,28 +420,17 @@ def statrequest_list(context: dict[str, Any], data_dict: dict[str, Any]) -> dict
         nik = crypto.lookup_hashes(q) if text_search and actor.is_staff and len(q) <= 40 else None
         if not text_search:
             where.append(Request.tracking_number == q.upper())
-        elif by_words:
-            # every word a prefix range of the words' key, once per request (its first word of
-            # the prefix: `shared`, migration 0020); several words: their INTERSECT. Or an
-            # exact identity number among the open requests the words did not find
-            parts = [select(OpenRequestWord.id, OpenRequestWord.sla_due_at,
-                            OpenRequestWord.created_at)
-                     .where(OpenRequestWord.word.op("^@")(w), OpenRequestWord.shared < len(w),
-                            *where) for w in words]
-            matched: Any = intersect(*parts) if len(parts) > 1 else parts[0]
-            if nik:
-                matched = union_all(matched, select(t.id, t.sla_due_at, t.created_at).where(
-                    t.identity_number_hash.in_(nik), *filters(t),
-                    ~func.coalesce(t.search_vector.op("@@")(
-                        func.to_tsquery("simple", _prefixes(words))), false())))
-            source, where = matched.subquery(), []
         else:
-            matches = []
-            if words:
-                matches.append(t.search_vector.op("@@")(func.to_tsquery("simple", _prefixes(words))))
+            matches = [t.search_vector.op("@@")(func.to_tsquery("simple", _prefixes(words)))
+                       ] if words else []
             if nik:
                 matches.append(t.identity_number_hash.in_(nik))
-            if matches:
+            if by_words:
+                source, where = _by_words(words, where, t, nik, filters(t)), []
+                # past the count cap the page is a walk in date order, which the words do
+                # not have: the open requests' table and its text index
+                walk = (t, [*filters(t), or_(*matches)])
+            elif matches:
                 where.append(or_(*matches))
     if only_open and t is Request:
         # implied (closed_at is set on reaching a final state); lets a text search use the
@@ -459,7 +449,7 @@ def statrequest_list(context: dict[str, Any], data_dict: dict[str, Any]) -> dict
     # EXISTS makes PostgreSQL hash every request routed to the OPD: 115k rows at 1M)
     per_state = {state: _state_part(where, state, by_state.get(state), visible, inbox)
                  for state in sorted(states)} if states and t is Request else None
-    page = listing.fetch(where, per_state, sort, limit, offset, source=source)
+    page = listing.fetch(where, per_state, sort, limit, offset, source=source, walk=walk)
     results = [
         dz.request_summary(r, access.View(actor, r, page.routed.get(r.id, frozenset())), wf,
                            calendar, page.names)
@@ -469,6 +459,27 @@ def statrequest_list(context: dict[str, Any], data_dict: dict[str, Any]) -> dict
     # count_is_lower_bound: more than `count` match (pages show "1.000+"); exact otherwise
     return {"count": count, "count_is_lower_bound": lower_bound, "results": results,
             "limit": limit, "offset": offset}
+
+
+def _by_words(words: list[str], where: list[Any], open_table: Any, nik: list[str] | None,
+              on_open: list[Any]) -> Any:
+    """The keys of the open requests whose words begin with every one of `words`, from their
+    words table (migration 0020), with the list's conditions `where` on it; plus, by UNION
+    ALL, those with the identity number `nik` (`on_open`: the same conditions on the open
+    requests' table) that the words did not find."""
+    word = OpenRequestWord
+    # a prefix range of the key, once per request: only a request's first word of the prefix
+    # shares fewer than len(w) characters with its previous word (`shared`)
+    parts = [select(word.id, word.sla_due_at, word.created_at)
+             .where(word.word.op("^@")(w), word.shared < len(w), *where) for w in words]
+    matched: Any = intersect(*parts) if len(parts) > 1 else parts[0]
+    if nik:
+        o = open_table
+        matched = union_all(matched, select(o.id, o.sla_due_at, o.created_at).where(
+            o.identity_number_hash.in_(nik), *on_open,
+            ~func.coalesce(o.search_vector.op("@@")(
+                func.to_tsquery("simple", _prefixes(words))), false())))
+    return matched.subquery()
 
 
 def _filters(t: Any, data: dict[str, Any], now: dt.datetime, soon: dt.datetime,
