@@ -61,7 +61,8 @@ def _table_order(sort: str) -> tuple[Any, ...]:
     return order_of(Request.__table__, sort)
 
 
-def _keys(source: Any, *where: Any) -> Any:
+def keys(source: Any, *where: Any) -> Any:
+    """The id, deadline and date of the matches in `source` (what a page is sorted on)."""
     c = source.c if hasattr(source, "c") else source  # a subquery or a mapped table
     return select(c.id, c.sla_due_at, c.created_at).where(*where)
 
@@ -77,7 +78,7 @@ def fetch(where: list[Any], per_state: dict[str, list[Any]] | None, sort: str, l
     cap = offset + COUNT_CAP
     if sort in ("urgency", "due") and per_state:
         # each part in parentheses with its own ORDER BY and LIMIT (SQLAlchemy groups them)
-        merged = union_all(*(_keys(Request, *cond).order_by(*_table_order(sort)).limit(offset + limit)
+        merged = union_all(*(keys(Request, *cond).order_by(*_table_order(sort)).limit(offset + limit)
                              for cond in per_state.values())).subquery()
         page = select(merged).order_by(*order_of(merged, sort)).limit(limit).offset(offset)
         # per state `state = s`: index-only scans, no OR to check on each row
@@ -86,7 +87,7 @@ def fetch(where: list[Any], per_state: dict[str, list[Any]] | None, sort: str, l
         total = select(func.count()).select_from(
             select(counted.c.id).limit(cap + 1).subquery()).scalar_subquery()
         return _read(page.subquery(), total, sort, cap)
-    first = _keys(source, *where).limit(cap + 1).cte("first_matches").prefix_with("MATERIALIZED")
+    first = keys(source, *where).limit(cap + 1).cte("first_matches").prefix_with("MATERIALIZED")
     total = select(func.count()).select_from(first).scalar_subquery()
     found = _read(select(first).order_by(*order_of(first, sort)).limit(limit).offset(offset)
                   .subquery(), total, sort, cap)
@@ -94,7 +95,7 @@ def fetch(where: list[Any], per_state: dict[str, list[Any]] | None, sort: str, l
         return found
     # more than the cap match: the page is its own ordered walk that stops after the page
     walk_source, walk_where = walk or (source, where)
-    ordered = _keys(walk_source, *walk_where).subquery()
+    ordered = keys(walk_source, *walk_where).subquery()
     page = select(ordered).order_by(*order_of(ordered, sort)).limit(limit).offset(offset)
     rows, routed, names, _none = _rows(page.subquery(), None, sort)
     return Page(rows, found.count, True, routed, names)

@@ -4,7 +4,6 @@ officials, internal steps for officials, results once delivered)."""
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -32,15 +31,10 @@ from ckanext.statrequest.model.statements import built_once
 PERSONAL_FIELDS = ("identity_number", "phone", "address", "email")
 
 
-@lru_cache(maxsize=4)
-def _zone(name: str) -> ZoneInfo:
-    return ZoneInfo(name)
-
-
 def iso(value: dt.datetime | dt.date | None) -> str | None:
     """ISO 8601; instants in the office's time zone (WIB/WITA/WIT), as officials read them."""
     if isinstance(value, dt.datetime) and value.tzinfo is not None:
-        value = value.astimezone(_zone(settings.get("timezone")))
+        value = value.astimezone(ZoneInfo(settings.get("timezone")))
     return value.isoformat() if value is not None else None
 
 

@@ -426,10 +426,16 @@ def statrequest_list(context: dict[str, Any], data_dict: dict[str, Any]) -> dict
             if nik:
                 matches.append(t.identity_number_hash.in_(nik))
             if by_words:
-                source, where = _by_words(words, where, t, nik, filters(t)), []
+                on_open = filters(t)
+                found = _by_words(words, where)
+                if nik:  # the identity number's requests that the words did not find
+                    found = union_all(found, listing.keys(
+                        t, t.identity_number_hash.in_(nik), *on_open,
+                        ~func.coalesce(matches[0], false())))
+                source, where = found.subquery(), []
                 # past the count cap the page is a walk in date order, which the words do
                 # not have: the open requests' table and its text index
-                walk = (t, [*filters(t), or_(*matches)])
+                walk = (t, [*on_open, or_(*matches)])
             elif matches:
                 where.append(or_(*matches))
     if only_open and t is Request:
@@ -461,25 +467,15 @@ def statrequest_list(context: dict[str, Any], data_dict: dict[str, Any]) -> dict
             "limit": limit, "offset": offset}
 
 
-def _by_words(words: list[str], where: list[Any], open_table: Any, nik: list[str] | None,
-              on_open: list[Any]) -> Any:
+def _by_words(words: list[str], where: list[Any]) -> Any:
     """The keys of the open requests whose words begin with every one of `words`, from their
-    words table (migration 0020), with the list's conditions `where` on it; plus, by UNION
-    ALL, those with the identity number `nik` (`on_open`: the same conditions on the open
-    requests' table) that the words did not find."""
+    words table (migration 0020), with the list's conditions `where` on it."""
     word = OpenRequestWord
     # a prefix range of the key, once per request: only a request's first word of the prefix
     # shares fewer than len(w) characters with its previous word (`shared`)
-    parts = [select(word.id, word.sla_due_at, word.created_at)
-             .where(word.word.op("^@")(w), word.shared < len(w), *where) for w in words]
-    matched: Any = intersect(*parts) if len(parts) > 1 else parts[0]
-    if nik:
-        o = open_table
-        matched = union_all(matched, select(o.id, o.sla_due_at, o.created_at).where(
-            o.identity_number_hash.in_(nik), *on_open,
-            ~func.coalesce(o.search_vector.op("@@")(
-                func.to_tsquery("simple", _prefixes(words))), false())))
-    return matched.subquery()
+    parts = [listing.keys(word, word.word.op("^@")(w), word.shared < len(w), *where)
+             for w in words]
+    return intersect(*parts) if len(parts) > 1 else parts[0]
 
 
 def _filters(t: Any, data: dict[str, Any], now: dt.datetime, soon: dt.datetime,
