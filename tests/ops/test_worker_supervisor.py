@@ -155,11 +155,16 @@ def test_workers_run_jobs_again_after_a_redis_restart(stack):
         dt.timedelta(seconds=1), os.makedirs, str(d / "scheduled"))
     took_scheduled = _wait((d / "scheduled").is_dir, 120, "a scheduled job after the restart")
     _wait(lambda: _registered(port) >= 2, 60, "both workers registered in the new Redis")
+
+    def status() -> str:
+        return subprocess.run([str(BIN / "supervisorctl"), "-c", str(stack["conf"]), "status"],
+                              env=stack["env"], capture_output=True, text=True,
+                              check=False).stdout
+
+    # a restarted worker registers in Redis before supervisor counts it RUNNING (startsecs)
+    _wait(lambda: status().count("RUNNING") == 2, 60, "both workers RUNNING under supervisor")
     after = _worker_pids(sd)
-    assert len(after) == 2
-    status = subprocess.run([str(BIN / "supervisorctl"), "-c", str(stack["conf"]), "status"],
-                            env=stack["env"], capture_output=True, text=True, check=False)
-    assert status.stdout.count("RUNNING") == 2, status.stdout
+    assert len(after) == 2, status()
     restarted = len(before - after)
     assert restarted == 2  # `ckan statrequest worker` left the forgetful Redis; supervisor
     print(f"job after the Redis restart ran {took:.1f} s after enqueueing, a scheduled one "
