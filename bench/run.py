@@ -121,7 +121,30 @@ INSTRUCTIONS = {
 
 # --- the CKAN app ---------------------------------------------------------------------------
 
+def create_database() -> None:
+    """Create STATREQUEST_BENCH_DB if it does not exist yet (dev/services.sh creates only
+    `ckan_bench`), as the superuser on loopback, owned by the `ckan` role."""
+    import psycopg2
+    from psycopg2 import sql
+
+    url = os.environ["CKAN_SQLALCHEMY_URL"]
+    name = url.rsplit("/", 1)[1]
+    conn = psycopg2.connect(url.replace("ckan:ckan@", "postgres@", 1).rsplit("/", 1)[0]
+                            + "/postgres")
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+            if cur.fetchone() is None:
+                print(f"creating database {name} ...", flush=True)
+                cur.execute(sql.SQL("CREATE DATABASE {} OWNER ckan ENCODING 'UTF8'")
+                            .format(sql.Identifier(name)))
+    finally:
+        conn.close()
+
+
 def migrate() -> None:
+    create_database()
     ckan = Path(sys.executable).parent / "ckan"
     out = subprocess.run([str(ckan), "-c", str(INI), "db", "upgrade"],
                          capture_output=True, text=True, check=False)
