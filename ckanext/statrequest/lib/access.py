@@ -318,19 +318,51 @@ def attachment_visible(a: Attachment, v: View) -> bool:
     return v.documents
 
 
+def caller_id(actor: Actor) -> Any:
+    """The caller's user id in SQL, as the bind parameter `caller_id`."""
+    return bindparam("caller_id", actor.user_id)
+
+
+def caller_opds(actor: Actor) -> Any:
+    """The caller's OPD ids in SQL (`IN` them), as the bind parameter `caller_opds`."""
+    return bindparam("caller_opds", sorted(actor.opd_ids), expanding=True)
+
+
+def caller_values(actor: Actor) -> dict[str, Any]:
+    """The values of caller_id() and caller_opds() for this caller."""
+    return {"caller_id": actor.user_id, "caller_opds": sorted(actor.opd_ids)}
+
+
+def shape_of(actor: Actor) -> tuple[Any, ...]:
+    """What decides the form of a statement about the caller, as opposed to its values
+    (caller_values): positions held, portal administrator, OPD member, logged in."""
+    return (tuple(sorted(actor.positions)), actor.sysadmin, bool(actor.opd_ids),
+            actor.user_id is not None)
+
+
+def shaped_actor(shape: tuple[Any, ...]) -> Actor:
+    """An actor of that shape whose own values are placeholders, to build a statement kept
+    for every caller of the shape (run with caller_values(), a placeholder matches nothing)."""
+    positions, sysadmin, in_opd, logged_in = shape
+    return Actor(user_id="(caller)" if logged_in else None, name=None, sysadmin=sysadmin,
+                 positions=dict.fromkeys(positions, False),
+                 opd_ids=frozenset({"(caller's OPD)"}) if in_opd else frozenset())
+
+
 def visible_requests_clause(actor: Actor):
-    """SQL condition for the requests an actor may list."""
+    """SQL condition for the requests an actor may list (the caller's values as bind
+    parameters: caller_values)."""
     if actor.is_staff:
         return and_(True)
     conditions = []
     if actor.user_id:
-        conditions.append(Request.requester_id == actor.user_id)
+        conditions.append(Request.requester_id == caller_id(actor))
     if actor.opd_ids:
-        conditions.append(routed_to(actor.opd_ids))
+        conditions.append(routed_to(caller_opds(actor)))
     return or_(*conditions) if conditions else and_(False)
 
 
-def routed_to(organization_ids: frozenset[str] | list[str], only_routed: bool = True):
+def routed_to(organization_ids: frozenset[str] | list[str] | Any, only_routed: bool = True):
     """SQL condition: the request concerns one of these organisations.
 
     EXISTS probes the link table's primary key per request; an IN (subquery) would read

@@ -25,7 +25,7 @@ from functools import lru_cache
 from typing import Any
 
 import ckan.model as model
-from sqlalchemy import func, select, union_all
+from sqlalchemy import Integer, bindparam, func, select, union_all
 
 from ckanext.statrequest.model import Request, RequestOrganization
 from ckanext.statrequest.model.statements import built_once
@@ -67,6 +67,46 @@ def keys(source: Any, *where: Any) -> Any:
     return select(c.id, c.sla_due_at, c.created_at).where(*where)
 
 
+@dataclass(frozen=True)
+class PerStatePlan:
+    """The statement of a page of the per-state plan: the page's rows with their extras and
+    the total (`rows`), and the total alone (`total`, for an empty page). The page's bounds
+    are bind parameters (`page_end`, `page_limit`, `page_offset`, `count_until`), so one
+    plan serves every page of its shape (statrequest_list keeps the inbox's)."""
+    rows: Any
+    total: Any
+
+
+def per_state_plan(per_state: dict[str, list[Any]], sort: str) -> PerStatePlan:
+    """One top-(offset+limit) per state, merged (UNION ALL), sorted by urgency or due."""
+    end, until = bindparam("page_end", type_=Integer), bindparam("count_until", type_=Integer)
+    # each part in parentheses with its own ORDER BY and LIMIT (SQLAlchemy groups them)
+    merged = union_all(*(keys(Request, *cond).order_by(*_table_order(sort)).limit(end)
+                         for cond in per_state.values())).subquery()
+    page = select(merged).order_by(*order_of(merged, sort)) \
+        .limit(bindparam("page_limit", type_=Integer)) \
+        .offset(bindparam("page_offset", type_=Integer))
+    # per state `state = s`: index-only scans, no OR to check on each row
+    counted = union_all(*(select(Request.id).where(*cond).limit(until)
+                          for cond in per_state.values())).subquery()
+    total = select(func.count()).select_from(
+        select(counted.c.id).limit(until).subquery()).scalar_subquery()
+    return PerStatePlan(_rows_statement(page.subquery(), total, sort), select(total))
+
+
+def fetch_planned(plan: PerStatePlan, limit: int, offset: int,
+                  values: dict[str, Any] | None = None) -> Page:
+    """The page `plan` reads for these bounds; `values`: its other bind parameters (the
+    caller's, when the plan is kept for every caller of a shape)."""
+    cap = offset + COUNT_CAP
+    bound = {"page_end": offset + limit, "page_limit": limit, "page_offset": offset,
+             "count_until": cap + 1, **(values or {})}
+    rows, routed, names, n = _loaded(model.Session.execute(plan.rows, bound).all(), True)
+    if n is None:  # an empty page carries no count: ask for it alone
+        n = model.Session.scalar(plan.total, bound)
+    return Page(rows, min(n, cap), n > cap, routed, names)
+
+
 def fetch(where: list[Any], per_state: dict[str, list[Any]] | None, sort: str, limit: int,
           offset: int, source: Any = Request, walk: tuple[Any, list[Any]] | None = None
           ) -> Page:
@@ -75,37 +115,25 @@ def fetch(where: list[Any], per_state: dict[str, list[Any]] | None, sort: str, l
     subquery of those keys (id, sla_due_at, created_at: the open requests' words). `walk`:
     the table and conditions of the page past the cap when not those (a subquery of words has
     no date order to walk)."""
-    cap = offset + COUNT_CAP
     if sort in ("urgency", "due") and per_state:
-        # each part in parentheses with its own ORDER BY and LIMIT (SQLAlchemy groups them)
-        merged = union_all(*(keys(Request, *cond).order_by(*_table_order(sort)).limit(offset + limit)
-                             for cond in per_state.values())).subquery()
-        page = select(merged).order_by(*order_of(merged, sort)).limit(limit).offset(offset)
-        # per state `state = s`: index-only scans, no OR to check on each row
-        counted = union_all(*(select(Request.id).where(*cond).limit(cap + 1)
-                              for cond in per_state.values())).subquery()
-        total = select(func.count()).select_from(
-            select(counted.c.id).limit(cap + 1).subquery()).scalar_subquery()
-        return _read(page.subquery(), total, sort, cap)
+        return fetch_planned(per_state_plan(per_state, sort), limit, offset)
+    cap = offset + COUNT_CAP
     first = keys(source, *where).limit(cap + 1).cte("first_matches").prefix_with("MATERIALIZED")
     total = select(func.count()).select_from(first).scalar_subquery()
-    found = _read(select(first).order_by(*order_of(first, sort)).limit(limit).offset(offset)
-                  .subquery(), total, sort, cap)
-    if not found.lower_bound:
-        return found
+    page = select(first).order_by(*order_of(first, sort)).limit(limit).offset(offset)
+    rows, routed, names, n = _loaded(model.Session.execute(
+        _rows_statement(page.subquery(), total, sort)).all(), True)
+    if n is None:
+        n = model.Session.scalar(select(total))
+    if n <= cap:
+        return Page(rows, n, False, routed, names)
     # more than the cap match: the page is its own ordered walk that stops after the page
     walk_source, walk_where = walk or (source, where)
     ordered = keys(walk_source, *walk_where).subquery()
     page = select(ordered).order_by(*order_of(ordered, sort)).limit(limit).offset(offset)
-    rows, routed, names, _none = _rows(page.subquery(), None, sort)
-    return Page(rows, found.count, True, routed, names)
-
-
-def _read(page: Any, total: Any, sort: str, cap: int) -> Page:
-    rows, routed, names, n = _rows(page, total, sort)
-    if n is None:  # an empty page carries no count: ask for it alone
-        n = model.Session.scalar(select(total))
-    return Page(rows, min(n, cap), n > cap, routed, names)
+    rows, routed, names, _none = _loaded(model.Session.execute(
+        _rows_statement(page.subquery(), None, sort)).all(), False)
+    return Page(rows, cap, True, routed, names)
 
 
 @built_once
@@ -119,14 +147,17 @@ def _row_extras() -> tuple[Any, Any]:
     return routed, assignee
 
 
-def _rows(page: Any, total: Any, sort: str
-          ) -> tuple[list[Request], dict[str, frozenset[str]], dict[str, str], int | None]:
-    """The requests of `page` in its order, with what their list rows show besides."""
+def _rows_statement(page: Any, total: Any, sort: str) -> Any:
+    """The requests of `page` in its order, with what their list rows show besides (and
+    the total, if given)."""
     columns = [Request, *_row_extras()] + ([total] if total is not None else [])
-    result = model.Session.execute(
-        select(*columns).join(page, page.c.id == Request.id).order_by(*order_of(page, sort))
-    ).all()
+    return select(*columns).join(page, page.c.id == Request.id).order_by(*order_of(page, sort))
+
+
+def _loaded(result: Any, with_total: bool
+            ) -> tuple[list[Request], dict[str, frozenset[str]], dict[str, str], int | None]:
+    """The rows of a _rows_statement, their routed OPD, assignee names and the total."""
     rows = [r[0] for r in result]
     routed_map = {r[0].id: frozenset(r[1]) for r in result if r[1]}
     names = {r[0].assignee_id: r[2] for r in result if r[0].assignee_id and r[2]}
-    return rows, routed_map, names, (result[0][3] if result and total is not None else None)
+    return rows, routed_map, names, (result[0][3] if result and with_total else None)

@@ -417,7 +417,7 @@ def may_answer(request: Request, t: wflib.Transition, v: access.View) -> bool:
     return any(task.status == ASKED for task in mine)
 
 
-def open_for(organization_ids: frozenset[str]):
+def open_for(organization_ids: frozenset[str] | Any):
     """SQL condition (inbox): one of these OPD's tasks on the request is open.
 
     It implies that the request was routed to that OPD: a task is asked only of a routed OPD
