@@ -121,16 +121,21 @@ INSTRUCTIONS = {
 
 # --- the CKAN app ---------------------------------------------------------------------------
 
+def superuser_url(database: str | None = None) -> str:
+    """The bench database's URL as the superuser `postgres` (loopback, as dev/services.sh
+    sets it up), or another database's of the same server."""
+    url = os.environ["CKAN_SQLALCHEMY_URL"].replace("ckan:ckan@", "postgres@", 1)
+    return url if database is None else url.rsplit("/", 1)[0] + "/" + database
+
+
 def create_database() -> None:
     """Create STATREQUEST_BENCH_DB if it does not exist yet (dev/services.sh creates only
-    `ckan_bench`), as the superuser on loopback, owned by the `ckan` role."""
+    `ckan_bench`), as the superuser, owned by the `ckan` role."""
     import psycopg2
     from psycopg2 import sql
 
-    url = os.environ["CKAN_SQLALCHEMY_URL"]
-    name = url.rsplit("/", 1)[1]
-    conn = psycopg2.connect(url.replace("ckan:ckan@", "postgres@", 1).rsplit("/", 1)[0]
-                            + "/postgres")
+    name = os.environ["CKAN_SQLALCHEMY_URL"].rsplit("/", 1)[1]
+    conn = psycopg2.connect(superuser_url("postgres"))
     try:
         conn.autocommit = True
         with conn.cursor() as cur:
@@ -720,7 +725,7 @@ def prewarm() -> float:
     """
     import psycopg2
 
-    url = os.environ["CKAN_SQLALCHEMY_URL"].replace("ckan:ckan@", "postgres@", 1)
+    url = superuser_url()
     started = time.perf_counter()
     try:
         with psycopg2.connect(url) as conn, conn.cursor() as cur:

@@ -77,8 +77,11 @@ class PerStatePlan:
     total: Any
 
 
-def per_state_plan(per_state: dict[str, list[Any]], sort: str) -> PerStatePlan:
-    """One top-(offset+limit) per state, merged (UNION ALL), sorted by urgency or due."""
+def per_state_plan(per_state: dict[str, list[Any]] | None, sort: str) -> PerStatePlan | None:
+    """One top-(offset+limit) per state, merged (UNION ALL), sorted by urgency or due; None
+    where that plan does not apply (the states unknown, or a date order)."""
+    if sort not in ("urgency", "due") or not per_state:
+        return None
     end, until = bindparam("page_end", type_=Integer), bindparam("count_until", type_=Integer)
     # each part in parentheses with its own ORDER BY and LIMIT (SQLAlchemy groups them)
     merged = union_all(*(keys(Request, *cond).order_by(*_table_order(sort)).limit(end)
@@ -115,8 +118,9 @@ def fetch(where: list[Any], per_state: dict[str, list[Any]] | None, sort: str, l
     subquery of those keys (id, sla_due_at, created_at: the open requests' words). `walk`:
     the table and conditions of the page past the cap when not those (a subquery of words has
     no date order to walk)."""
-    if sort in ("urgency", "due") and per_state:
-        return fetch_planned(per_state_plan(per_state, sort), limit, offset)
+    planned = per_state_plan(per_state, sort)
+    if planned is not None:
+        return fetch_planned(planned, limit, offset)
     cap = offset + COUNT_CAP
     first = keys(source, *where).limit(cap + 1).cte("first_matches").prefix_with("MATERIALIZED")
     total = select(func.count()).select_from(first).scalar_subquery()

@@ -407,8 +407,7 @@ def _kept_inbox(actor: access.Actor, wf: wflib.Workflow, calendar: WorkingCalend
     if kept is None or kept[0] is not wf:  # the entry holds wf: its id is not reused
         _w, per_state, _s, _walk = _plan(access.shaped_actor(key[1]), {"waiting_for_me": True},
                                          wf, calendar, now_utc(), sort)
-        kept = (wf, listing.per_state_plan(per_state, sort)
-                if per_state and sort in ("urgency", "due") else None)
+        kept = (wf, listing.per_state_plan(per_state, sort))
         if len(_KEPT_INBOX) >= 256:  # shapes are few; a bound all the same
             _KEPT_INBOX.clear()
         _KEPT_INBOX[key] = kept
