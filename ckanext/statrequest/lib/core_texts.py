@@ -67,6 +67,7 @@ CORE_TEXTS: tuple[str, ...] = (
     N_('CKAN API'),
     N_('CKAN Association'),
     N_('<strong>Powered by</strong> <a class="hide-text ckan-footer-logo" href="http://ckan.org">CKAN</a>'),
+    N_('Language'),  # the footer's language picker
     N_('Skip to main content'),
     N_('Breadcrumb'),
     N_('Name Ascending'),
